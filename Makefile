@@ -1,0 +1,43 @@
+# Two commands: `make run` (dashboard on the shipped demo lake) and `make test`.
+# Everything they need is installed here, into .venv and (for browser tests) with apt-get.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+
+.PHONY: run test browser demo-national bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.testing: requirements.txt requirements-test.txt | $(PY)
+	$(PY) -m pip install -q -r requirements-test.txt
+	touch $@ $(VENV)/.runtime
+
+run: $(VENV)/.runtime
+	$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT) --browser.gatherUsageStats false
+
+# Debian's Chromium and a CJK font for the real-browser tests (never a downloaded browser).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		echo "installing chromium and fonts-noto-cjk"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+test: $(VENV)/.testing browser
+	$(PY) -m pytest
+
+# A national-scale lake (2,844 counties × 3 years) and the timing table.
+demo-national: $(VENV)/.runtime
+	$(PY) -m fiscal demo --out build/national --counties 2844 --years 3
+
+bench: $(VENV)/.testing
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

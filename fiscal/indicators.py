@@ -1,0 +1,82 @@
+"""Indicators M1–M6, tiers and their history (SPEC §4–5), computed in DuckDB."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+
+from .lake import Snapshot
+from .policy import Policy
+from .queries import run
+
+# SPEC §6: the keys of `metrics --format json`, in order.
+METRIC_KEYS = (
+    "county_code", "county_name", "city_name", "as_of",
+    "treasury_date", "treasury_balance", "avg_monthly_outflow", "coverage_months", "coverage_band",
+    "last_payday", "last_payday_amount", "last_payday_status", "last_payday_ratio", "last_payday_shortfall",
+    "next_payday", "next_payday_amount", "next_payday_status", "next_payday_ratio",
+    "revenue_month", "revenue_progress", "time_progress", "revenue_gap_pp",
+    "payroll_cover_3m", "advances_ratio",
+    "tier", "tier_label", "reasons",
+)
+DATE_KEYS = ("as_of", "treasury_date", "last_payday", "next_payday")
+
+
+def indicators(snapshot: Snapshot, as_of_dates: list[dt.date], policy: Policy) -> pd.DataFrame:
+    """Every county × every as-of date: the metrics of SPEC §6 plus per-indicator severities."""
+    return run("indicators", snapshot, as_of_dates=sorted(set(as_of_dates)), **policy.sql_params())
+
+
+def metrics(snapshot: Snapshot, as_of: dt.date, policy: Policy) -> pd.DataFrame:
+    """One row per county at `as_of`, sorted by tier descending then county_code."""
+    return indicators(snapshot, [as_of], policy).reset_index(drop=True)
+
+
+def month_ends_before(as_of: dt.date, months: int = 12) -> list[dt.date]:
+    """The last day of each of the `months` calendar months before as_of's month, oldest first."""
+    first = as_of.replace(day=1)
+    ends = []
+    for _ in range(months):
+        first_prev_end = first - dt.timedelta(days=1)
+        ends.append(first_prev_end)
+        first = first_prev_end.replace(day=1)
+    return ends[::-1]
+
+
+def tier_history(snapshot: Snapshot, as_of: dt.date, policy: Policy) -> pd.DataFrame:
+    """Tiers at the month-ends of the last 12 months and at as_of: county_code × as_of."""
+    frame = indicators(snapshot, [*month_ends_before(as_of), as_of], policy)
+    return frame[["county_code", "county_name", "city_name", "as_of", "tier", "tier_label"]]
+
+
+def tier_changes(snapshot: Snapshot, as_of: dt.date, policy: Policy, days: int = 7) -> pd.DataFrame:
+    """Counties whose tier at as_of differs from the tier `days` earlier."""
+    before = as_of - dt.timedelta(days=days)
+    frame = indicators(snapshot, [before, as_of], policy)
+    wide = frame.pivot(index=["county_code", "county_name", "city_name"], columns="as_of", values="tier")
+    wide.columns = ["tier_before", "tier_now"]
+    changed = wide[wide.tier_before != wide.tier_now].reset_index()
+    return changed.sort_values(["tier_now", "county_code"], ascending=[False, True], ignore_index=True)
+
+
+def to_records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts with exactly METRIC_KEYS: ISO dates, None for missing."""
+    records = []
+    for row in frame[list(METRIC_KEYS)].to_dict("records"):
+        records.append({key: _json_value(key, row[key]) for key in METRIC_KEYS})
+    return records
+
+
+def _json_value(key: str, value):
+    if key == "reasons":
+        return [str(r) for r in value] if value is not None else []
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if key in DATE_KEYS:
+        return pd.Timestamp(value).date().isoformat()
+    if key in ("tier", "revenue_month"):
+        return int(value)
+    if hasattr(value, "item"):  # numpy scalar
+        return value.item()
+    return value

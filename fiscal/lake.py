@@ -1,0 +1,217 @@
+"""The lake: one Delta table per extract kind under a data directory.
+
+Delta's transaction log gives atomic commits, version history and restore. A
+*lake version* numbers each lake-wide operation (an ingest, a rollback, the demo load);
+it is stored in the commit metadata of every table commit that operation made, so the
+lake-wide history and a lake-wide rollback are read back from the Delta logs themselves.
+Writers are serialised with a file lock; readers never take it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import TableNotFoundError
+from filelock import FileLock
+
+from .extracts import KIND_ORDER, KINDS
+
+LOCK_NAME = ".write.lock"
+LOCK_TIMEOUT_S = 120
+
+OPERATION_LABELS = {"create": "建立", "ingest": "导入", "rollback": "回滚", "demo": "演示数据"}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The current version of every table: what readers query, and the cache key."""
+
+    root: Path
+    versions: tuple[tuple[str, int], ...]
+    files: dict[str, list[str]]
+
+    @property
+    def key(self) -> str:
+        return f"{self.root}|" + ",".join(f"{k}:{v}" for k, v in self.versions)
+
+
+@dataclass(frozen=True)
+class Commit:
+    lake_version: int
+    timestamp: dt.datetime
+    operation: str
+    user: str
+    kinds: tuple[str, ...]
+    file_name: str
+    sha256: str
+    rows: int
+    inserted: int
+    updated: int
+    note: str
+
+    @property
+    def operation_label(self) -> str:
+        return OPERATION_LABELS.get(self.operation, self.operation)
+
+
+class LakeError(Exception):
+    """A lake operation that cannot be done (message in Chinese, for users)."""
+
+
+class Lake:
+    def __init__(self, root: str | Path):
+        self.root = Path(root).resolve()
+
+    # ---- reading -------------------------------------------------------------
+    def path(self, kind: str) -> Path:
+        return self.root / kind
+
+    def table(self, kind: str) -> DeltaTable | None:
+        try:
+            return DeltaTable(str(self.path(kind)))
+        except TableNotFoundError:
+            return None
+
+    def exists(self) -> bool:
+        return any(self.table(k) is not None for k in KIND_ORDER)
+
+    def snapshot(self) -> Snapshot:
+        versions, files = [], {}
+        for kind in KIND_ORDER:
+            table = self.table(kind)
+            versions.append((kind, -1 if table is None else table.version()))
+            files[kind] = [] if table is None else [_local(u) for u in table.file_uris()]
+        return Snapshot(self.root, tuple(versions), files)
+
+    def read(self, kind: str) -> pd.DataFrame:
+        table = self.table(kind)
+        if table is None:
+            return KINDS[kind].arrow_schema().empty_table().to_pandas()
+        return table.to_pyarrow_table().to_pandas()
+
+    def county_codes(self) -> set[str]:
+        return set(self.read("counties")["county_code"])
+
+    def lake_version(self) -> int:
+        commits = self.history()
+        return commits[0].lake_version if commits else -1
+
+    def history(self) -> list[Commit]:
+        """Lake-wide history, newest first; one entry per lake version."""
+        by_version: dict[int, list[dict]] = {}
+        for kind in KIND_ORDER:
+            table = self.table(kind)
+            for entry in [] if table is None else table.history():
+                if "lake_version" in entry:
+                    by_version.setdefault(int(entry["lake_version"]), []).append({**entry, "kind": kind})
+        return [_commit(v, entries) for v, entries in sorted(by_version.items(), reverse=True)]
+
+    # ---- writing -------------------------------------------------------------
+    def lock(self) -> FileLock:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.root / LOCK_NAME), timeout=LOCK_TIMEOUT_S)
+
+    def upsert(self, kind: str, frame: pd.DataFrame, *, user: str, operation: str = "ingest",
+               file_name: str = "", sha256: str = "", note: str = "") -> int:
+        """Replace rows with the same key and add the others, in one commit. Returns the new lake version."""
+        spec = KINDS[kind]
+        data = pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
+        with self.lock():
+            version = self._next_version()
+            meta = _metadata(version, operation, user, file_name=file_name, sha256=sha256, rows=len(frame), note=note)
+            table = self._table_for_write(kind)
+            predicate = " AND ".join(f"t.{k} = s.{k}" for k in spec.keys)
+            (
+                table.merge(data, predicate=predicate, source_alias="s", target_alias="t",
+                            commit_properties=CommitProperties(custom_metadata=meta))
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .execute()
+            )
+        return version
+
+    def replace_all(self, frames: dict[str, pd.DataFrame], *, user: str, operation: str = "demo", note: str = "") -> int:
+        """Overwrite every given table (used to load the demo lake). One lake version."""
+        with self.lock():
+            version = self._next_version()
+            for kind in KIND_ORDER:
+                if kind not in frames:
+                    continue
+                spec = KINDS[kind]
+                data = pa.Table.from_pandas(frames[kind][spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
+                meta = _metadata(version, operation, user, rows=len(data), note=note)
+                write_deltalake(str(self.path(kind)), data, mode="overwrite",
+                                commit_properties=CommitProperties(custom_metadata=meta))
+        return version
+
+    def rollback(self, lake_version: int, *, user: str) -> int:
+        """Bring every table back to its state at `lake_version`, as a new lake version."""
+        with self.lock():
+            history = self.history()
+            if lake_version not in {c.lake_version for c in history}:
+                raise LakeError(f"没有版本 {lake_version}；可用版本：{', '.join(str(c.lake_version) for c in history)}")
+            if lake_version == history[0].lake_version:
+                raise LakeError(f"版本 {lake_version} 已是当前版本，无需回滚")
+            version = self._next_version()
+            meta = _metadata(version, "rollback", user, note=f"回滚到版本 {lake_version}")
+            props = CommitProperties(custom_metadata=meta)
+            for kind in KIND_ORDER:
+                table = self.table(kind)
+                if table is None:
+                    continue
+                target = _table_version_at(table, lake_version)
+                current = int(table.history(1)[0].get("lake_version", -1))
+                if current <= lake_version:
+                    continue  # untouched since then
+                if target is None:  # the table did not exist yet: empty it
+                    table.delete(commit_properties=props)
+                else:
+                    table.restore(target, commit_properties=props)
+        return version
+
+    def _table_for_write(self, kind: str) -> DeltaTable:
+        table = self.table(kind)
+        if table is None:
+            table = DeltaTable.create(str(self.path(kind)), schema=KINDS[kind].arrow_schema())
+        return table
+
+    def _next_version(self) -> int:
+        return self.lake_version() + 1
+
+
+def _local(uri: str) -> str:
+    return uri.removeprefix("file://")
+
+
+def _metadata(version: int, operation: str, user: str, **fields) -> dict[str, str]:
+    return {"lake_version": str(version), "operation_kind": operation, "user": user or "",
+            **{k: str(v) for k, v in fields.items()}}
+
+
+def _table_version_at(table: DeltaTable, lake_version: int) -> int | None:
+    """The table's own version that was current at `lake_version` (None if it had no data yet)."""
+    candidates = [int(e["version"]) for e in table.history()
+                  if "lake_version" in e and int(e["lake_version"]) <= lake_version]
+    return max(candidates) if candidates else None
+
+
+def _commit(version: int, entries: list[dict]) -> Commit:
+    first = entries[0]
+    metrics = [e.get("operationMetrics", {}) for e in entries]
+    return Commit(
+        lake_version=version,
+        timestamp=dt.datetime.fromtimestamp(max(e["timestamp"] for e in entries) / 1000, tz=dt.timezone.utc),
+        operation=first.get("operation_kind", ""),
+        user=first.get("user", ""),
+        kinds=tuple(e["kind"] for e in entries),
+        file_name=first.get("file_name", ""),
+        sha256=first.get("sha256", ""),
+        rows=sum(int(e.get("rows", 0) or 0) for e in entries),
+        inserted=sum(int(m.get("num_target_rows_inserted", 0)) for m in metrics),
+        updated=sum(int(m.get("num_target_rows_updated", 0)) for m in metrics),
+        note=first.get("note", ""),
+    )

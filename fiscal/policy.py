@@ -1,0 +1,137 @@
+"""The risk policy: SPEC §4–5 defaults, read from a TOML file and validated on load."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "data" / "policy.toml"
+
+TIER_LABELS = {0: "正常", 1: "提示", 2: "预警", 3: "重点关注"}
+TIER_COLORS = {0: "#2e7d32", 1: "#f9a825", 2: "#ef6c00", 3: "#c62828"}
+
+
+class PolicyError(ValueError):
+    """The policy file is missing a value or holds one that makes no sense."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    lead_days: int = 7
+    history_months: int = 12
+    min_history_months: int = 3
+    coverage_warning: float = 0.3
+    coverage_prompt: float = 0.5
+    coverage_idle: float = 0.8
+    forward_months: int = 3
+    forward_warning: float = 1.0
+    revenue_prompt_pp: float = -8.0
+    revenue_warning_pp: float = -20.0
+    advances_cap: float = 0.05
+    sev_coverage_warning: int = 2
+    sev_coverage_prompt: int = 1
+    sev_last_shortfall: int = 3
+    sev_last_late: int = 1
+    sev_next_overdue: int = 2
+    sev_next_late: int = 1
+    sev_forward_warning: int = 2
+    sev_revenue_warning: int = 2
+    sev_revenue_prompt: int = 1
+    sev_advances: int = 1
+    focus_when_warnings: int = 2
+    stale_days: int = 7
+
+    def sql_params(self) -> dict[str, float | int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def lines(self) -> list[tuple[str, str]]:
+        """The lines in force, as (指标, 规则) rows for display."""
+        return [
+            ("工资专户", f"发薪日前 {self.lead_days} 天足额存入"),
+            ("库款保障水平", f"预警线 {self.coverage_warning:.2f} · 提示线 {self.coverage_prompt:.2f} · 闲置线 {self.coverage_idle:.2f}（月）"),
+            ("库款保障参考期", f"截至日前 {self.history_months} 个月，至少 {self.min_history_months} 个月有数据"),
+            (f"未来{self.forward_months}个月工资保障", f"保障倍数低于 {self.forward_warning:.2f} 预警"),
+            ("收入进度", f"落后序时进度超过 {-self.revenue_prompt_pp:g} 个百分点提示，超过 {-self.revenue_warning_pp:g} 个百分点预警"),
+            ("暂付款比例", f"不超过 {self.advances_cap:.0%}"),
+            ("重点关注", f"上次发薪出现缺口，或 {self.focus_when_warnings} 项及以上指标达到预警"),
+            ("数据时效", f"最新数据早于截至日 {self.stale_days} 天以上标记为过期"),
+        ]
+
+
+# TOML [section] key → Policy field
+_FIELDS = {
+    ("payroll", "lead_days"): "lead_days",
+    ("coverage", "history_months"): "history_months",
+    ("coverage", "min_history_months"): "min_history_months",
+    ("coverage", "warning_line"): "coverage_warning",
+    ("coverage", "prompt_line"): "coverage_prompt",
+    ("coverage", "idle_line"): "coverage_idle",
+    ("forward", "months"): "forward_months",
+    ("forward", "warning_line"): "forward_warning",
+    ("revenue", "prompt_gap_pp"): "revenue_prompt_pp",
+    ("revenue", "warning_gap_pp"): "revenue_warning_pp",
+    ("advances", "cap"): "advances_cap",
+    ("severity", "coverage_warning"): "sev_coverage_warning",
+    ("severity", "coverage_prompt"): "sev_coverage_prompt",
+    ("severity", "last_payday_shortfall"): "sev_last_shortfall",
+    ("severity", "last_payday_late"): "sev_last_late",
+    ("severity", "next_payday_overdue"): "sev_next_overdue",
+    ("severity", "next_payday_late"): "sev_next_late",
+    ("severity", "forward_warning"): "sev_forward_warning",
+    ("severity", "revenue_warning"): "sev_revenue_warning",
+    ("severity", "revenue_prompt"): "sev_revenue_prompt",
+    ("severity", "advances_over_cap"): "sev_advances",
+    ("tier", "focus_when_warnings"): "focus_when_warnings",
+    ("freshness", "stale_days"): "stale_days",
+}
+
+
+def load_policy(path: str | Path = DEFAULT_POLICY_PATH) -> Policy:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError(f"找不到政策文件 {path.name}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"政策文件 {path.name} 格式错误：{exc}") from None
+    known = {section for section, _ in _FIELDS}
+    unknown = [f"[{s}] {k}" for s, table in raw.items() for k in (table if isinstance(table, dict) else {})
+               if (s, k) not in _FIELDS] + [f"[{s}]" for s in raw if s not in known]
+    if unknown:
+        raise PolicyError(f"政策文件中有无法识别的设置：{', '.join(unknown)}")
+    defaults = Policy()
+    values = {}
+    for (section, key), name in _FIELDS.items():
+        default = getattr(defaults, name)
+        value = raw.get(section, {}).get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise PolicyError(f"政策设置 [{section}] {key} 应为数字，实际为「{value}」")
+        if isinstance(default, int) and value != int(value):
+            raise PolicyError(f"政策设置 [{section}] {key} 应为整数，实际为「{value}」")
+        values[name] = type(default)(value)
+    policy = Policy(**values)
+    _check(policy)
+    return policy
+
+
+def _check(p: Policy) -> None:
+    problems = []
+    if not 0 < p.coverage_warning < p.coverage_prompt <= p.coverage_idle:
+        problems.append("库款保障水平应满足 0 < 预警线 < 提示线 ≤ 闲置线")
+    if not p.revenue_warning_pp < p.revenue_prompt_pp <= 0:
+        problems.append("收入进度应满足 预警线 < 提示线 ≤ 0（百分点）")
+    if not 0 < p.advances_cap < 1:
+        problems.append("暂付款控制线应在 0 和 1 之间")
+    if not 0 <= p.lead_days <= 31:
+        problems.append("工资提前存入天数应在 0 到 31 之间")
+    if not 1 <= p.min_history_months <= p.history_months <= 36:
+        problems.append("参考期月数应满足 1 ≤ 最少月数 ≤ 参考月数 ≤ 36")
+    if not 1 <= p.forward_months <= 12 or p.forward_warning <= 0:
+        problems.append("未来工资保障的月数应在 1 到 12 之间，预警线应大于 0")
+    severities = [getattr(p, f.name) for f in fields(p) if f.name.startswith("sev_")]
+    if any(not 0 <= s <= 3 for s in severities):
+        problems.append("严重程度只能是 0、1、2、3")
+    if p.focus_when_warnings < 1 or p.stale_days < 0:
+        problems.append("重点关注条件与数据时效天数应为正数")
+    if problems:
+        raise PolicyError("政策文件不合理：" + "；".join(problems))

@@ -1,0 +1,290 @@
+"""Read an uploaded file into raw cells, keeping the row numbers the user sees.
+
+Nothing here interprets values. This module opens CSV / XLSX / Parquet, finds the sheet
+and header row of an extract kind, maps the headers to canonical columns and picks up
+unit declarations. Typing and the rules live in validation.py.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+import pyarrow.parquet as pq
+
+from fiscal.extracts import KIND_ORDER, KINDS
+
+# Title and unit lines take a few rows at most; a header further down is not a header.
+HEADER_SCAN_ROWS = 50
+
+_UNIT = r"(?:人民币)?([千百万亿]*元)"
+# "单位：万元", "金额单位:元", also inside a title such as "库款日报（单位：亿元）".
+_UNIT_LINE = re.compile(r"单位\s*[:：]\s*" + _UNIT)
+# A unit suffix in a normalised header: "库款余额(万元)", "库款余额(单位:元)".
+_HEADER_UNIT = re.compile(r"(.+?)\((?:单位:)?" + _UNIT + r"\)")
+_OTHER_SUFFIX = re.compile(r"(.+?)\(.*\)")
+
+
+class ReadError(Exception):
+    """The file as a whole cannot be used; `rule` is the Chinese explanation."""
+
+    def __init__(self, rule: str, row: int | None = None):
+        super().__init__(rule)
+        self.rule = rule
+        self.row = row
+
+
+Row = tuple[int, list]  # (row number as the user sees it, cells)
+
+
+@dataclass
+class Sheet:
+    name: str | None  # XLSX sheet name; None for CSV and Parquet
+    rows: list[Row]  # non-blank rows only
+
+
+@dataclass
+class Table:
+    kind: str
+    sheet: str | None
+    header_row: int
+    header_cells: list  # the header row as written (for naming unmapped columns)
+    columns: dict[str, int]  # canonical column -> cell index
+    headers: dict[str, str]  # canonical column -> header as written
+    column_units: dict[str, str]  # canonical column -> unit its header declares
+    unit_line: tuple[int, str] | None  # (row, unit) of a "单位：万元" line above the header
+    data: list[Row]  # rows below the header
+    other_sheets: list[str]  # further sheets that also hold this kind (not read)
+
+
+def norm(text) -> str:
+    """Comparable form of a header or marker: NFKC (full-width → half-width), no spaces, no *."""
+    return re.sub(r"[\s*]+", "", unicodedata.normalize("NFKC", str(text))).lower()
+
+
+def is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# ---------------------------------------------------------------- file formats
+
+def read_sheets(path: str | Path, name: str) -> list[Sheet]:
+    """All sheets of the file; `name` (the user's file name) supplies the extension."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        magic = f.read(8)
+    suffix = Path(name).suffix.lower()
+    # Trust the content over the extension: users rename files.
+    if magic.startswith(b"PK\x03\x04"):
+        return _read_xlsx(path)
+    if magic.startswith(b"PAR1"):
+        return _read_parquet(path)
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ReadError("这是旧版 Excel（.xls）或加密的 Excel 文件，请在 Excel 中另存为不加密的 .xlsx 后再上传")
+    if suffix in (".xlsx", ".xlsm"):
+        raise ReadError("文件已损坏或不是有效的 Excel（.xlsx）文件，无法打开")
+    if suffix == ".parquet":
+        raise ReadError("文件已损坏或不是有效的 Parquet 文件，无法打开")
+    return [_read_csv(path.read_bytes())]
+
+
+def _read_csv(data: bytes) -> Sheet:
+    text = _decode(data)
+    sample = text[:10_000]
+    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, line = [], 1
+    try:
+        for cells in reader:
+            if not all(map(is_blank, cells)):
+                rows.append((line, cells))
+            line = reader.line_num + 1  # a quoted cell may span lines; report where the record starts
+    except csv.Error as exc:
+        raise ReadError(f"第 {line} 行无法按 CSV 格式读取（{exc}）", line) from exc
+    return Sheet(None, rows)
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel "Unicode 文本"
+        return data.decode("utf-16")
+    for encoding in ("utf-8-sig", "gb18030"):  # GB18030 is a superset of GBK / GB2312
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ReadError("无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV 文件")
+
+
+def _read_xlsx(path: Path) -> list[Sheet]:
+    # openpyxl raises many exception types on damaged archives; all mean the same to the user.
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise ReadError("文件已损坏或不是有效的 Excel（.xlsx）文件，无法打开") from exc
+    try:
+        sheets = []
+        for ws in workbook.worksheets:
+            ws.reset_dimensions()  # exporters often write a wrong <dimension>, which would cut rows
+            rows = [
+                (number, list(cells))
+                for number, cells in enumerate(ws.iter_rows(values_only=True), start=1)
+                if not all(map(is_blank, cells))
+            ]
+            sheets.append(Sheet(ws.title, rows))
+        return sheets
+    except Exception as exc:
+        raise ReadError("Excel 文件内容已损坏，无法读取") from exc
+    finally:
+        workbook.close()
+
+
+def _read_parquet(path: Path) -> list[Sheet]:
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:
+        raise ReadError("文件已损坏或不是有效的 Parquet 文件，无法打开") from exc
+    names = table.column_names
+    columns = [table.column(n).to_pylist() for n in names]
+    # Parquet has no visible rows: the header is "row 0" and records count from 1.
+    records = [(i, list(cells)) for i, cells in enumerate(zip(*columns), start=1)]
+    return [Sheet(None, [(0, list(names))] + [r for r in records if not all(map(is_blank, r[1]))])]
+
+
+# ---------------------------------------------------------------- headers
+
+_ALIASES = {
+    kind: {norm(a): c.name for c in spec.columns for a in (c.name, c.label, *c.aliases)}
+    for kind, spec in KINDS.items()
+}
+
+
+def header_key(cell) -> tuple[str, str | None]:
+    """(normalised name, unit declared by a suffix such as "（万元）")."""
+    key = norm(cell)
+    match = _HEADER_UNIT.fullmatch(key)
+    if match:
+        return match[1], match[2]
+    match = _OTHER_SUFFIX.fullmatch(key)
+    return (match[1] if match else key), None
+
+
+def map_headers(cells: list, kind: str) -> dict[str, list[tuple[int, str, str | None]]]:
+    """Canonical column -> [(cell index, header as written, unit)] for every cell naming it."""
+    aliases = _ALIASES[kind]
+    found: dict[str, list] = {}
+    for index, cell in enumerate(cells):
+        if is_blank(cell):
+            continue
+        key, unit = header_key(cell)
+        # Try the whole header first: aliases such as "县（市、区）" contain parentheses.
+        column = aliases.get(norm(cell)) or aliases.get(key)
+        if column:
+            found.setdefault(column, []).append((index, str(cell).strip(), unit))
+    return found
+
+
+def _covers(found: dict, kind: str) -> bool:
+    return all(c.name in found for c in KINDS[kind].columns if c.required)
+
+
+def _score(found: dict, kind: str) -> tuple[int, float]:
+    return len(found), len(found) / len(KINDS[kind].columns)
+
+
+def best_kind(cells: list, kinds=KIND_ORDER) -> str | None:
+    """Among `kinds`, the one whose required columns the cells cover with most matches."""
+    covered = []
+    for kind in kinds:
+        found = map_headers(cells, kind)
+        if _covers(found, kind):
+            covered.append((_score(found, kind), -KIND_ORDER.index(kind), kind))
+    return max(covered)[2] if covered else None
+
+
+def detect_kind(headers: list[str]) -> str | None:
+    return best_kind(list(headers))
+
+
+def _find_header(sheet: Sheet, kinds) -> tuple[int, str] | None:
+    for index, (_, cells) in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
+        kind = best_kind(cells, kinds)
+        if kind:
+            return index, kind
+    return None
+
+
+def _unit_line(rows: list[Row]) -> tuple[int, str] | None:
+    for number, cells in rows:
+        for cell in cells:
+            match = _UNIT_LINE.search(norm(cell)) if isinstance(cell, str) else None
+            if match:
+                return number, match[1]
+    return None
+
+
+def locate(sheets: list[Sheet], kind: str | None = None) -> Table:
+    """Find the sheet and header row of `kind` (any kind if None) and map its columns."""
+    if not any(s.rows for s in sheets):
+        raise ReadError("文件为空（没有任何内容）")
+    wanted = (kind,) if kind else KIND_ORDER
+    hits = [(s, hit) for s in sheets if (hit := _find_header(s, wanted))]
+    if not hits:
+        raise ReadError(*_no_header(sheets, kind))
+    sheet, (index, found_kind) = hits[0]
+    number, cells = sheet.rows[index]
+    better = best_kind(cells)
+    if kind and better != kind and _score(map_headers(cells, better), better) > _score(map_headers(cells, kind), kind):
+        raise ReadError(_wrong_kind(better, kind), number)
+    found = map_headers(cells, found_kind)
+    for column, matches in found.items():
+        if len(matches) > 1:
+            names = "」「".join(m[1] for m in matches)
+            label = KINDS[found_kind].column(column).label
+            raise ReadError(f"第 {number} 行的列「{names}」都对应「{label}」，请只保留一列", number)
+    return Table(
+        kind=found_kind,
+        sheet=sheet.name,
+        header_row=number,
+        header_cells=cells,
+        columns={c: m[0][0] for c, m in found.items()},
+        headers={c: m[0][1] for c, m in found.items()},
+        column_units={c: m[0][2] for c, m in found.items() if m[0][2]},
+        unit_line=_unit_line(sheet.rows[:index]),
+        data=sheet.rows[index + 1:],
+        other_sheets=[s.name for s, _ in hits[1:]],
+    )
+
+
+def _wrong_kind(actual: str, wanted: str) -> str:
+    return (f"文件看起来是「{KINDS[actual].label}」而不是「{KINDS[wanted].label}」，"
+            "请检查所选的数据类型或上传的文件")
+
+
+def _no_header(sheets: list[Sheet], kind: str | None) -> tuple[str, int | None]:
+    """Explain why no header was found, naming the most header-like row."""
+    if kind:
+        for sheet in sheets:
+            hit = _find_header(sheet, KIND_ORDER)
+            if hit:
+                return _wrong_kind(hit[1], kind), sheet.rows[hit[0]][0]
+    candidates = [
+        (len(map_headers(cells, k)), sum(not is_blank(c) for c in cells), -n, k, sheet, n, cells)
+        for sheet in sheets
+        for n, cells in sheet.rows[:HEADER_SCAN_ROWS]
+        for k in ((kind,) if kind else KIND_ORDER)
+    ]
+    matched, _, _, closest, sheet, number, cells = max(candidates, key=lambda c: c[:3])
+    where = f"工作表「{sheet.name}」第 {number} 行" if sheet.name else f"第 {number} 行" if number else "文件"
+    written = "「" + "」「".join(str(c).strip() for c in cells if not is_blank(c)) + "」"
+    found = map_headers(cells, closest)
+    missing = [c for c in KINDS[closest].columns if c.required and c.name not in found]
+    lacking = "；".join(f"{c.label}（可用列名：{'、'.join(dict.fromkeys((c.label, *c.aliases, c.name)))}）" for c in missing)
+    if kind:
+        return f"没有找到「{KINDS[kind].label}」的表头：{where}的列名为 {written}，缺少必需的列：{lacking}", number
+    hint = f"；最接近「{KINDS[closest].label}」，缺少：{lacking}" if matched else ""
+    return f"无法判断文件的数据类型：{where}的列名为 {written}，与任何一类数据的必需列都不匹配{hint}", number

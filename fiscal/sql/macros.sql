@@ -1,0 +1,31 @@
+-- Shared definitions, created once per process connection.
+
+-- SPEC §4 M3: the status of a payday P with amount D as seen on date A.
+-- bal_cutoff = bal(payroll_account, P − lead_days), bal_eve = bal(…, P − 1 day),
+-- bal_as_of = bal(…, A); a missing balance counts as 0.
+CREATE MACRO payday_status(payday, as_of, cutoff, due, bal_cutoff, bal_eve, bal_as_of) AS
+    CASE
+        WHEN payday <= as_of THEN
+            CASE WHEN coalesce(bal_cutoff, 0) >= due THEN 'funded_on_time'
+                 WHEN coalesce(bal_eve, 0) >= due THEN 'funded_late'
+                 ELSE 'shortfall' END
+        WHEN cutoff <= as_of THEN
+            CASE WHEN coalesce(bal_cutoff, 0) >= due THEN 'funded_on_time'
+                 WHEN coalesce(bal_as_of, 0) >= due THEN 'funded_late'
+                 ELSE 'overdue' END
+        ELSE 'pending'
+    END;
+
+-- Ratio of the set-aside against D: at the cutoff, or today while still pending.
+CREATE MACRO payday_ratio(status, due, bal_cutoff, bal_as_of) AS
+    CASE WHEN status = 'pending' THEN coalesce(bal_as_of, 0) ELSE coalesce(bal_cutoff, 0) END / due;
+
+CREATE MACRO coverage_band(coverage, warning_line, prompt_line, idle_line) AS
+    CASE WHEN coverage IS NULL THEN NULL
+         WHEN coverage < warning_line THEN '预警'
+         WHEN coverage < prompt_line THEN '偏低'
+         WHEN coverage <= idle_line THEN '正常'
+         ELSE '闲置' END;
+
+CREATE MACRO tier_label(tier) AS
+    CASE tier WHEN 0 THEN '正常' WHEN 1 THEN '提示' WHEN 2 THEN '预警' WHEN 3 THEN '重点关注' END;
