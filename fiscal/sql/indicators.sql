@@ -149,7 +149,8 @@ indicators AS (
            m3.next_payday, m3.next_payday_amount, m3.next_payday_status, m3.next_payday_ratio,
            m3.next_payday_cutoff,
            m4.revenue_month, m4.revenue_progress, m4.time_progress,
-           100 * (m4.revenue_progress - m4.time_progress) AS revenue_gap_pp,
+           -- rounded so that a gap of exactly −8 pp is not flagged by floating-point noise
+           round(100 * (m4.revenue_progress - m4.time_progress), 9) AS revenue_gap_pp,
            CASE WHEN r.history_months >= $min_history_months AND fn.need > 0 THEN
                (coalesce(m1.treasury_balance, 0) + coalesce(acct.account_balance, 0)
                 + $forward_months * (r.avg_in - (r.avg_out - r.avg_payroll))) / fn.need

@@ -1,0 +1,46 @@
+"""Shared fixtures: small lakes written through the real Delta writer."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fiscal.extracts import KINDS
+from fiscal.lake import Lake
+from fiscal.policy import load_policy
+
+D = dt.date
+
+
+def frame(kind: str, rows: list[tuple]) -> pd.DataFrame:
+    """Rows given positionally in the kind's column order; optional trailing columns may be left out."""
+    columns = KINDS[kind].column_names
+    data = pd.DataFrame([list(r) + [None] * (len(columns) - len(r)) for r in rows], columns=columns)
+    return data
+
+
+def counties(*codes: str) -> pd.DataFrame:
+    return frame("counties", [(c, f"测试县{c[-2:]}", "测试市") for c in codes])
+
+
+@pytest.fixture
+def make_lake(tmp_path: Path):
+    """make_lake(treasury=[...], payroll_schedule=[...], ...) → a Lake with those rows (counties inferred)."""
+
+    def build(name: str = "lake", **rows: list[tuple]) -> Lake:
+        frames = {kind: frame(kind, r) for kind, r in rows.items()}
+        if "counties" not in frames:
+            codes = sorted({r[0] for r in sum(rows.values(), [])})
+            frames["counties"] = counties(*codes)
+        lake = Lake(tmp_path / name)
+        lake.replace_all(frames, user="test")
+        return lake
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def policy():
+    return load_policy()
