@@ -141,6 +141,8 @@ class Lake:
             for kind in KIND_ORDER:
                 if kind not in frames:
                     continue
+                if (existing := self.table(kind)) is not None:
+                    _remove_unfinished_writes(existing)
                 spec = KINDS[kind]
                 data = pa.Table.from_pandas(frames[kind][spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
                 meta = _metadata(version, operation, user, rows=len(data), note=note)
@@ -163,6 +165,7 @@ class Lake:
                 table = self.table(kind)
                 if table is None:
                     continue
+                _remove_unfinished_writes(table)
                 target = _table_version_at(table, lake_version)
                 current = int(table.history(1)[0].get("lake_version", -1))
                 if current <= lake_version:
@@ -176,7 +179,8 @@ class Lake:
     def _table_for_write(self, kind: str) -> DeltaTable:
         table = self.table(kind)
         if table is None:
-            table = DeltaTable.create(str(self.path(kind)), schema=KINDS[kind].arrow_schema())
+            return DeltaTable.create(str(self.path(kind)), schema=KINDS[kind].arrow_schema())
+        _remove_unfinished_writes(table)
         return table
 
     def _next_version(self) -> int:
@@ -190,6 +194,15 @@ def _local(uri: str) -> str:
 def _metadata(version: int, operation: str, user: str, **fields) -> dict[str, str]:
     return {"lake_version": str(version), "operation_kind": operation, "user": user or "",
             **{k: str(v) for k, v in fields.items()}}
+
+
+def _remove_unfinished_writes(table: DeltaTable) -> None:
+    """Delete data files that no version of the log mentions: the leftovers of a writer that was
+    killed before its commit. Files of older versions are kept, so rollback still works."""
+    leftovers = table.vacuum(retention_hours=0, dry_run=True, enforce_retention_duration=False, full=True,
+                             keep_versions=list(range(table.version() + 1)))
+    for name in leftovers:
+        Path(table.table_uri.removeprefix("file://"), name).unlink(missing_ok=True)
 
 
 def _table_version_at(table: DeltaTable, lake_version: int) -> int | None:

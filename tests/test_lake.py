@@ -1,0 +1,137 @@
+"""The Delta lake: upsert by key, lake-wide history, rollback, crash safety."""
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fiscal.lake import Lake, LakeError
+from tests.conftest import D, frame
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def treasury_rows(lake: Lake) -> list[tuple]:
+    data = lake.read("treasury").sort_values(["county_code", "date"])
+    return [(r.county_code, pd.Timestamp(r.date).date(), r.balance) for r in data.itertuples()]
+
+
+def lake_fingerprint(root: Path) -> dict[str, str]:
+    """sha256 of every file in the lake directory (the writer's lock file aside)."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and p.name != ".write.lock"}
+
+
+@pytest.fixture
+def lake(make_lake):
+    return make_lake(treasury=[("000001", D(2025, 1, 1), 100.0, 0.0, 0.0),
+                               ("000001", D(2025, 1, 2), 110.0, 10.0, 0.0)],
+                     counties=[("000001", "甲县", "测试市"), ("000002", "乙县", "测试市")])
+
+
+def test_upsert_replaces_same_key_and_keeps_others(lake):
+    version = lake.upsert("treasury", frame("treasury", [("000001", D(2025, 1, 2), 120.0, 20.0, 0.0),
+                                                          ("000002", D(2025, 1, 2), 50.0, 0.0, 0.0)]),
+                          user="分析员", file_name="周报.csv", sha256="ab" * 32)
+    assert version == 1
+    assert treasury_rows(lake) == [("000001", D(2025, 1, 1), 100.0), ("000001", D(2025, 1, 2), 120.0),
+                                   ("000002", D(2025, 1, 2), 50.0)]
+    newest = lake.history()[0]
+    assert (newest.lake_version, newest.operation_label, newest.user, newest.kinds) == (1, "导入", "分析员", ("treasury",))
+    assert (newest.file_name, newest.sha256, newest.rows, newest.inserted, newest.updated) == ("周报.csv", "ab" * 32, 2, 1, 1)
+
+
+def test_history_is_lake_wide_and_newest_first(lake):
+    lake.upsert("treasury", frame("treasury", [("000001", D(2025, 1, 3), 1.0, 0.0, 0.0)]), user="a")
+    lake.upsert("payroll_schedule", frame("payroll_schedule", [("000001", D(2025, 2, 5), 80.0)]), user="b")
+    assert [(c.lake_version, c.kinds) for c in lake.history()] == [
+        (2, ("payroll_schedule",)), (1, ("treasury",)), (0, ("counties", "treasury"))]
+
+
+def test_rollback_restores_every_table_and_is_itself_a_version(lake):
+    before = treasury_rows(lake)
+    lake.upsert("treasury", frame("treasury", [("000001", D(2025, 1, 1), 999.0, 0.0, 0.0)]), user="a")
+    lake.upsert("payroll_schedule", frame("payroll_schedule", [("000001", D(2025, 2, 5), 80.0)]), user="a")
+    version = lake.rollback(0, user="组长")
+    assert version == 3
+    assert treasury_rows(lake) == before
+    assert lake.read("payroll_schedule").empty  # created after version 0: emptied
+    newest = lake.history()[0]
+    assert (newest.operation_label, newest.user, newest.note) == ("回滚", "组长", "回滚到版本 0")
+    # and rolling forward again is possible: version 2 had both changes
+    lake.rollback(2, user="组长")
+    assert treasury_rows(lake)[0] == ("000001", D(2025, 1, 1), 999.0)
+    assert len(lake.read("payroll_schedule")) == 1
+
+
+def test_rollback_to_unknown_or_current_version_is_refused(lake):
+    with pytest.raises(LakeError, match="没有版本 7"):
+        lake.rollback(7, user="x")
+    with pytest.raises(LakeError, match="已是当前版本"):
+        lake.rollback(0, user="x")
+
+
+def test_snapshot_key_changes_with_each_commit(lake):
+    first = lake.snapshot().key
+    lake.upsert("treasury", frame("treasury", [("000001", D(2025, 1, 3), 1.0, 0.0, 0.0)]), user="a")
+    assert lake.snapshot().key != first
+
+
+WRITER = """
+import sys
+import numpy as np, pandas as pd
+from fiscal.lake import Lake
+n = 3_000_000
+data = pd.DataFrame({"county_code": np.char.zfill(np.arange(n).astype(str), 6),
+                     "date": pd.Timestamp("2025-01-01").date(), "balance": np.arange(n, dtype=float),
+                     "inflow": 0.0, "outflow": 0.0})
+print("writing", flush=True)
+Lake(sys.argv[1]).upsert("treasury", data, user="killed")
+print("committed", flush=True)
+"""
+
+
+def kill_once_data_file_appears(proc: subprocess.Popen, table: Path, known: set[Path]) -> bool:
+    """SIGKILL the writer as soon as it has started a new data file; True if it was caught mid-write."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if set(table.glob("*.parquet")) - known:
+            proc.send_signal(signal.SIGKILL)
+            return True
+        time.sleep(0.001)
+    return False
+
+
+@pytest.mark.slow
+def test_sigkill_during_commit_leaves_previous_version(lake):
+    """Kill the writer while it writes its data files; the lake must read exactly as before."""
+    table = lake.root / "treasury"
+    before_rows = treasury_rows(lake)
+    before_log = lake_fingerprint(table / "_delta_log")
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(lake.root)], cwd=ROOT,
+                                stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert proc.stdout.readline().strip() == "writing"
+        assert kill_once_data_file_appears(proc, table, set(table.glob("*.parquet")))
+        assert "committed" not in proc.communicate()[0]
+        assert proc.returncode == -signal.SIGKILL
+        reopened = Lake(lake.root)
+        assert treasury_rows(reopened) == before_rows
+        assert lake_fingerprint(table / "_delta_log") == before_log
+        assert reopened.history()[0].lake_version == 0
+    # the lock died with the writer: the next commit goes through and sweeps the leftovers
+    referenced_before = {Path(u.removeprefix("file://")) for u in lake.table("treasury").file_uris()}
+    lake.upsert("treasury", frame("treasury", [("000001", D(2025, 1, 3), 1.0, 0.0, 0.0)]), user="a")
+    assert lake.history()[0].lake_version == 1
+    referenced_now = {Path(u.removeprefix("file://")) for u in lake.table("treasury").file_uris()}
+    assert set(table.glob("*.parquet")) == referenced_before | referenced_now
+    assert len(treasury_rows(lake)) == 3
+    lake.rollback(0, user="a")  # files of older versions survive the sweep
+    assert treasury_rows(lake) == before_rows
