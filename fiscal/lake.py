@@ -87,8 +87,12 @@ class Lake:
             files[kind] = [] if table is None else [_local(u) for u in table.file_uris()]
         return Snapshot(self.root, tuple(versions), files)
 
-    def read(self, kind: str) -> pd.DataFrame:
+    def read(self, kind: str, lake_version: int | None = None) -> pd.DataFrame:
+        """The rows of one table now, or as they were at an earlier lake version."""
         table = self.table(kind)
+        if table is not None and lake_version is not None:
+            table_version = _table_version_at(table, lake_version)
+            table = None if table_version is None else DeltaTable(str(self.path(kind)), version=table_version)
         if table is None:
             return KINDS[kind].arrow_schema().empty_table().to_pandas()
         return table.to_pyarrow_table().to_pandas()

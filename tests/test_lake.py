@@ -71,6 +71,15 @@ def test_rollback_restores_every_table_and_is_itself_a_version(lake):
     assert len(lake.read("payroll_schedule")) == 1
 
 
+def test_read_at_an_earlier_version(lake):
+    lake.upsert("treasury", frame("treasury", [("000001", D(2025, 1, 1), 999.0, 0.0, 0.0)]), user="a")
+    lake.upsert("payroll_schedule", frame("payroll_schedule", [("000001", D(2025, 2, 5), 80.0)]), user="a")
+    assert lake.read("treasury", lake_version=0)["balance"].tolist() == [100.0, 110.0]
+    assert sorted(lake.read("treasury", lake_version=1)["balance"]) == [110.0, 999.0]
+    assert lake.read("payroll_schedule", lake_version=1).empty
+    assert len(lake.read("payroll_schedule", lake_version=2)) == 1
+
+
 def test_rollback_to_unknown_or_current_version_is_refused(lake):
     with pytest.raises(LakeError, match="没有版本 7"):
         lake.rollback(7, user="x")
