@@ -31,12 +31,11 @@ _OTHER_SUFFIX = re.compile(r"(.+?)\(.*\)")
 
 
 class ReadError(Exception):
-    """The file as a whole cannot be used; `rule` is the Chinese explanation."""
+    """The file as a whole cannot be used; `rule` is the Chinese explanation (naming rows itself)."""
 
-    def __init__(self, rule: str, row: int | None = None):
+    def __init__(self, rule: str):
         super().__init__(rule)
         self.rule = rule
-        self.row = row
 
 
 Row = tuple[int, list]  # (row number as the user sees it, cells)
@@ -105,7 +104,7 @@ def _read_csv(data: bytes) -> Sheet:
                 rows.append((line, cells))
             line = reader.line_num + 1  # a quoted cell may span lines; report where the record starts
     except csv.Error as exc:
-        raise ReadError(f"第 {line} 行无法按 CSV 格式读取（{exc}）", line) from exc
+        raise ReadError(f"第 {line} 行无法按 CSV 格式读取（{exc}）") from exc
     return Sheet(None, rows)
 
 
@@ -192,18 +191,23 @@ def _covers(found: dict, kind: str) -> bool:
     return all(c.name in found for c in KINDS[kind].columns if c.required)
 
 
-def _score(found: dict, kind: str) -> tuple[int, float]:
-    return len(found), len(found) / len(KINDS[kind].columns)
+# County code and the directory columns (name, city, population) appear in every kind of
+# export; only the other columns tell what an extract is.
+_DESCRIPTIVE = {c.name for c in KINDS["counties"].columns}
+
+
+def _specific(found: dict) -> set[int]:
+    return {index for column, matches in found.items() if column not in _DESCRIPTIVE for index, _, _ in matches}
 
 
 def best_kind(cells: list, kinds=KIND_ORDER) -> str | None:
-    """Among `kinds`, the one whose required columns the cells cover with most matches."""
+    """Among `kinds`, the one whose required columns the cells cover, with most specific matches."""
     covered = []
     for kind in kinds:
         found = map_headers(cells, kind)
         if _covers(found, kind):
-            covered.append((_score(found, kind), -KIND_ORDER.index(kind), kind))
-    return max(covered)[2] if covered else None
+            covered.append((len(_specific(found)), len(found), -KIND_ORDER.index(kind), kind))
+    return max(covered)[-1] if covered else None
 
 
 def detect_kind(headers: list[str]) -> str | None:
@@ -230,22 +234,24 @@ def _unit_line(rows: list[Row]) -> tuple[int, str] | None:
 def locate(sheets: list[Sheet], kind: str | None = None) -> Table:
     """Find the sheet and header row of `kind` (any kind if None) and map its columns."""
     if not any(s.rows for s in sheets):
-        raise ReadError("文件为空（没有任何内容）")
+        raise ReadError("文件为空")
     wanted = (kind,) if kind else KIND_ORDER
     hits = [(s, hit) for s in sheets if (hit := _find_header(s, wanted))]
     if not hits:
-        raise ReadError(*_no_header(sheets, kind))
+        raise ReadError(_no_header(sheets, kind))
     sheet, (index, found_kind) = hits[0]
     number, cells = sheet.rows[index]
+    # The file is "clearly" another kind when that kind explains every specific column of
+    # the requested one and more (canonical names such as `balance` are shared by kinds).
     better = best_kind(cells)
-    if kind and better != kind and _score(map_headers(cells, better), better) > _score(map_headers(cells, kind), kind):
-        raise ReadError(_wrong_kind(better, kind), number)
+    if kind and better != kind and _specific(map_headers(cells, kind)) < _specific(map_headers(cells, better)):
+        raise ReadError(_wrong_kind(better, kind))
     found = map_headers(cells, found_kind)
     for column, matches in found.items():
         if len(matches) > 1:
             names = "」「".join(m[1] for m in matches)
             label = KINDS[found_kind].column(column).label
-            raise ReadError(f"第 {number} 行的列「{names}」都对应「{label}」，请只保留一列", number)
+            raise ReadError(f"第 {number} 行的列「{names}」都对应「{label}」，请只保留一列")
     return Table(
         kind=found_kind,
         sheet=sheet.name,
@@ -265,13 +271,13 @@ def _wrong_kind(actual: str, wanted: str) -> str:
             "请检查所选的数据类型或上传的文件")
 
 
-def _no_header(sheets: list[Sheet], kind: str | None) -> tuple[str, int | None]:
+def _no_header(sheets: list[Sheet], kind: str | None) -> str:
     """Explain why no header was found, naming the most header-like row."""
     if kind:
         for sheet in sheets:
             hit = _find_header(sheet, KIND_ORDER)
             if hit:
-                return _wrong_kind(hit[1], kind), sheet.rows[hit[0]][0]
+                return _wrong_kind(hit[1], kind)
     candidates = [
         (len(map_headers(cells, k)), sum(not is_blank(c) for c in cells), -n, k, sheet, n, cells)
         for sheet in sheets
@@ -285,6 +291,6 @@ def _no_header(sheets: list[Sheet], kind: str | None) -> tuple[str, int | None]:
     missing = [c for c in KINDS[closest].columns if c.required and c.name not in found]
     lacking = "；".join(f"{c.label}（可用列名：{'、'.join(dict.fromkeys((c.label, *c.aliases, c.name)))}）" for c in missing)
     if kind:
-        return f"没有找到「{KINDS[kind].label}」的表头：{where}的列名为 {written}，缺少必需的列：{lacking}", number
+        return f"没有找到「{KINDS[kind].label}」的表头：{where}的列名为{written}，缺少必需的列：{lacking}"
     hint = f"；最接近「{KINDS[closest].label}」，缺少：{lacking}" if matched else ""
-    return f"无法判断文件的数据类型：{where}的列名为 {written}，与任何一类数据的必需列都不匹配{hint}", number
+    return f"无法判断文件的数据类型：{where}的列名为{written}，与任何一类数据的必需列都不匹配{hint}"
