@@ -1,0 +1,99 @@
+"""`python -m fiscal` end to end, as automation and outside checks call it (SPEC §6)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fiscal.indicators import METRIC_KEYS
+from tests.test_lake import lake_fingerprint
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = ROOT / "tests" / "files"
+
+
+def fiscal(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fiscal", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def loaded_lake(tmp_path: Path, treasury_file: str, *unit: str) -> Path:
+    lake = tmp_path / treasury_file.replace(".", "_")
+    assert fiscal("ingest", FILES / "counties.parquet", "--kind", "counties", "--data", lake).returncode == 0
+    result = fiscal("ingest", FILES / treasury_file, "--kind", "treasury", "--data", lake, *unit)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "已导入，新版本 1" in result.stdout
+    return lake
+
+
+def metrics_json(lake: Path, as_of: str) -> list[dict]:
+    result = fiscal("metrics", "--data", lake, "--as-of", as_of, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_bureau_export_gives_the_same_numbers_as_the_clean_file(tmp_path):
+    clean = metrics_json(loaded_lake(tmp_path, "treasury_wanyuan.csv"), "2025-03-03")
+    messy = metrics_json(loaded_lake(tmp_path, "treasury_gbk_yuan.csv", "--unit", "元"), "2025-03-03")
+    assert messy == clean
+    first = {r["county_code"]: r for r in clean}["330102"]
+    assert (first["treasury_date"], first["treasury_balance"]) == ("2025-03-03", 1300.0)
+
+
+def test_xlsx_with_title_rows_gives_the_same_numbers(tmp_path):
+    clean = metrics_json(loaded_lake(tmp_path, "treasury_wanyuan.csv"), "2025-03-03")
+    assert metrics_json(loaded_lake(tmp_path, "treasury_sheets.xlsx"), "2025-03-03") == clean
+
+
+def test_metrics_json_shape(tmp_path):
+    records = metrics_json(loaded_lake(tmp_path, "treasury_wanyuan.csv"), "2025-03-03")
+    assert [tuple(r) for r in records] == [METRIC_KEYS] * 3
+    assert [r["county_code"] for r in records] == ["330102", "330105", "330106"]
+    assert all(r["as_of"] == "2025-03-03" and isinstance(r["reasons"], list) for r in records)
+
+
+@pytest.mark.parametrize("bad_file, expected", [
+    ("treasury_bad_values.csv", "错误 第"),
+    ("treasury_duplicates.csv", "重复"),
+    ("treasury_missing_column.csv", "缺少"),
+    ("treasury_header_only.csv", "没有数据行"),
+    ("empty.csv", "文件为空"),
+    ("corrupt.xlsx", "错误"),
+])
+def test_rejected_ingest_leaves_the_lake_byte_identical(tmp_path, bad_file, expected):
+    lake = loaded_lake(tmp_path, "treasury_wanyuan.csv")
+    before = lake_fingerprint(lake)
+    result = fiscal("ingest", FILES / bad_file, "--kind", "treasury", "--data", lake)
+    assert result.returncode == 1
+    assert expected in result.stdout
+    assert "数据湖未改变" in result.stdout
+    assert lake_fingerprint(lake) == before
+
+
+def test_validate_exit_codes(tmp_path):
+    lake = loaded_lake(tmp_path, "treasury_wanyuan.csv")
+    ok = fiscal("validate", FILES / "treasury_gbk_yuan.csv", "--kind", "treasury", "--unit", "元", "--data", lake)
+    assert ok.returncode == 0 and "可以导入" in ok.stdout and "替换 " in ok.stdout
+    bad = fiscal("validate", FILES / "treasury_bad_values.csv", "--kind", "treasury", "--data", lake)
+    assert bad.returncode == 1 and "不能导入" in bad.stdout
+
+
+def test_unknown_county_is_rejected(tmp_path):
+    lake = tmp_path / "empty_lake"
+    result = fiscal("validate", FILES / "treasury_wanyuan.csv", "--kind", "treasury", "--data", lake)
+    assert result.returncode == 1
+    assert "330102" in result.stdout
+
+
+def test_history_and_rollback(tmp_path):
+    lake = loaded_lake(tmp_path, "treasury_wanyuan.csv")
+    history = fiscal("history", "--data", lake).stdout.splitlines()
+    assert [line.split()[0] for line in history] == ["1", "0"]
+    assert "treasury_wanyuan.csv" in history[0] and "导入" in history[0]
+    assert fiscal("rollback", "0", "--data", lake).returncode == 0
+    assert metrics_json(lake, "2025-03-03")[0]["treasury_balance"] is None
+    refused = fiscal("rollback", "9", "--data", lake)
+    assert refused.returncode == 1 and "没有版本 9" in refused.stderr
