@@ -9,6 +9,7 @@ Writers are serialised with a file lock; readers never take it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from filelock import FileLock
 from .extracts import KIND_ORDER, KINDS
 
 LOCK_NAME = ".write.lock"
+# delta-rs commits on a local file system by writing `<version>.json#<n>` and linking it into place
+TEMPORARY_COMMIT = re.compile(r"\d{20}\.json#\d+")
 LOCK_TIMEOUT_S = 120
 
 OPERATION_LABELS = {"create": "建立", "ingest": "导入", "rollback": "回滚", "demo": "演示数据"}
@@ -201,12 +204,17 @@ def _metadata(version: int, operation: str, user: str, **fields) -> dict[str, st
 
 
 def _remove_unfinished_writes(table: DeltaTable) -> None:
-    """Delete data files that no version of the log mentions: the leftovers of a writer that was
-    killed before its commit. Files of older versions are kept, so rollback still works."""
+    """Delete what a writer killed before its commit left behind (callers hold the write lock, so
+    no commit is in flight): data files that no version of the log mentions — files of older
+    versions are kept, so rollback still works — and the log's temporary commit files."""
+    root = Path(table.table_uri.removeprefix("file://"))
     leftovers = table.vacuum(retention_hours=0, dry_run=True, enforce_retention_duration=False, full=True,
                              keep_versions=list(range(table.version() + 1)))
     for name in leftovers:
-        Path(table.table_uri.removeprefix("file://"), name).unlink(missing_ok=True)
+        (root / name).unlink(missing_ok=True)
+    for temporary in root.joinpath("_delta_log").iterdir():
+        if TEMPORARY_COMMIT.fullmatch(temporary.name):
+            temporary.unlink(missing_ok=True)
 
 
 def _table_version_at(table: DeltaTable, lake_version: int) -> int | None:

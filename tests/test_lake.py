@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fiscal.lake import Lake, LakeError
+from fiscal.lake import TEMPORARY_COMMIT, Lake, LakeError
 from tests.conftest import D, frame
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,11 @@ def lake_fingerprint(root: Path) -> dict[str, str]:
     """sha256 of every file in the lake directory (the writer's lock file aside)."""
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file() and p.name != ".write.lock"}
+
+
+def committed_log(table: Path) -> dict[str, str]:
+    """The committed entries of a table's Delta log (temporary commit files aside)."""
+    return {k: v for k, v in lake_fingerprint(table / "_delta_log").items() if not TEMPORARY_COMMIT.fullmatch(k)}
 
 
 @pytest.fixture
@@ -119,28 +125,45 @@ def kill_once_data_file_appears(proc: subprocess.Popen, table: Path, known: set[
 
 
 @pytest.mark.slow
-def test_sigkill_during_commit_leaves_previous_version(lake):
-    """Kill the writer while it writes its data files; the lake must read exactly as before."""
-    table = lake.root / "treasury"
+def test_sigkill_during_commit_leaves_old_or_new_version_never_a_mix(lake, tmp_path):
+    """Kill the writer the moment its data file appears. Each attempt runs on a fresh copy of
+    the lake and must end with exactly the old version (log byte-identical) or exactly the
+    new one; the kill lands before the commit in most attempts, and at least one is required."""
     before_rows = treasury_rows(lake)
-    before_log = lake_fingerprint(table / "_delta_log")
-    for _ in range(3):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(lake.root)], cwd=ROOT,
+    before_log = committed_log(lake.root / "treasury")
+    outcomes = []
+    for attempt in range(6):
+        root = tmp_path / f"attempt{attempt}"
+        shutil.copytree(lake.root, root)
+        table = root / "treasury"
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(root)], cwd=ROOT,
                                 stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
         assert proc.stdout.readline().strip() == "writing"
         assert kill_once_data_file_appears(proc, table, set(table.glob("*.parquet")))
-        assert "committed" not in proc.communicate()[0]
+        proc.communicate()
         assert proc.returncode == -signal.SIGKILL
-        reopened = Lake(lake.root)
-        assert treasury_rows(reopened) == before_rows
-        assert lake_fingerprint(table / "_delta_log") == before_log
-        assert reopened.history()[0].lake_version == 0
+        reopened = Lake(root)
+        if reopened.history()[0].lake_version == 0:
+            outcomes.append("old")
+            assert treasury_rows(reopened) == before_rows
+            assert committed_log(table) == before_log
+            leftover_root = root
+        else:
+            outcomes.append("new")
+            assert reopened.history()[0].lake_version == 1
+            assert len(reopened.read("treasury")) == 3_000_001  # one existing row replaced, one kept
+    assert "old" in outcomes, outcomes
+
     # the lock died with the writer: the next commit goes through and sweeps the leftovers
+    lake = Lake(leftover_root)
+    table = leftover_root / "treasury"
     referenced_before = {Path(u.removeprefix("file://")) for u in lake.table("treasury").file_uris()}
+    assert set(table.glob("*.parquet")) - referenced_before  # the killed writer's file is there
     lake.upsert("treasury", frame("treasury", [("000001", D(2025, 1, 3), 1.0, 0.0, 0.0)]), user="a")
     assert lake.history()[0].lake_version == 1
     referenced_now = {Path(u.removeprefix("file://")) for u in lake.table("treasury").file_uris()}
     assert set(table.glob("*.parquet")) == referenced_before | referenced_now
+    assert not [p for p in (table / "_delta_log").iterdir() if TEMPORARY_COMMIT.fullmatch(p.name)]
     assert len(treasury_rows(lake)) == 3
     lake.rollback(0, user="a")  # files of older versions survive the sweep
     assert treasury_rows(lake) == before_rows
