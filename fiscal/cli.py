@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from .auth import AuthConfigError
 from .extracts import KINDS, UNITS
 from .lake import Lake, LakeError
 from .policy import DEFAULT_POLICY_PATH, PolicyError, load_policy
@@ -56,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--format", choices=["json", "csv"], default="json")
     metrics.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
     data_arg(metrics)
+
+    add_user = sub.add_parser("add-user", help="添加分析员账号或修改其密码（写入 .streamlit/secrets.toml）")
+    add_user.add_argument("name", help="用户名（字母、数字、汉字和 . _ - @）")
+    add_user.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（第一行），用于脚本")
+    add_user.add_argument("--secrets", type=Path, default=None,
+                          help="账号配置文件（默认：环境变量 FISCAL_SECRETS，否则项目的 .streamlit/secrets.toml）")
     return parser
 
 
@@ -63,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (LakeError, PolicyError) as exc:
+    except (LakeError, PolicyError, AuthConfigError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
 
@@ -141,15 +148,32 @@ def cmd_metrics(args) -> int:
         return 1
     frame = metrics(snapshot, as_of, load_policy(args.policy))
     if args.format == "json":
-        json.dump(to_records(frame), sys.stdout, ensure_ascii=False, indent=2)
-        print()
+        # indented only for a person at a terminal: the C encoder (no indent) is several times faster
+        print(json.dumps(to_records(frame), ensure_ascii=False, indent=2 if sys.stdout.isatty() else None))
     else:
         table = frame[list(METRIC_KEYS)].assign(reasons=frame["reasons"].map("；".join))
         table.to_csv(sys.stdout, index=False)
     return 0
 
 
+def cmd_add_user(args) -> int:
+    from .auth import MIN_PASSWORD_LENGTH, secrets_path, set_password
+
+    path = args.secrets or secrets_path()
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"{args.name} 的密码（至少 {MIN_PASSWORD_LENGTH} 个字符）：")
+        if getpass.getpass("再输入一次：") != password:
+            print("错误：两次输入的密码不一致，未做修改", file=sys.stderr)
+            return 1
+    created = set_password(args.name, password, path)
+    print(f"{'已添加分析员' if created else '已更新密码：'} {args.name}（{path}）")
+    return 0
+
+
 COMMANDS = {
     "demo": cmd_demo, "validate": cmd_validate, "ingest": cmd_ingest,
     "history": cmd_history, "rollback": cmd_rollback, "metrics": cmd_metrics,
+    "add-user": cmd_add_user,
 }

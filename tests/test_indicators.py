@@ -95,6 +95,15 @@ def test_reference_months_exclude_as_of_month_and_older_than_twelve(make_lake, p
     assert r["coverage_months"] == pytest.approx(450 / 700)
 
 
+def test_latest_balance_ignores_rows_after_as_of_in_the_same_month(make_lake, policy):
+    rows = [("000001", D(2025, 2, 27), 70.0, 0.0, 0.0), ("000001", D(2025, 2, 28), 80.0, 0.0, 0.0),
+            ("000001", D(2025, 3, 2), 90.0, 0.0, 0.0), ("000001", D(2025, 3, 9), 95.0, 0.0, 0.0)]
+    lake = make_lake(treasury=rows)
+    assert (one(lake, D(2025, 3, 1), policy)["treasury_date"], one(lake, D(2025, 3, 1), policy)["treasury_balance"]) == ("2025-02-28", 80.0)
+    assert one(lake, D(2025, 3, 8), policy)["treasury_balance"] == 90.0
+    assert one(lake, D(2025, 2, 1), policy)["treasury_balance"] is None
+
+
 def test_county_without_any_data(make_lake, policy):
     lake = make_lake(treasury=WORKED["treasury"], counties=[("000001", "有数县", "测试市"), ("000009", "空县", "测试市")])
     r = one(lake, D(2025, 3, 10), policy, "000009")

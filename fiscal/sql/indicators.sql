@@ -15,20 +15,39 @@ grid AS (
     CROSS JOIN (SELECT DISTINCT unnest($as_of_dates::DATE[]) AS as_of) a
 ),
 
--- M1 库款余额: the latest treasury row on or before A.
-m1 AS (
-    SELECT g.county_code, g.as_of, t.date AS treasury_date, t.balance AS treasury_balance
+-- Each county's treasury by calendar month: flows, and the month's last balance.
+monthly_flow AS (
+    SELECT county_code, date_trunc('month', date)::DATE AS month,
+           sum(inflow) AS inflow, sum(outflow) AS outflow,
+           max(date) AS last_date, arg_max(balance, date) AS last_balance
+    FROM treasury GROUP BY ALL
+),
+
+-- M1 库款余额: the latest treasury row on or before A — from A's own month if it has rows
+-- up to A, else the last row of an earlier month. (Equivalent to an ASOF join on the daily
+-- rows, at a fraction of the cost: the daily table is only hashed, never sorted.)
+latest_in_month AS (
+    SELECT g.county_code, g.as_of, max(t.date) AS treasury_date, arg_max(t.balance, t.date) AS treasury_balance
     FROM grid g
-    ASOF LEFT JOIN treasury t ON t.county_code = g.county_code AND t.date <= g.as_of
+    JOIN treasury t
+      ON t.county_code = g.county_code AND date_trunc('month', t.date) = g.as_of_month AND t.date <= g.as_of
+    GROUP BY ALL
+),
+latest_before_month AS (
+    SELECT g.county_code, g.as_of, f.last_date AS treasury_date, f.last_balance AS treasury_balance
+    FROM grid g
+    ASOF LEFT JOIN monthly_flow f ON f.county_code = g.county_code AND f.month < g.as_of_month
+),
+m1 AS (
+    SELECT b.county_code, b.as_of,
+           coalesce(i.treasury_date, b.treasury_date) AS treasury_date,
+           CASE WHEN i.treasury_date IS NOT NULL THEN i.treasury_balance ELSE b.treasury_balance END AS treasury_balance
+    FROM latest_before_month b
+    LEFT JOIN latest_in_month i USING (county_code, as_of)
 ),
 
 -- Reference months for M2 and M5: the calendar months among the $history_months before
 -- A's month that have treasury rows, with their summed flows and payroll.
-monthly_flow AS (
-    SELECT county_code, date_trunc('month', date)::DATE AS month,
-           sum(inflow) AS inflow, sum(outflow) AS outflow
-    FROM treasury GROUP BY ALL
-),
 monthly_payroll AS (
     SELECT county_code, date_trunc('month', payday)::DATE AS month, sum(amount_due) AS payroll
     FROM payroll_schedule GROUP BY ALL
