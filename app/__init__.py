@@ -1,0 +1,1 @@
+"""Streamlit helpers shared by the dashboard pages (fiscal/ itself imports no streamlit)."""

@@ -1,0 +1,138 @@
+"""How every column the dashboard shows is labelled, formatted and coloured.
+
+One catalogue for all pages, so a field looks the same wherever it appears and its
+CSV/Excel export carries the same header, number format and colours as the screen.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from fiscal.charts import IDLE_COLOR, PAYDAY_STATUS_COLORS
+from fiscal.policy import TIER_COLORS, TIER_LABELS
+from fiscal.reports import PAYDAY_STATUS_LABELS
+
+TIER_TAG_COLORS = {TIER_LABELS[t]: TIER_COLORS[t] for t in range(4)}
+STATUS_TAG_COLORS = {PAYDAY_STATUS_LABELS[s]: colour for s, colour in PAYDAY_STATUS_COLORS.items()}
+BAND_TAG_COLORS = {"预警": TIER_COLORS[2], "偏低": TIER_COLORS[1], "正常": TIER_COLORS[0], "闲置": IDLE_COLOR}
+CHANGE_TAG_COLORS = {"进入": TIER_COLORS[3], "退出": TIER_COLORS[0], "升级": TIER_COLORS[3], "降级": TIER_COLORS[0]}
+
+# kind → Excel number format of the export
+EXCEL_FORMATS = {
+    "amount": "#,##0.00",
+    "ratio": "0.0%",
+    "percent": "0.00%",
+    "months": "0.00",
+    "multiple": "0.00",
+    "pp": "0.0",
+    "int": "0",
+    "date": "yyyy-mm-dd",
+}
+
+
+@dataclass(frozen=True)
+class Col:
+    field: str
+    label: str
+    kind: str  # text · tag · amount · ratio · percent · months · multiple · pp · int · date · link
+    help: str | None = None
+    tags: dict[str, str] | None = None  # tag kind: value → colour
+    width: str | int | None = None
+
+    def config(self):
+        cc = st.column_config
+        match self.kind:
+            case "amount":
+                return cc.NumberColumn(self.label, help=self.help, format="accounting", width=self.width)
+            case "ratio":
+                return cc.ProgressColumn(self.label, help=self.help, format="percent", min_value=0.0,
+                                         max_value=1.0, width=self.width or "small")
+            case "percent":
+                return cc.NumberColumn(self.label, help=self.help, format="percent", width=self.width)
+            case "months" | "multiple":
+                return cc.NumberColumn(self.label, help=self.help, format="%.2f", width=self.width)
+            case "pp":
+                return cc.NumberColumn(self.label, help=self.help, format="%+.1f", width=self.width)
+            case "int":
+                return cc.NumberColumn(self.label, help=self.help, format="%d", width=self.width)
+            case "date":
+                return cc.DateColumn(self.label, help=self.help, format="YYYY-MM-DD", width=self.width)
+            case "tag":
+                return cc.MultiselectColumn(self.label, help=self.help, options=list(self.tags),
+                                            color=list(self.tags.values()), width=self.width)
+            case "link":
+                return cc.LinkColumn(self.label, help=self.help, display_text="查看 ›", width=self.width or "small")
+            case _:
+                return cc.TextColumn(self.label, help=self.help, width=self.width)
+
+
+def _catalogue(*columns: Col) -> dict[str, Col]:
+    return {c.field: c for c in columns}
+
+
+COLUMNS = _catalogue(
+    Col("tier_label", "风险等级", "tag", tags=TIER_TAG_COLORS),
+    Col("tier_before_label", "原等级", "tag", tags=TIER_TAG_COLORS),
+    Col("tier_now_label", "现等级", "tag", tags=TIER_TAG_COLORS),
+    Col("county_code", "区划代码", "text"),
+    Col("county_name", "县区", "text"),
+    Col("city_name", "所属市", "text"),
+    Col("as_of", "日期", "date"),
+    Col("change", "变化", "tag", tags=CHANGE_TAG_COLORS),
+    Col("reasons", "风险原因", "text", width="large"),
+    Col("detail_url", "详情", "link"),
+    # treasury
+    Col("treasury_date", "库款日期", "date"),
+    Col("treasury_balance", "库款余额（万元）", "amount"),
+    Col("avg_monthly_outflow", "月均库款支出（万元）", "amount", help="截至日所在月之前 12 个月中有数据月份的月支出平均"),
+    Col("coverage_months", "库款保障水平（月）", "months", help="库款余额 ÷ 月均库款支出"),
+    Col("coverage_band", "保障水平区间", "tag", tags=BAND_TAG_COLORS),
+    Col("idle_amount", "超出闲置线金额（万元）", "amount", help="库款余额 − 闲置线 × 月均库款支出"),
+    # payroll
+    Col("next_payday", "下次发薪日", "date"),
+    Col("next_payday_cutoff", "存入截止日", "date", help="发薪日前 7 天，工资须足额存入工资专户"),
+    Col("next_payday_amount", "下次应发工资（万元）", "amount"),
+    Col("next_payday_ratio", "专户存入比例", "ratio",
+        help="已过截止日：截止日专户余额 ÷ 应发工资；未到截止日：当前专户余额 ÷ 应发工资"),
+    Col("next_payday_status_label", "下次发薪状态", "tag", tags=STATUS_TAG_COLORS),
+    Col("days_to_cutoff", "距截止日（天）", "int"),
+    Col("days_to_payday", "距发薪日（天）", "int"),
+    Col("last_payday", "上次发薪日", "date"),
+    Col("last_payday_amount", "上次应发工资（万元）", "amount"),
+    Col("last_payday_status_label", "上次发薪状态", "tag", tags=STATUS_TAG_COLORS),
+    Col("last_payday_ratio", "上次截止日存入比例", "ratio"),
+    Col("last_payday_shortfall", "上次发薪缺口（万元）", "amount"),
+    Col("payday", "发薪日", "date"),
+    Col("cutoff", "存入截止日", "date"),
+    Col("amount_due", "应发工资（万元）", "amount"),
+    Col("status_label", "状态", "tag", tags=STATUS_TAG_COLORS),
+    Col("ratio", "截止日存入比例", "ratio"),
+    Col("shortfall", "缺口（万元）", "amount"),
+    Col("payroll_cover_3m", "未来三个月工资保障倍数", "multiple",
+        help="（库款余额 + 工资专户余额 + 3 × 月均非工资净流入）÷ 未来三个月应发工资"),
+    Col("forward_need", "未来三个月应发工资（万元）", "amount"),
+    Col("available", "可用资金（万元）", "amount"),
+    Col("account_balance", "工资专户余额（万元）", "amount"),
+    # revenue
+    Col("category", "收入类别", "text"),
+    Col("revenue_month", "收入月份", "int"),
+    Col("month", "月份", "int"),
+    Col("budget", "年初预算（万元）", "amount"),
+    Col("actual_ytd", "累计完成（万元）", "amount"),
+    Col("prev_actual_ytd", "上年同期累计（万元）", "amount"),
+    Col("revenue_progress", "收入进度", "ratio"),
+    Col("prev_progress", "上年同期进度", "percent"),
+    Col("time_progress", "序时进度", "percent"),
+    Col("revenue_gap_pp", "较序时进度（百分点）", "pp"),
+    Col("yoy_growth", "同比增长", "percent"),
+    # advances
+    Col("advances_ratio", "暂付款比例", "percent"),
+    # policy
+    Col("indicator", "指标", "text", width="medium"),
+    Col("rule", "规则", "text", width="large"),
+    # freshness
+    Col("label", "数据", "text"),
+    Col("latest", "最新日期", "date"),
+    Col("rows", "行数", "int"),
+)

@@ -1,0 +1,230 @@
+"""Building blocks every page uses: header, KPI and tier cards, tables with downloads, charts,
+empty states. Pages stay short by composing these."""
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from fiscal import reports
+from fiscal.charts import IDLE_COLOR, PAYDAY_STATUS_COLORS
+from fiscal.export import to_csv_bytes, to_excel_bytes
+from fiscal.policy import TIER_COLORS, TIER_LABELS
+
+from . import formatting as fmt
+from . import state
+from .columns import BAND_TAG_COLORS, COLUMNS, EXCEL_FORMATS, Col
+
+MEETING_FONT_SIZE = 18
+MEETING_CHART_SCALE = 1.25
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
+
+
+# ---- header -------------------------------------------------------------------------------
+def page_header(title: str, *, freshness: bool = False) -> None:
+    """Page title, the view line (截至日期 · 地市 · 演示数据) and, if asked, data freshness."""
+    view = state.view()
+    heading, action = st.columns([5, 1], vertical_alignment="bottom")
+    heading.title(title)
+    if view.meeting:
+        action.button("退出会议模式", on_click=state.exit_meeting_mode, key="exit_meeting", width="stretch")
+    parts = [f"截至 {view.as_of:%Y-%m-%d}" if view.as_of else "尚无库款数据",
+             "、".join(view.cities) if view.cities else "全部地市"]
+    if view.demo:
+        parts.append("演示数据（虚构）")
+    st.markdown(f'<div class="view-line">{html.escape(" · ".join(parts))}</div>', unsafe_allow_html=True)
+    if freshness and view.as_of:
+        freshness_line()
+
+
+def freshness_line() -> None:
+    """The latest date of each extract; those older than as_of − stale_days in red."""
+    view = state.view()
+    fresh = state.report(reports.freshness, view.as_of, view.policy.stale_days)
+    parts = []
+    for row in fresh.itertuples():
+        if fmt.missing(row.latest):
+            parts.append(f'<span class="stale">{html.escape(row.label)} 无数据</span>')
+        elif row.stale:
+            parts.append(f'<span class="stale" title="早于截至日 {view.policy.stale_days} 天以上">'
+                         f'{html.escape(row.label)} {fmt.date(row.latest)}（过期）</span>')
+        else:
+            parts.append(html.escape(f"{row.label} {fmt.date(row.latest)}"))
+    st.markdown(f'<div class="freshness">数据最新日期：{" · ".join(parts)}</div>', unsafe_allow_html=True)
+
+
+# ---- empty states -------------------------------------------------------------------------
+def require(*kinds: str) -> bool:
+    """True when every kind has rows; otherwise say what is missing and where to upload it."""
+    missing = state.missing_kinds(*kinds)
+    for kind in missing:
+        label = state.kind_label(kind)
+        st.info(f"尚无{label}数据，请在数据管理页上传{label}表", icon=":material/info:")
+    if missing and state.data_page_exists():
+        st.page_link(state.DATA_PAGE, label="前往数据管理", icon=":material/upload_file:")
+    return not missing
+
+
+def empty(message: str) -> None:
+    st.info(message, icon=":material/info:")
+
+
+# ---- cards --------------------------------------------------------------------------------
+def tier_cards(counts: dict[int, int]) -> None:
+    """One card per tier, the worst first, in the tier colours."""
+    for column, tier in zip(st.columns(4), (3, 2, 1, 0)):
+        column.markdown(
+            f'<div class="tier-card" style="--tier:{TIER_COLORS[tier]}">'
+            f'<div class="tier-card-label">{TIER_LABELS[tier]}</div>'
+            f'<div class="tier-card-value">{counts.get(tier, 0)}<span class="tier-card-unit">个县区</span></div></div>',
+            unsafe_allow_html=True)
+
+
+def tier_change_cards(summary: pd.DataFrame) -> None:
+    """Per tier, the worst first: how many counties entered and left it (`reports.tier_change_summary`)."""
+    counts = summary.set_index("tier")
+    for column, tier in zip(st.columns(4), (3, 2, 1, 0)):
+        column.markdown(
+            f'<div class="tier-card" style="--tier:{TIER_COLORS[tier]}">'
+            f'<div class="tier-card-label">{TIER_LABELS[tier]}</div>'
+            f'<div class="tier-card-change">进入 <b>{counts.at[tier, "entered"]}</b>'
+            f'　退出 <b>{counts.at[tier, "left"]}</b></div></div>',
+            unsafe_allow_html=True)
+
+
+def tier_badge(tier: int) -> str:
+    light = " light" if tier == 1 else ""  # dark text on the yellow badge
+    return f'<span class="tier-badge{light}" style="--tier:{TIER_COLORS[tier]}">{TIER_LABELS[tier]}</span>'
+
+
+@dataclass(frozen=True)
+class Kpi:
+    label: str
+    value: str
+    delta: str | None = None  # the line under the value; a leading sign decides its arrow and colour
+    note: str | None = None  # muted text after the delta
+    help: str | None = None
+    colour: str | None = None  # a named colour for the delta, shown without an arrow; None: its sign decides
+
+
+# Streamlit's named colours closest to ours (st.metric takes names, not hex).
+NAMED_COLOURS = {TIER_COLORS[0]: "green", TIER_COLORS[1]: "yellow", TIER_COLORS[2]: "orange", TIER_COLORS[3]: "red",
+                 IDLE_COLOR: "blue"}
+
+
+def band_colour_name(band: str | None) -> str:
+    return NAMED_COLOURS.get(BAND_TAG_COLORS.get(band), "gray")
+
+
+def status_colour_name(status: str | None) -> str:
+    return NAMED_COLOURS.get(PAYDAY_STATUS_COLORS.get(status), "gray")
+
+
+def kpis(items: Iterable[Kpi]) -> None:
+    """A row of bordered metric cards."""
+    items = list(items)
+    for column, item in zip(st.columns(len(items)), items):
+        column.metric(item.label, item.value, delta=item.delta, delta_description=item.note, help=item.help,
+                      border=True, delta_color=item.colour or "normal", delta_arrow="off" if item.colour else "auto")
+
+
+def reasons_list(reasons: str) -> None:
+    items = [r for r in reasons.split(reports.REASON_SEPARATOR) if r]
+    if items:
+        lis = "".join(f"<li>{html.escape(r)}</li>" for r in items)
+        st.markdown(f'<ul class="reason-list">{lis}</ul>', unsafe_allow_html=True)
+
+
+# ---- tables -------------------------------------------------------------------------------
+def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str) -> None:
+    """A formatted table of catalogue fields, with CSV and Excel downloads of it."""
+    specs = [COLUMNS[f] for f in fields]
+    _grid(frame, specs, key=key)
+    downloads(frame, specs, key=key, file_stem=file_stem)
+
+
+def _grid(frame: pd.DataFrame, specs: list[Col], *, key: str) -> None:
+    shown = frame[[s.field for s in specs]].copy()
+    for spec in specs:
+        if spec.kind == "tag":  # a coloured tag is a one-item list in its cell
+            shown[spec.field] = shown[spec.field].map(lambda v: [v] if isinstance(v, str) and v else [])
+    height = "content" if state.view().meeting and len(shown) <= 15 else "auto"  # no inner scrolling on screen
+    st.dataframe(shown, column_config={s.field: s.config() for s in specs}, hide_index=True, key=key, height=height)
+
+
+def downloads(frame: pd.DataFrame, specs: list[Col], *, key: str, file_stem: str) -> None:
+    """CSV and Excel buttons; the files are built only when clicked. Hidden in meeting mode."""
+    view = state.view()
+    if view.meeting:
+        return
+    kept = [s for s in specs if s.kind != "link"]  # relative app links mean nothing in a file
+    export = frame[[s.field for s in kept]].set_axis([s.label for s in kept], axis=1)
+    fills = {s.label: s.tags for s in kept if s.kind == "tag"}
+    formats = {s.label: EXCEL_FORMATS[s.kind] for s in kept if s.kind in EXCEL_FORMATS}
+    name = f"{file_stem}_{view.as_of:%Y%m%d}" if view.as_of else file_stem
+    with st.container(horizontal=True, horizontal_alignment="right", gap="small"):
+        st.download_button("CSV", data=lambda: to_csv_bytes(export), file_name=f"{name}.csv", mime="text/csv",
+                           key=f"{key}_csv", on_click="ignore", icon=":material/download:", type="tertiary")
+        st.download_button("Excel", data=lambda: to_excel_bytes(export, sheet_name=file_stem, fills=fills,
+                                                                number_formats=formats),
+                           file_name=f"{name}.xlsx", key=f"{key}_xlsx", on_click="ignore",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           icon=":material/download:", type="tertiary")
+
+
+def matrix_table(matrix: pd.DataFrame, value_labels: dict, tags: dict[str, str], *, key: str, file_stem: str,
+                 column_label: Callable[[object], str]) -> None:
+    """A county × date matrix (of tiers, say) in an expander, as coloured labels, downloadable."""
+    labelled = matrix[reports.COUNTY_COLUMNS].copy()
+    specs = [COLUMNS[c] for c in reports.COUNTY_COLUMNS]
+    for column in matrix.columns.difference(reports.COUNTY_COLUMNS, sort=False):
+        label = column_label(column)
+        labelled[label] = matrix[column].map(value_labels)
+        specs.append(Col(label, label, "tag", tags=tags))
+    with st.expander("查看与下载完整表格"):
+        _grid(labelled, specs, key=key)
+        downloads(labelled, specs, key=key, file_stem=file_stem)
+
+
+# ---- charts -------------------------------------------------------------------------------
+def chart(figure: go.Figure, *, key: str) -> None:
+    """A Plotly figure; in meeting mode with larger text and height."""
+    config = dict(PLOTLY_CONFIG)
+    if state.view().meeting:
+        height = int((figure.layout.height or 400) * MEETING_CHART_SCALE)
+        figure.update_layout(font_size=MEETING_FONT_SIZE, height=height)
+        config["displayModeBar"] = False
+    st.plotly_chart(figure, key=key, config=config, theme=None)  # our own template: fonts scale in meeting mode
+
+
+def county_links(metrics: pd.DataFrame) -> None:
+    """County names as in-app links to 县区详情, each with its tier badge and reasons."""
+    view = state.view()
+    for row in metrics.itertuples():
+        name, badge = st.columns([1, 4], vertical_alignment="top")
+        params = {"county": row.county_code, "as_of": view.as_of.isoformat()}
+        name.page_link(state.COUNTY_PAGE, label=f"{row.county_name}（{row.city_name}）", query_params=params,
+                       icon=":material/arrow_forward:")
+        badge.markdown(f"{tier_badge(int(row.tier))} {html.escape(row.reasons)}", unsafe_allow_html=True)
+
+
+def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the Chinese tier and status label columns the catalogue shows."""
+    frame = frame.copy()
+    for field, label in (("tier_before", "tier_before_label"), ("tier_now", "tier_now_label")):
+        if field in frame:
+            frame[label] = frame[field].map(TIER_LABELS)
+    for field in ("status", "last_payday_status", "next_payday_status"):
+        if field in frame:
+            frame[f"{field}_label"] = frame[field].map(reports.PAYDAY_STATUS_LABELS)
+    return frame
+
+
+def detail_links(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add `detail_url`, the shareable 县区详情 link of each row's county."""
+    view = state.view()
+    return frame.assign(detail_url=frame["county_code"].map(view.county_link))

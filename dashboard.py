@@ -1,0 +1,32 @@
+"""县区库款与“三保”流动性监测 — the dashboard: `streamlit run dashboard.py`.
+
+Each rerun takes the view (lake snapshot, policy, sidebar choices) once, then runs the
+chosen page. The lake is $FISCAL_DATA (default: the shipped demo lake), the policy
+$FISCAL_POLICY (default: data/policy.toml). The data-management page is listed when
+pages/data.py exists.
+"""
+import streamlit as st
+
+from app import state, theme
+
+st.set_page_config(page_title="县区库款与三保监测", page_icon=":material/account_balance:", layout="wide")
+
+pages = [
+    st.Page(state.PAGES_DIR / "overview.py", title="总览", icon=":material/dashboard:", url_path="overview",
+            default=True),
+    st.Page(state.PAGES_DIR / "payroll.py", title="工资保障", icon=":material/payments:", url_path="payroll"),
+    st.Page(state.PAGES_DIR / "treasury.py", title="库款保障", icon=":material/account_balance:", url_path="treasury"),
+    st.Page(state.PAGES_DIR / "revenue.py", title="收入进度", icon=":material/trending_up:", url_path="revenue"),
+    st.Page(state.PAGES_DIR / "risk.py", title="风险分级", icon=":material/warning:", url_path="risk"),
+    st.Page(state.PAGES_DIR / "county.py", title="县区详情", icon=":material/location_city:", url_path="county"),
+]
+if state.data_page_exists():
+    pages.append(st.Page(state.PAGES_DIR / "data.py", title="数据管理", icon=":material/upload_file:", url_path="data"))
+
+st.sidebar.markdown("### 县区库款与“三保”监测")
+view = state.start()
+theme.apply(view.meeting)
+try:
+    st.navigation(pages, position="top" if view.meeting else "sidebar").run()
+finally:
+    state.forget_view()

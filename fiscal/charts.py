@@ -1,0 +1,375 @@
+"""Plotly figures for the dashboard. Pure builders: data frames in, figures out.
+
+One colour language everywhere: the tier colours of `fiscal.policy.TIER_COLORS`, and
+for everything that maps onto a severity (coverage bands, payday statuses, revenue gaps)
+the colour of that severity. Charts that would list thousands of counties (national
+scale) show the most relevant `max_rows` and say so in a note under the title.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .policy import TIER_COLORS, TIER_LABELS, Policy
+from .reports import PAYDAY_STATUS_LABELS, PAYDAY_STATUS_ORDER, payday_matrix
+
+FONT_FAMILY = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
+MAX_ROWS = 40  # counties per chart before it only shows the most relevant ones
+MAX_CITIES = 20  # boxes per distribution chart
+ROW_HEIGHT = 24  # pixels per county in bar charts and heat-maps
+BAND_LABEL_MARGIN = 56  # pixels right of the plot for the coverage band labels
+
+INFLOW_COLOR = "#2e7d32"
+OUTFLOW_COLOR = "#c62828"
+BALANCE_COLOR = "#1565c0"
+ACCOUNT_COLOR = "#6a1b9a"
+MUTED_COLOR = "#616161"
+IDLE_COLOR = "#1565c0"
+MILD_COLOR = "#81c784"  # behind time progress, but within the prompt line
+# Lines of individual counties: dark, distinct, and none of them a tier or band colour.
+COUNTY_COLORWAY = ["#1565c0", "#6a1b9a", "#00838f", "#ad1457", "#283593", "#558b2f", "#0277bd", "#8e24aa"]
+
+# Payday statuses take the colour of the severity they carry (SPEC §5).
+PAYDAY_STATUS_COLORS = {
+    "funded_on_time": TIER_COLORS[0],
+    "funded_late": TIER_COLORS[1],
+    "overdue": TIER_COLORS[2],
+    "shortfall": TIER_COLORS[3],
+    "pending": "#b0bec5",
+}
+
+
+def coverage_bands(policy: Policy) -> list[tuple[str, float, float | None, str]]:
+    """(label, lower, upper, colour) of the four 库款保障水平 bands of the policy."""
+    return [
+        ("预警", 0.0, policy.coverage_warning, TIER_COLORS[2]),
+        ("偏低", policy.coverage_warning, policy.coverage_prompt, TIER_COLORS[1]),
+        ("正常", policy.coverage_prompt, policy.coverage_idle, TIER_COLORS[0]),
+        ("闲置", policy.coverage_idle, None, IDLE_COLOR),
+    ]
+
+
+def revenue_gap_color(gap_pp: float, policy: Policy) -> str:
+    if gap_pp >= 0:
+        return TIER_COLORS[0]
+    if gap_pp >= policy.revenue_prompt_pp:
+        return MILD_COLOR
+    if gap_pp >= policy.revenue_warning_pp:
+        return TIER_COLORS[1]
+    return TIER_COLORS[2]
+
+
+def revenue_gap_legend(policy: Policy) -> dict[str, str]:
+    prompt, warning = -policy.revenue_prompt_pp, -policy.revenue_warning_pp
+    return {
+        "快于序时": TIER_COLORS[0],
+        f"慢于序时 {prompt:g} 个百分点以内": MILD_COLOR,
+        f"落后 {prompt:g}–{warning:g} 个百分点（提示）": TIER_COLORS[1],
+        f"落后超过 {warning:g} 个百分点（预警）": TIER_COLORS[2],
+    }
+
+
+# ---- coverage -------------------------------------------------------------------------
+def coverage_trend(policy: Policy, trend: pd.DataFrame | None = None,
+                   counties: pd.DataFrame | None = None) -> go.Figure:
+    """库款保障水平 at month-ends over the policy bands.
+
+    trend: as_of, median, q25, q75 (from `reports.coverage_trend`), drawn as the median
+    line in its interquartile range; counties: as_of, county_name, coverage_months.
+    """
+    fig = go.Figure()
+    values = []
+    if trend is not None and not trend.empty:
+        x = _date_labels(trend["as_of"])
+        fig.add_scatter(x=x, y=trend["q75"], mode="lines", line_width=0, hoverinfo="skip", showlegend=False)
+        fig.add_scatter(x=x, y=trend["q25"], mode="lines", line_width=0, fill="tonexty",
+                        fillcolor="rgba(97,97,97,0.15)", name="四分位区间", hoverinfo="skip")
+        fig.add_scatter(x=x, y=trend["median"], mode="lines+markers", name="中位数",
+                        line=dict(color=MUTED_COLOR, width=3),
+                        hovertemplate="%{x}<br>中位数 %{y:.2f} 个月<extra></extra>")
+        values += [trend["q75"].max()]
+    if counties is not None and not counties.empty:
+        for name, rows in counties.groupby("county_name", sort=False):
+            fig.add_scatter(x=_date_labels(rows["as_of"]), y=rows["coverage_months"], mode="lines+markers",
+                            name=str(name), line_width=2,
+                            hovertemplate=f"{name}<br>%{{x}}<br>%{{y:.2f}} 个月<extra></extra>")
+        values += [counties["coverage_months"].max()]
+    _shade_coverage_bands(fig, policy, _top(values, policy))
+    fig.update_yaxes(title_text="库款保障水平（月）", rangemode="tozero")
+    fig.update_xaxes(type="category")
+    return _finish(fig, height=400, right_margin=BAND_LABEL_MARGIN)
+
+
+def coverage_by_city(metrics: pd.DataFrame, policy: Policy, max_rows: int = MAX_CITIES) -> go.Figure:
+    """Distribution of coverage_months by city (box with every county as a point), lowest median first."""
+    rows = metrics.dropna(subset=["coverage_months"])
+    medians = rows.groupby("city_name")["coverage_months"].median().sort_values()
+    shown = medians.index[:max_rows]
+    fig = go.Figure()
+    for city in shown:
+        city_rows = rows[rows["city_name"] == city]
+        fig.add_box(y=city_rows["coverage_months"], name=str(city), boxpoints="all", jitter=0.4, pointpos=0,
+                    marker=dict(color=MUTED_COLOR, size=6, opacity=0.7), line_color="#37474f",
+                    fillcolor="rgba(255,255,255,0)", customdata=city_rows[["county_name"]],
+                    hovertemplate="%{customdata[0]}<br>%{y:.2f} 个月<extra>" + str(city) + "</extra>",
+                    showlegend=False)
+    _shade_coverage_bands(fig, policy, _top([rows["coverage_months"].max()], policy))
+    fig.update_yaxes(title_text="库款保障水平（月）", rangemode="tozero")
+    note = f"显示中位数最低的 {len(shown)} 个市（共 {len(medians)} 个）" if len(medians) > len(shown) else None
+    return _finish(fig, height=400, note=note, right_margin=BAND_LABEL_MARGIN)
+
+
+def _shade_coverage_bands(fig: go.Figure, policy: Policy, top: float) -> None:
+    for label, low, high, colour in coverage_bands(policy):
+        upper = top if high is None else high
+        fig.add_hrect(y0=low, y1=upper, fillcolor=colour, opacity=0.10, line_width=0, layer="below")
+        fig.add_annotation(x=1.005, xref="paper", xanchor="left", y=(low + upper) / 2, yref="y",
+                           text=label, showarrow=False, font=dict(color=colour))
+    fig.update_yaxes(range=[0, top])
+
+
+def _top(values: list[float], policy: Policy) -> float:
+    finite = [v for v in values if v is not None and pd.notna(v)]
+    return max([policy.coverage_idle * 1.4, *(v * 1.08 for v in finite)])
+
+
+# ---- treasury of one county -------------------------------------------------------------
+def daily_treasury(daily: pd.DataFrame, reference_lines: dict[str, float] | None = None) -> go.Figure:
+    """Daily 库款余额 (top) and inflow/outflow bars (bottom) of one county.
+
+    reference_lines: label → balance, drawn dashed (e.g. the balance that a coverage of
+    the warning line would mean).
+    """
+    rows = daily.dropna(subset=["treasury_balance"])
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38], vertical_spacing=0.06)
+    fig.add_scatter(x=rows["date"], y=rows["treasury_balance"], name="库款余额", mode="lines",
+                    line=dict(color=BALANCE_COLOR, width=2), fill="tozeroy", fillcolor="rgba(21,101,192,0.10)",
+                    hovertemplate="%{x|%Y-%m-%d}<br>余额 %{y:,.2f} 万元<extra></extra>", row=1, col=1)
+    for label, amount in (reference_lines or {}).items():
+        if amount is not None and pd.notna(amount):
+            fig.add_hline(y=amount, line=dict(color=TIER_COLORS[2], dash="dash", width=1), row=1, col=1,
+                          annotation_text=label, annotation_position="top left",
+                          annotation_font=dict(color=TIER_COLORS[2], size=12))
+    fig.add_bar(x=rows["date"], y=rows["inflow"], name="流入", marker_color=INFLOW_COLOR,
+                hovertemplate="%{x|%Y-%m-%d}<br>流入 %{y:,.2f} 万元<extra></extra>", row=2, col=1)
+    fig.add_bar(x=rows["date"], y=-rows["outflow"], name="流出", marker_color=OUTFLOW_COLOR,
+                customdata=rows["outflow"],
+                hovertemplate="%{x|%Y-%m-%d}<br>流出 %{customdata:,.2f} 万元<extra></extra>", row=2, col=1)
+    fig.update_layout(barmode="relative", bargap=0.1)
+    fig.update_yaxes(title_text="余额（万元）", tickformat=",.0f", row=1, col=1)
+    fig.update_yaxes(title_text="流入 / 流出（万元）", tickformat=",.0f", row=2, col=1)
+    fig.update_xaxes(tickformat="%Y-%m-%d")
+    return _finish(fig, height=460)
+
+
+# ---- payroll ----------------------------------------------------------------------------
+def payday_heatmap(history: pd.DataFrame, max_rows: int = MAX_ROWS) -> go.Figure:
+    """County × month of payday statuses; counties with the most trouble first."""
+    matrix = payday_matrix(history)
+    severity = matrix.apply(lambda col: col.map(_status_severity)).fillna(0)
+    order = severity.assign(total=severity.sum(axis=1), worst=severity.max(axis=1)) \
+        .sort_values(["worst", "total"], ascending=False, kind="stable").index
+    shown = matrix.loc[order[:max_rows]]
+    codes = {s: i for i, s in enumerate(PAYDAY_STATUS_ORDER)}
+    z = shown.apply(lambda col: col.map(codes)).astype(float)
+    labels = shown.apply(lambda col: col.map(PAYDAY_STATUS_LABELS)).fillna("无发薪")
+    colourscale = _discrete_scale([PAYDAY_STATUS_COLORS[s] for s in PAYDAY_STATUS_ORDER])
+    y = [name for _, name, _ in shown.index]
+    x = [f"{m:%Y-%m}" for m in shown.columns]
+    fig = go.Figure(go.Heatmap(
+        z=z.to_numpy(), x=x, y=y, customdata=labels.to_numpy(), zmin=-0.5, zmax=len(codes) - 0.5,
+        colorscale=colourscale, showscale=False, xgap=2, ygap=2,
+        hovertemplate="%{y}<br>%{x}<br>%{customdata}<extra></extra>"))
+    _legend_entries(fig, {PAYDAY_STATUS_LABELS[s]: PAYDAY_STATUS_COLORS[s] for s in PAYDAY_STATUS_ORDER})
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category", side="top")
+    note = f"显示问题最多的 {len(shown)} 个县区（共 {len(matrix)} 个）" if len(matrix) > len(shown) else None
+    return _finish(fig, height=_rows_height(len(shown)), note=note, legend_bottom=True)
+
+
+def _status_severity(status) -> int:
+    return {"shortfall": 3, "overdue": 2, "funded_late": 1}.get(status, 0)
+
+
+def county_paydays(daily: pd.DataFrame, paydays: pd.DataFrame) -> go.Figure:
+    """One county's payroll-account balance (step line) against each payday's requirement.
+
+    Each payday is drawn as a bar from its cutoff to the payday at the amount due, in its
+    status colour: the account line should be on or above it from the cutoff on.
+    """
+    fig = go.Figure()
+    account = daily.dropna(subset=["account_balance"])
+    fig.add_scatter(x=account["date"], y=account["account_balance"], name="工资专户余额", mode="lines",
+                    line=dict(color=ACCOUNT_COLOR, width=2, shape="hv"),
+                    hovertemplate="%{x|%Y-%m-%d}<br>专户余额 %{y:,.2f} 万元<extra></extra>")
+    shown_status = set()
+    for row in paydays.itertuples():
+        colour = PAYDAY_STATUS_COLORS[row.status]
+        label = PAYDAY_STATUS_LABELS[row.status]
+        fig.add_scatter(
+            x=[row.cutoff, row.payday], y=[row.amount_due, row.amount_due], mode="lines+markers",
+            line=dict(color=colour, width=6), marker=dict(size=[4, 11], color=colour),
+            name=label, legendgroup=row.status, showlegend=row.status not in shown_status,
+            hovertemplate=(f"发薪日 {row.payday:%Y-%m-%d}<br>截止日 {row.cutoff:%Y-%m-%d}<br>"
+                           f"应发 {row.amount_due:,.2f} 万元<br>{label}，截止日存入比例 {row.ratio:.1%}<extra></extra>"))
+        shown_status.add(row.status)
+    fig.update_yaxes(title_text="万元", tickformat=",.0f", rangemode="tozero")
+    fig.update_xaxes(tickformat="%Y-%m-%d")
+    return _finish(fig, height=360)
+
+
+def forward_cover_bars(forward: pd.DataFrame, policy: Policy, max_rows: int = MAX_ROWS) -> go.Figure:
+    """未来三个月工资保障倍数 per county, lowest first, against the warning line."""
+    rows = forward.dropna(subset=["payroll_cover_3m"]).sort_values("payroll_cover_3m")
+    shown = rows.head(max_rows)
+    colours = [TIER_COLORS[2] if v < policy.forward_warning else TIER_COLORS[0] for v in shown["payroll_cover_3m"]]
+    fig = go.Figure(go.Bar(
+        x=shown["payroll_cover_3m"], y=shown["county_name"], orientation="h", marker_color=colours,
+        text=[f"{v:.2f}" for v in shown["payroll_cover_3m"]], textposition="outside", cliponaxis=False,
+        customdata=shown[["forward_need", "available"]],
+        hovertemplate=("%{y}<br>保障倍数 %{x:.2f}<br>未来应发 %{customdata[0]:,.2f} 万元"
+                       "<br>可用资金 %{customdata[1]:,.2f} 万元<extra></extra>"),
+        showlegend=False))
+    fig.add_vline(x=policy.forward_warning, line=dict(color=TIER_COLORS[3], dash="dash", width=2),
+                  annotation_text=f"预警线 {policy.forward_warning:.2f}", annotation_position="top",
+                  annotation_font=dict(color=TIER_COLORS[3]))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(title_text=f"未来{policy.forward_months}个月工资保障倍数", rangemode="tozero")
+    note = f"显示保障倍数最低的 {len(shown)} 个县区（共 {len(rows)} 个）" if len(rows) > len(shown) else None
+    return _finish(fig, height=_rows_height(len(shown)), note=note)
+
+
+# ---- revenue ----------------------------------------------------------------------------
+def revenue_progress_bars(by_county: pd.DataFrame, policy: Policy, max_rows: int = MAX_ROWS) -> go.Figure:
+    """收入进度 per county as bars, coloured by the gap to 序时进度 (marked per county)."""
+    rows = by_county.sort_values("revenue_gap_pp")
+    shown = rows.head(max_rows)
+    fig = go.Figure()
+    fig.add_bar(
+        x=shown["revenue_progress"], y=shown["county_name"], orientation="h",
+        marker_color=[revenue_gap_color(g, policy) for g in shown["revenue_gap_pp"]],
+        text=[f"{p:.1%}" for p in shown["revenue_progress"]], textposition="inside", insidetextanchor="end",
+        textfont_color="#ffffff", customdata=shown[["time_progress", "revenue_gap_pp"]],
+        hovertemplate="%{y}<br>收入进度 %{x:.1%}<br>序时进度 %{customdata[0]:.1%}"
+                      "<br>差距 %{customdata[1]:.1f} 个百分点<extra></extra>",
+        showlegend=False)
+    fig.add_scatter(x=shown["time_progress"], y=shown["county_name"], mode="markers", name="序时进度",
+                    marker=dict(symbol="line-ns", size=ROW_HEIGHT - 2, line=dict(width=3, color="#212121")),
+                    hovertemplate="序时进度 %{x:.1%}<extra></extra>")
+    _legend_entries(fig, revenue_gap_legend(policy))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(title_text="收入进度（累计完成 / 年初预算）", tickformat=".0%", rangemode="tozero")
+    note = f"显示落后序时最多的 {len(shown)} 个县区（共 {len(rows)} 个）" if len(rows) > len(shown) else None
+    return _finish(fig, height=_rows_height(len(shown)) + 40, note=note)
+
+
+def revenue_by_category(by_category: pd.DataFrame) -> go.Figure:
+    """Progress per revenue category this year and at the same month last year, against 序时."""
+    month = int(by_category["month"].iloc[0])
+    fig = go.Figure()
+    fig.add_bar(x=by_category["category"], y=by_category["revenue_progress"], name=f"本年 1–{month} 月",
+                marker_color=BALANCE_COLOR, text=[f"{v:.1%}" for v in by_category["revenue_progress"]],
+                textposition="inside", insidetextanchor="middle", textfont_color="#ffffff",
+                hovertemplate="%{x}<br>本年 %{y:.1%}<extra></extra>")
+    fig.add_bar(x=by_category["category"], y=by_category["prev_progress"], name="上年同期",
+                marker_color="#90a4ae", text=[_percent(v) for v in by_category["prev_progress"]],
+                textposition="inside", insidetextanchor="middle", textfont_color="#ffffff",
+                hovertemplate="%{x}<br>上年同期 %{y:.1%}<extra></extra>")
+    fig.add_hline(y=month / 12, line=dict(color="#212121", dash="dash", width=2),
+                  annotation_text=f"序时进度 {month / 12:.1%}", annotation_position="top right",
+                  annotation_bgcolor="rgba(255,255,255,0.85)")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text="收入进度")
+    fig.update_layout(barmode="group")
+    return _finish(fig, height=380)
+
+
+def county_revenue(monthly: pd.DataFrame, year: int) -> go.Figure:
+    """One county's cumulative revenue progress by month: this year, last year, 序时."""
+    fig = go.Figure()
+    months = list(range(1, 13))
+    fig.add_scatter(x=months, y=[m / 12 for m in months], mode="lines", name="序时进度",
+                    line=dict(color="#212121", dash="dash", width=2), hovertemplate="%{x} 月 序时 %{y:.1%}<extra></extra>")
+    for shown_year, colour, width in ((year - 1, "#90a4ae", 2), (year, BALANCE_COLOR, 3)):
+        rows = monthly[monthly["year"] == shown_year]
+        if not rows.empty:
+            fig.add_scatter(x=rows["month"], y=rows["revenue_progress"], mode="lines+markers", name=f"{shown_year} 年",
+                            line=dict(color=colour, width=width),
+                            hovertemplate=f"{shown_year} 年 %{{x}} 月<br>收入进度 %{{y:.1%}}<extra></extra>")
+    fig.update_xaxes(tickvals=months, ticktext=[f"{m}月" for m in months], range=[0.5, 12.5])
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text="收入进度")
+    return _finish(fig, height=360)
+
+
+# ---- risk tiers ---------------------------------------------------------------------------
+def tier_heatmap(matrix: pd.DataFrame, max_rows: int = MAX_ROWS) -> go.Figure:
+    """County × history date of tiers, in tier colours (from `reports.tier_matrix`)."""
+    date_columns = [c for c in matrix.columns if isinstance(c, (dt.date, pd.Timestamp))]
+    shown = matrix.head(max_rows)
+    z = shown[date_columns].astype(float).to_numpy()
+    labels = shown[date_columns].apply(lambda col: col.map(TIER_LABELS)).fillna("无数据").to_numpy()
+    x = [*(f"{d:%Y-%m}" for d in date_columns[:-1]), f"截至 {date_columns[-1]:%m-%d}"]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=x, y=shown["county_name"], customdata=labels, zmin=-0.5, zmax=3.5,
+        colorscale=_discrete_scale([TIER_COLORS[t] for t in range(4)]), showscale=False, xgap=2, ygap=2,
+        hovertemplate="%{y}<br>%{x}<br>%{customdata}<extra></extra>"))
+    _legend_entries(fig, {TIER_LABELS[t]: TIER_COLORS[t] for t in range(4)})
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category", side="top")
+    note = f"显示当前风险最高的 {len(shown)} 个县区（共 {len(matrix)} 个）" if len(matrix) > len(shown) else None
+    return _finish(fig, height=_rows_height(len(shown)), note=note, legend_bottom=True)
+
+
+# ---- shared ---------------------------------------------------------------------------------
+def _discrete_scale(colours: list[str]) -> list[list]:
+    """A colourscale mapping integer z = 0 … n−1 (with zmin −0.5, zmax n − 0.5) to colours."""
+    n = len(colours)
+    scale = []
+    for i, colour in enumerate(colours):
+        scale += [[i / n, colour], [(i + 1) / n, colour]]
+    return scale
+
+
+def _legend_entries(fig: go.Figure, entries: dict[str, str]) -> None:
+    """Legend items for colours used inside a trace (heat-map cells, bar colours)."""
+    for label, colour in entries.items():
+        fig.add_scatter(x=[None], y=[None], mode="markers", name=label,
+                        marker=dict(symbol="square", size=12, color=colour), hoverinfo="skip")
+
+
+def _date_labels(dates: pd.Series) -> list[str]:
+    """Month-ends as 2025-11; a date that is not a month-end (the as-of date) in full."""
+    labels = []
+    for d in pd.to_datetime(dates):
+        labels.append(f"{d:%Y-%m}" if d.is_month_end else f"{d:%Y-%m-%d}")
+    return labels
+
+
+def _percent(value) -> str:
+    return "" if value is None or pd.isna(value) else f"{value:.1%}"
+
+
+def _rows_height(rows: int) -> int:
+    return max(170, rows * ROW_HEIGHT + 120)
+
+
+def _finish(fig: go.Figure, *, height: int, note: str | None = None, legend_bottom: bool = False,
+            right_margin: int = 20) -> go.Figure:
+    legend = dict(orientation="h", x=0, xanchor="left", title_text="")
+    legend.update(y=-0.02, yanchor="top") if legend_bottom else legend.update(y=1.0, yanchor="bottom")
+    fig.update_layout(
+        template="plotly_white",
+        colorway=COUNTY_COLORWAY,
+        height=height,
+        margin=dict(l=10, r=right_margin, t=60 if note else 40, b=10),
+        font=dict(family=FONT_FAMILY, size=13),
+        hoverlabel=dict(font_family=FONT_FAMILY),
+        legend=legend,
+        separators=".,",
+    )
+    if note:
+        fig.update_layout(title=dict(text=note, font=dict(size=12, color=MUTED_COLOR), x=0, xanchor="left",
+                                     y=1, yanchor="top", pad=dict(t=6)))
+    return fig

@@ -1,0 +1,77 @@
+"""县区详情：一个县区的全部指标、风险等级与原因，以及库款、保障水平、发薪、收入图表。"""
+import datetime as dt
+
+import streamlit as st
+
+from app import formatting as fmt
+from app import state, widgets
+from app.widgets import Kpi, band_colour_name, status_colour_name
+from fiscal import charts, reports
+
+DAILY_DAYS = 183
+
+widgets.page_header("县区详情")
+if not widgets.require("counties", "treasury"):
+    st.stop()
+
+view = state.view()
+panel = state.panel(all_cities=True)
+metrics = reports.at_date(panel, view.as_of)
+code = state.county_choice(metrics)
+row = metrics.set_index("county_code").loc[code]
+
+st.markdown(f"## {row.county_name}　{widgets.tier_badge(int(row.tier))}", unsafe_allow_html=True)
+st.caption(f"{row.city_name} · 区划代码 {code}")
+widgets.reasons_list(row.reasons)
+
+widgets.kpis([
+    Kpi("库款余额", fmt.amount(row.treasury_balance), f"库款日期 {fmt.date(row.treasury_date)}", colour="gray"),
+    Kpi("库款保障水平", fmt.months(row.coverage_months), row.coverage_band or "历史不足",
+        help=f"库款余额 ÷ 月均库款支出（{fmt.amount(row.avg_monthly_outflow)}）",
+        colour=band_colour_name(row.coverage_band)),
+    Kpi("未来三个月工资保障倍数", fmt.number(row.payroll_cover_3m),
+        help=f"低于 {view.policy.forward_warning:.2f} 为预警"),
+    Kpi("暂付款比例", fmt.percent(row.advances_ratio, 2), f"控制线 {view.policy.advances_cap:.0%}", colour="gray"),
+])
+widgets.kpis([
+    Kpi("上次发薪", fmt.date(row.last_payday), fmt.status(row.last_payday_status),
+        help=f"应发 {fmt.amount(row.last_payday_amount)}，缺口 {fmt.amount(row.last_payday_shortfall)}",
+        colour=status_colour_name(row.last_payday_status)),
+    Kpi("下次发薪", fmt.date(row.next_payday), fmt.status(row.next_payday_status),
+        help=f"应发 {fmt.amount(row.next_payday_amount)}，专户存入比例 {fmt.percent(row.next_payday_ratio)}",
+        colour=status_colour_name(row.next_payday_status)),
+    Kpi("收入进度", fmt.percent(row.revenue_progress), fmt.pp_delta(row.revenue_gap_pp), "较序时进度",
+        help=f"序时进度 {fmt.percent(row.time_progress)}"),
+    Kpi("工资专户余额", fmt.amount(row.account_balance)),
+])
+
+st.subheader("库款日报（近 6 个月）")
+daily = state.report(reports.county_daily, code, view.as_of - dt.timedelta(days=DAILY_DAYS), view.as_of)
+if daily["treasury_balance"].notna().any():
+    widgets.chart(charts.daily_treasury(daily, {
+        f"预警线 {view.policy.coverage_warning:.2f} 个月": view.policy.coverage_warning * row.avg_monthly_outflow}),
+        key="county_daily")
+else:
+    widgets.empty("近 6 个月没有该县区的库款日报数据")
+
+st.subheader("库款保障水平（各月末）")
+widgets.chart(charts.coverage_trend(view.policy, reports.coverage_trend(state.panel(), view.as_of),
+                                   reports.county_history(panel, view.as_of, [code])), key="county_coverage")
+
+st.subheader("工资专户与发薪")
+if widgets.require("payroll_schedule"):
+    paydays = state.report(reports.payday_history, view.as_of, view.policy)
+    shown = paydays[(paydays["county_code"] == code) & (paydays["cutoff"] >= daily["date"].min())]
+    widgets.chart(charts.county_paydays(daily, shown), key="county_paydays")
+
+st.subheader("收入进度（累计）")
+if widgets.require("revenue"):
+    monthly = state.report(reports.revenue_monthly, code, view.as_of)
+    if monthly.empty:
+        widgets.empty("该县区尚无收入进度数据")
+    else:
+        widgets.chart(charts.county_revenue(monthly, view.as_of.year), key="county_revenue")
+
+st.subheader("风险等级历史")
+widgets.chart(charts.tier_heatmap(reports.tier_matrix(panel[panel["county_code"] == code], view.as_of)),
+              key="county_tiers")

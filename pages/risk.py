@@ -1,0 +1,52 @@
+"""风险分级：各县区等级与原因、现行政策参数、等级历史与重点关注名单变动、未来三个月工资保障。"""
+import pandas as pd
+import streamlit as st
+
+from app import state, widgets
+from app.columns import TIER_TAG_COLORS
+from fiscal import charts, reports
+from fiscal.policy import TIER_LABELS
+
+widgets.page_header("风险分级")
+if not widgets.require("counties", "treasury"):
+    st.stop()
+
+view = state.view()
+panel, metrics = state.panel(), state.metrics()
+widgets.tier_cards(metrics["tier"].value_counts().to_dict())
+
+st.subheader("各县区风险等级与原因")
+only_flagged = st.toggle("只看提示及以上的县区", value=True, key="risk_only_flagged")
+listed = metrics[metrics["tier"] >= 1] if only_flagged else metrics
+widgets.table(widgets.detail_links(listed), ["tier_label", "county_name", "city_name", "reasons", "detail_url"],
+              key="risk_tiers", file_stem="风险等级")
+
+with st.expander("现行政策参数（风险分级依据）"):
+    lines = pd.DataFrame(view.policy.lines(), columns=["indicator", "rule"])
+    widgets.table(lines, ["indicator", "rule"], key="risk_policy", file_stem="政策参数")
+
+st.subheader("风险等级历史（各月末）")
+matrix = reports.tier_matrix(panel, view.as_of)
+widgets.chart(charts.tier_heatmap(matrix), key="tier_heatmap")
+widgets.matrix_table(matrix, TIER_LABELS, TIER_TAG_COLORS, key="risk_history", file_stem="风险等级历史",
+                     column_label=lambda d: f"{d:%Y-%m-%d}")
+
+st.subheader("重点关注名单变动（逐月）")
+moves = reports.focus_moves(panel, view.as_of)
+if moves.empty:
+    widgets.empty("近 12 个月没有县区进入或退出重点关注名单")
+else:
+    widgets.table(widgets.detail_links(widgets.with_labels(moves)), [
+        "as_of", "change", "county_name", "city_name", "tier_before_label", "tier_now_label", "detail_url"],
+        key="risk_focus_moves", file_stem="重点关注名单变动")
+
+st.subheader("未来三个月工资保障")
+forward = reports.forward_payroll(metrics)
+if forward["payroll_cover_3m"].notna().any():
+    widgets.chart(charts.forward_cover_bars(forward, view.policy), key="forward_cover")
+    widgets.table(widgets.detail_links(forward), [
+        "tier_label", "county_name", "city_name", "payroll_cover_3m", "forward_need", "available",
+        "treasury_balance", "account_balance", "detail_url"], key="risk_forward", file_stem="未来三个月工资保障")
+else:
+    widgets.empty("尚不能评估未来三个月工资保障：需要工资发放计划，以及至少 "
+                  f"{view.policy.min_history_months} 个月的库款数据")

@@ -1,0 +1,64 @@
+"""库款保障：保障水平走势与分布、单个县区的库款日报、闲置资金。"""
+import datetime as dt
+
+import streamlit as st
+
+from app import formatting as fmt
+from app import state, widgets
+from app.widgets import Kpi
+from fiscal import charts, reports
+
+COMPARE_DEFAULT = 3  # lowest-coverage counties drawn against the median by default
+WINDOWS = {"近 3 个月": 92, "近 6 个月": 183, "近 12 个月": 366}
+
+widgets.page_header("库款保障")
+if not widgets.require("counties", "treasury"):
+    st.stop()
+
+view = state.view()
+policy = view.policy
+panel, metrics = state.panel(), state.metrics()
+bands = metrics["coverage_band"].value_counts()
+idle = reports.idle_cash(metrics, policy)
+widgets.kpis([
+    Kpi("库款保障水平中位数", fmt.months(metrics["coverage_months"].median())),
+    Kpi(f"预警（低于 {policy.coverage_warning:.2f} 个月）", fmt.counties(bands.get("预警", 0))),
+    Kpi(f"偏低（低于 {policy.coverage_prompt:.2f} 个月）", fmt.counties(bands.get("偏低", 0))),
+    Kpi(f"闲置（高于 {policy.coverage_idle:.2f} 个月）", fmt.counties(bands.get("闲置", 0)),
+        f"超出闲置线 {fmt.amount(idle['idle_amount'].sum())}", colour="blue"),
+])
+
+names = fmt.county_labels(metrics)
+by_coverage = metrics.dropna(subset=["coverage_months"]).sort_values("coverage_months")["county_code"].tolist()
+
+st.subheader("库款保障水平走势（月末）")
+compare = st.multiselect("对照县区", list(names), default=by_coverage[:COMPARE_DEFAULT], format_func=names.get,
+                         max_selections=8, key="treasury_compare", placeholder="选择县区与中位数对照")
+widgets.chart(charts.coverage_trend(policy, reports.coverage_trend(panel, view.as_of),
+                                   reports.county_history(panel, view.as_of, compare)), key="coverage_trend")
+
+st.subheader("各市库款保障水平分布")
+widgets.chart(charts.coverage_by_city(metrics, policy), key="coverage_by_city")
+
+st.subheader("县区库款日报")
+pick, window = st.columns([2, 3], vertical_alignment="bottom")
+county = pick.selectbox("县区", list(names), index=list(names).index(by_coverage[0]) if by_coverage else 0,
+                        format_func=names.get, key="treasury_county")
+days = WINDOWS[window.segmented_control("时间范围", list(WINDOWS), default="近 6 个月", key="treasury_window")
+               or "近 6 个月"]
+daily = state.report(reports.county_daily, county, view.as_of - dt.timedelta(days=days), view.as_of)
+outflow = metrics.set_index("county_code").at[county, "avg_monthly_outflow"]
+if daily["treasury_balance"].notna().any():
+    widgets.chart(charts.daily_treasury(daily, {
+        f"预警线 {policy.coverage_warning:.2f} 个月": policy.coverage_warning * outflow,
+        f"提示线 {policy.coverage_prompt:.2f} 个月": policy.coverage_prompt * outflow}), key="daily_treasury")
+else:
+    widgets.empty("所选时间范围内该县区没有库款日报数据")
+
+st.subheader(f"闲置资金（库款保障水平高于 {policy.coverage_idle:.2f} 个月）")
+if idle.empty:
+    widgets.empty("没有库款保障水平高于闲置线的县区")
+else:
+    widgets.table(widgets.detail_links(idle), [
+        "county_name", "city_name", "treasury_balance", "avg_monthly_outflow", "coverage_months", "idle_amount",
+        "detail_url"], key="treasury_idle", file_stem="闲置资金")

@@ -1,0 +1,81 @@
+"""The dashboard in a real browser: every page, meeting mode, county links. Screenshots go to screenshots/."""
+from __future__ import annotations
+
+import pytest
+
+from fiscal.demo import DEMO_END
+from fiscal.lake import Lake
+from tests.browser_support import (  # noqa: F401 (fixtures)
+    app_server, browser, demo_lake, page, screenshot, wait_for_app, wait_for_heading)
+
+pytestmark = pytest.mark.browser
+
+PAGES = [("overview", "总览"), ("payroll", "工资保障"), ("treasury", "库款保障"), ("revenue", "收入进度"),
+         ("risk", "风险分级"), ("county", "县区详情")]
+CHART_PAGES = {"payroll", "treasury", "revenue", "risk", "county"}
+
+
+def assert_healthy(page, title: str) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator("body").inner_text()[:2000]
+    assert page.locator("h1", has_text=title).first.is_visible()
+
+
+def test_shared_county_link(app_server, demo_lake, page):
+    """First in the file, so that on a fresh server the first request is this deep link."""
+    counties = Lake(demo_lake).read("counties").sort_values("county_code")
+    code, name = counties.iloc[5][["county_code", "county_name"]]
+    page.goto(f"{app_server.url}/county?county={code}&as_of=2026-10-31")
+    wait_for_heading(page, "县区详情")
+    assert_healthy(page, "县区详情")
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert name in main and "截至 2026-10-31" in main
+    assert f"county={code}" in page.url
+
+
+def test_every_page_renders(app_server, page):
+    page.goto(app_server.url)
+    wait_for_heading(page, "总览")
+    for slug, title in PAGES:
+        page.locator('[data-testid="stSidebarNavLink"]', has_text=title).click()
+        wait_for_heading(page, title)
+        assert_healthy(page, title)
+        assert f"截至 {DEMO_END:%Y-%m-%d}" in page.locator('[data-testid="stMain"]').inner_text()
+        if slug in CHART_PAGES:
+            page.locator(".js-plotly-plot").first.wait_for()
+        screenshot(page, slug)
+
+
+def test_meeting_mode_hides_the_sidebar_and_keeps_the_choices(app_server, page):
+    page.goto(f"{app_server.url}/risk?as_of=2026-10-31")
+    wait_for_heading(page, "风险分级")
+    page.get_by_role("switch", name="会议模式").focus()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="退出会议模式").wait_for()
+    wait_for_app(page)
+    assert "meeting=1" in page.url
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    assert page.locator('[data-testid="stTopNav"]').is_visible()
+    for slug, title in PAGES:
+        page.locator('[data-testid="stTopNav"] a', has_text=title).first.click()
+        wait_for_heading(page, title)
+        assert_healthy(page, title)
+        assert "截至 2026-10-31" in page.locator('[data-testid="stMain"]').inner_text()
+        assert "meeting=1" in page.url and "as_of=2026-10-31" in page.url
+        screenshot(page, f"{slug}_meeting")
+    page.get_by_role("button", name="退出会议模式").click()
+    page.locator('[data-testid="stSidebar"]').wait_for()
+    wait_for_app(page)
+    assert "meeting=1" not in page.url
+
+
+def test_county_link_opens_county_detail(app_server, page):
+    page.goto(app_server.url)
+    wait_for_heading(page, "总览")
+    link = page.locator('[data-testid="stPageLink-NavLink"]', has_text="演示县").first
+    name = link.inner_text().split("（")[0].split()[-1]
+    link.click()
+    wait_for_heading(page, "县区详情")
+    assert_healthy(page, "县区详情")
+    assert "county=" in page.url
+    assert page.locator("h2", has_text=name).first.is_visible()
+    screenshot(page, "county_from_link")

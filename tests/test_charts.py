@@ -1,0 +1,175 @@
+"""Plotly figure builders: the right traces, the policy lines, the tier colours, the caps."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from fiscal import charts, reports
+from fiscal.demo import DEMO_END, build_frames
+from fiscal.lake import Lake
+from fiscal.policy import TIER_COLORS, Policy
+
+AS_OF = DEMO_END
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    lake = Lake(tmp_path_factory.mktemp("charts") / "demo")
+    lake.replace_all(build_frames(counties=30, years=3), user="demo", operation="demo")
+    return lake.snapshot()
+
+
+@pytest.fixture(scope="module")
+def panel(demo, policy):
+    return reports.indicator_panel(demo, AS_OF, policy)
+
+
+@pytest.fixture(scope="module")
+def metrics(panel):
+    return reports.at_date(panel, AS_OF)
+
+
+@pytest.fixture(scope="module")
+def county(metrics) -> str:
+    """The riskiest county: it has paydays of every past status in the demo."""
+    return metrics["county_code"].iloc[0]
+
+
+def colour_at(scale: list[list], z: float, zmin: float, zmax: float) -> str:
+    position = (z - zmin) / (zmax - zmin)
+    for (low, colour), (high, _) in zip(scale[::2], scale[1::2]):
+        if low <= position <= high:
+            return colour
+    raise AssertionError(position)
+
+
+def band_rects(fig: go.Figure) -> list[tuple[float, float]]:
+    return [(s.y0, s.y1) for s in fig.layout.shapes if s.type == "rect"]
+
+
+def test_coverage_bands_follow_the_policy():
+    policy = Policy(coverage_warning=0.25, coverage_prompt=0.45, coverage_idle=0.9)
+    labels = [label for label, *_ in charts.coverage_bands(policy)]
+    assert labels == ["预警", "偏低", "正常", "闲置"]
+    fig = charts.coverage_trend(policy, counties=pd.DataFrame({
+        "as_of": pd.to_datetime(["2025-01-31", "2025-02-28"]), "county_name": ["演示县01"] * 2,
+        "coverage_months": [0.2, 2.0]}))
+    rects = band_rects(fig)
+    assert rects[:3] == [(0.0, 0.25), (0.25, 0.45), (0.45, 0.9)]
+    assert rects[3][0] == 0.9 and rects[3][1] >= 2.0  # the idle band reaches above the highest value
+    assert [a.text for a in fig.layout.annotations] == labels
+
+
+def test_coverage_trend_median_band_and_counties(panel, policy):
+    trend = reports.coverage_trend(panel, AS_OF)
+    counties = reports.county_history(panel, AS_OF, list(panel["county_code"].unique()[:2]))
+    fig = charts.coverage_trend(policy, trend, counties)
+    names = [t.name for t in fig.data]
+    assert "中位数" in names and "四分位区间" in names
+    assert sum(1 for n in names if n and n.startswith("演示县")) == 2
+    median = next(t for t in fig.data if t.name == "中位数")
+    assert list(median.x)[-1] == f"{AS_OF:%Y-%m-%d}" and list(median.x)[0] == f"{AS_OF.year - 1}-{AS_OF.month:02d}"
+    fig.to_json()
+
+
+def test_coverage_by_city_one_box_per_city_lowest_first(metrics, policy):
+    fig = charts.coverage_by_city(metrics, policy)
+    boxes = [t for t in fig.data if t.type == "box"]
+    medians = metrics.groupby("city_name")["coverage_months"].median().sort_values()
+    assert [b.name for b in boxes] == list(medians.index)
+    capped = charts.coverage_by_city(metrics, policy, max_rows=2)
+    assert len([t for t in capped.data if t.type == "box"]) == 2
+    assert f"共 {metrics['city_name'].nunique()} 个" in capped.layout.title.text
+
+
+def test_daily_treasury_balance_and_flow_bars(demo, county):
+    daily = reports.county_daily(demo, county, AS_OF - dt.timedelta(days=90), AS_OF)
+    fig = charts.daily_treasury(daily, {"预警线 0.30 个月": 5000.0, "缺失": None})
+    by_name = {t.name: t for t in fig.data}
+    assert set(by_name) == {"库款余额", "流入", "流出"}
+    assert (pd.Series(by_name["流出"].y) <= 0).all()  # outflow drawn downwards
+    assert len([s for s in fig.layout.shapes if s.type == "line"]) == 1  # the missing line is skipped
+
+
+def test_payday_heatmap_status_colours_and_cap(demo, policy):
+    history = reports.payday_history(demo, AS_OF, policy)
+    fig = charts.payday_heatmap(history)
+    heatmap = fig.data[0]
+    codes = {s: i for i, s in enumerate(reports.PAYDAY_STATUS_ORDER)}
+    for status, index in codes.items():
+        assert colour_at(heatmap.colorscale, index, heatmap.zmin, heatmap.zmax).lower() == \
+            charts.PAYDAY_STATUS_COLORS[status].lower()
+    assert heatmap.y[0] in set(history.loc[history["status"] == "shortfall", "county_name"])  # worst first
+    assert len(heatmap.x) == 12
+    capped = charts.payday_heatmap(history, max_rows=5)
+    assert len(capped.data[0].y) == 5 and "共 30 个" in capped.layout.title.text
+
+
+def test_tier_heatmap_uses_tier_colours(panel):
+    matrix = reports.tier_matrix(panel, AS_OF)
+    fig = charts.tier_heatmap(matrix)
+    heatmap = fig.data[0]
+    for tier, colour in TIER_COLORS.items():
+        assert colour_at(heatmap.colorscale, tier, heatmap.zmin, heatmap.zmax) == colour
+    assert list(heatmap.x)[-1] == f"截至 {AS_OF:%m-%d}" and len(heatmap.x) == 13
+    legend = {t.name: t.marker.color for t in fig.data[1:]}
+    assert legend == {"正常": TIER_COLORS[0], "提示": TIER_COLORS[1], "预警": TIER_COLORS[2], "重点关注": TIER_COLORS[3]}
+
+
+@pytest.mark.parametrize("gap, colour", [
+    (0.0, TIER_COLORS[0]), (3.0, TIER_COLORS[0]), (-0.1, charts.MILD_COLOR), (-8.0, charts.MILD_COLOR),
+    (-8.1, TIER_COLORS[1]), (-20.0, TIER_COLORS[1]), (-20.1, TIER_COLORS[2]),
+])
+def test_revenue_gap_colours_at_the_policy_lines(gap, colour, policy):
+    assert charts.revenue_gap_color(gap, policy) == colour
+
+
+def test_revenue_bars_worst_first_with_time_progress(demo, policy):
+    by_county = reports.revenue_by_county(reports.revenue_rows(demo, AS_OF))
+    fig = charts.revenue_progress_bars(by_county, policy)
+    bars = fig.data[0]
+    assert list(bars.y) == list(by_county.sort_values("revenue_gap_pp")["county_name"])
+    assert list(bars.marker.color)[0] == TIER_COLORS[2]  # the demo's slump county is > 20 pp behind
+    marks = next(t for t in fig.data if t.name == "序时进度")
+    assert set(marks.x) == {AS_OF.month / 12}
+    assert "落后超过 20 个百分点（预警）" in {t.name for t in fig.data}
+
+
+def test_revenue_by_category_and_county_curve(demo, county):
+    rows = reports.revenue_rows(demo, AS_OF)
+    fig = charts.revenue_by_category(reports.revenue_by_category(rows))
+    assert [t.name for t in fig.data] == [f"本年 1–{AS_OF.month} 月", "上年同期"]
+    assert fig.layout.shapes[0].y0 == pytest.approx(AS_OF.month / 12)
+    curve = charts.county_revenue(reports.revenue_monthly(demo, county, AS_OF), AS_OF.year)
+    assert [t.name for t in curve.data] == ["序时进度", "2025 年", "2026 年"]
+
+
+def test_forward_cover_bars_against_the_warning_line(metrics, policy):
+    forward = reports.forward_payroll(metrics)
+    fig = charts.forward_cover_bars(forward, policy)
+    bars = fig.data[0]
+    below = [c for v, c in zip(bars.x, bars.marker.color) if v < policy.forward_warning]
+    assert below and set(below) == {TIER_COLORS[2]}
+    assert fig.layout.shapes[0].x0 == policy.forward_warning
+
+
+def test_county_paydays_segments_from_cutoff_to_payday(demo, policy, county):
+    daily = reports.county_daily(demo, county, AS_OF - dt.timedelta(days=120), AS_OF)
+    history = reports.payday_history(demo, AS_OF, policy)
+    paydays = history[(history["county_code"] == county) & (history["cutoff"] >= daily["date"].min())]
+    fig = charts.county_paydays(daily, paydays)
+    segments = fig.data[1:]
+    assert len(segments) == len(paydays)
+    first = paydays.iloc[0]
+    assert list(segments[0].x) == [first["cutoff"], first["payday"]]
+    assert segments[0].line.color == charts.PAYDAY_STATUS_COLORS[first["status"]]
+    assert sum(1 for s in segments if s.showlegend) == paydays["status"].nunique()
+
+
+def test_charts_accept_empty_frames(policy):
+    assert charts.coverage_trend(policy).data == ()
+    empty = pd.DataFrame(columns=["county_code", "county_name", "city_name", "coverage_months"])
+    assert len(charts.coverage_by_city(empty, policy).data) == 0

@@ -1,0 +1,228 @@
+"""Every page through streamlit.testing AppTest: it renders, raises nothing, shows what it should."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import formatting as fmt
+from fiscal import reports
+from fiscal.demo import DEMO_END, build_frames
+from fiscal.indicators import metrics
+from fiscal.lake import Lake
+from tests.conftest import D, counties, frame
+
+ENTRY = Path(__file__).resolve().parent / "dashboard_entry.py"
+TIMEOUT = 30
+
+
+@pytest.fixture(scope="module")
+def demo_lake(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("apptest") / "demo"
+    Lake(root).replace_all(build_frames(counties=30, years=3), user="demo", operation="demo")
+    return root
+
+
+@pytest.fixture(scope="module")
+def thin_lake(tmp_path_factory) -> Path:
+    """Only counties and a few months of treasury rows: every other extract is missing."""
+    root = tmp_path_factory.mktemp("apptest") / "thin"
+    treasury = [("000001", D(2025, m, 10), 500.0 + m, 100.0, 90.0) for m in range(1, 7)]
+    Lake(root).replace_all({"counties": counties("000001"), "treasury": frame("treasury", treasury)}, user="test")
+    return root
+
+
+def open_page(lake: Path, page: str | None, monkeypatch, **query) -> AppTest:
+    monkeypatch.setenv("FISCAL_DATA", str(lake))
+    app = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT)
+    app.query_params.update(query)
+    app.run()
+    if page:
+        app.switch_page(f"../pages/{page}.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def riskiest(lake: Path, policy) -> tuple[str, str]:
+    """Code and name of the county 县区详情 opens by default (the first by tier, then code)."""
+    first = metrics(Lake(lake).snapshot(), DEMO_END, policy).iloc[0]
+    return first["county_code"], first["county_name"]
+
+
+def county_names(lake: Path) -> dict[str, str]:
+    table = Lake(lake).read("counties")
+    return dict(zip(table["county_code"], table["county_name"]))
+
+
+def texts(app: AppTest, kind: str) -> list[str]:
+    return [element.value for element in getattr(app, kind)]
+
+
+def charts(app: AppTest) -> int:
+    return len(app.get("plotly_chart"))
+
+
+def markdown(app: AppTest) -> str:
+    return "\n".join(texts(app, "markdown"))
+
+
+# ---- one test per page -------------------------------------------------------------------
+def test_overview(demo_lake, monkeypatch):
+    app = open_page(demo_lake, None, monkeypatch)
+    assert texts(app, "title") == ["总览"]
+    assert app.date_input(key="as_of").value == DEMO_END  # default: the latest treasury date
+    page = markdown(app)
+    for label in ("重点关注", "预警", "提示", "正常", "数据最新日期", "演示数据（虚构）"):
+        assert label in page
+    assert [m.label for m in app.metric] == ["下次发薪未足额", "库款保障水平中位数", "收入进度"]
+    assert texts(app, "subheader")[0].startswith("需关注县区")
+    assert {"各县区指标", "本周变化"} <= set(texts(app, "subheader"))
+    assert len(app.dataframe) == 2 and len(app.get("page_link")) >= 1
+    assert len(app.get("download_button")) == 4  # CSV and Excel under each table
+
+
+def test_payroll(demo_lake, monkeypatch):
+    app = open_page(demo_lake, "payroll", monkeypatch)
+    assert texts(app, "title") == ["工资保障"]
+    assert {"下次发薪", "近 12 个月发薪状态"} <= set(texts(app, "subheader"))
+    assert "下次发薪未足额" in [m.label for m in app.metric]
+    assert charts(app) == 1 and len(app.dataframe) == 2
+
+
+def test_treasury(demo_lake, monkeypatch):
+    app = open_page(demo_lake, "treasury", monkeypatch)
+    assert texts(app, "title") == ["库款保障"]
+    assert {"库款保障水平走势（月末）", "各市库款保障水平分布", "县区库款日报"} <= set(texts(app, "subheader"))
+    assert len(app.multiselect(key="treasury_compare").value) == 3
+    assert charts(app) == 3 and len(app.dataframe) == 1  # the idle-cash list
+
+
+def test_revenue(demo_lake, monkeypatch):
+    app = open_page(demo_lake, "revenue", monkeypatch)
+    assert texts(app, "title") == ["收入进度"]
+    assert [m.label for m in app.metric] == ["收入进度", "序时进度", "累计完成", "同比增长"]
+    assert {"各县区收入进度与序时进度", "分类别（与上年同期比较）", "各县区明细"} <= set(texts(app, "subheader"))
+    assert charts(app) == 2 and len(app.dataframe) == 2
+
+
+def test_risk(demo_lake, monkeypatch):
+    app = open_page(demo_lake, "risk", monkeypatch)
+    assert texts(app, "title") == ["风险分级"]
+    assert {"各县区风险等级与原因", "风险等级历史（各月末）", "重点关注名单变动（逐月）", "未来三个月工资保障"} \
+        <= set(texts(app, "subheader"))
+    assert charts(app) == 2
+    assert len(app.dataframe) == 5  # tiers, policy lines, history table, focus moves, forward payroll
+
+
+def test_county(demo_lake, monkeypatch, policy):
+    app = open_page(demo_lake, "county", monkeypatch)
+    assert texts(app, "title") == ["县区详情"]
+    code, name = riskiest(demo_lake, policy)
+    assert app.selectbox(key="county").value == code  # the riskiest county by default
+    assert name in markdown(app) and "重点关注" in markdown(app)
+    assert len(app.metric) == 8 and charts(app) == 5
+
+
+# ---- links, filters, meeting mode ------------------------------------------------------------
+def test_county_link_sets_county_and_as_of(demo_lake, monkeypatch):
+    names = county_names(demo_lake)
+    linked, other = sorted(names)[5], sorted(names)[0]
+    app = open_page(demo_lake, "county", monkeypatch, county=linked, as_of="2026-10-31")
+    assert app.selectbox(key="county").value == linked
+    assert app.date_input(key="as_of").value == D(2026, 10, 31)
+    assert "截至 2026-10-31" in markdown(app) and names[linked] in markdown(app)
+    app.selectbox(key="county").set_value(other).run()
+    assert not app.exception and names[other] in markdown(app)
+
+
+def test_unknown_county_in_link_falls_back_with_a_warning(demo_lake, monkeypatch, policy):
+    app = open_page(demo_lake, "county", monkeypatch, county="123456")
+    assert any("123456" in w for w in texts(app, "warning"))
+    assert app.selectbox(key="county").value == riskiest(demo_lake, policy)[0]
+
+
+def test_city_filter_narrows_every_table(demo_lake, monkeypatch):
+    table = Lake(demo_lake).read("counties")
+    city = table["city_name"].iloc[0]
+    app = open_page(demo_lake, None, monkeypatch, city=city)
+    assert app.multiselect(key="cities").value == [city]
+    assert len(app.dataframe[0].value) == (table["city_name"] == city).sum() < len(table)
+    assert set(app.dataframe[0].value["city_name"]) == {city}
+
+
+def test_meeting_mode_from_url_and_back(demo_lake, monkeypatch):
+    app = open_page(demo_lake, "risk", monkeypatch, meeting="1")
+    assert app.toggle(key="meeting").value
+    assert "stSidebar" in markdown(app)  # the meeting-mode CSS hides the sidebar
+    assert not app.get("download_button")
+    app.button(key="exit_meeting").click().run()
+    assert not app.exception and not app.toggle(key="meeting").value
+    assert "stSidebar" not in markdown(app) and app.get("download_button")
+
+
+def test_meeting_mode_survives_a_page_switch(demo_lake, monkeypatch):
+    app = open_page(demo_lake, None, monkeypatch)
+    app.toggle(key="meeting").set_value(True).run()
+    app.switch_page("../pages/treasury.py").run()
+    assert not app.exception and app.toggle(key="meeting").value
+    assert [b.label for b in app.button] == ["退出会议模式"]
+
+
+def test_changing_the_as_of_date_recomputes(demo_lake, monkeypatch):
+    app = open_page(demo_lake, None, monkeypatch)
+    before = app.dataframe[0].value
+    app.date_input(key="as_of").set_value(D(2026, 6, 30)).run()
+    assert not app.exception and "截至 2026-06-30" in markdown(app)
+    assert not app.dataframe[0].value.equals(before)
+
+
+def test_stale_extracts_are_marked(demo_lake, tmp_path, monkeypatch):
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[freshness]\nstale_days = 1\n", encoding="utf-8")
+    monkeypatch.setenv("FISCAL_POLICY", str(policy))
+    page = markdown(open_page(demo_lake, None, monkeypatch))
+    fresh = reports.freshness(Lake(demo_lake).snapshot(), DEMO_END, stale_days=1)
+    assert fresh["stale"].any() and not fresh["stale"].all()
+    for row in fresh.itertuples():
+        text = f"{row.label} {row.latest:%Y-%m-%d}"
+        assert (f"{text}（过期）</span>" in page) == row.stale and text in page
+
+
+# ---- empty states ---------------------------------------------------------------------------
+@pytest.mark.parametrize("page, missing", [
+    (None, []), ("payroll", ["工资发放计划"]), ("treasury", []), ("revenue", ["收入进度"]), ("risk", []),
+    ("county", ["工资发放计划", "收入进度"]),
+])
+def test_pages_with_only_counties_and_treasury(thin_lake, monkeypatch, page, missing):
+    app = open_page(thin_lake, page, monkeypatch)
+    infos = texts(app, "info")
+    for label in missing:
+        assert f"尚无{label}数据，请在数据管理页上传{label}表" in infos
+    if page is None:  # the overview's freshness line marks every missing extract in red
+        assert '<span class="stale">收入进度 无数据</span>' in markdown(app)
+        assert "库款日报 2025-06-10" in markdown(app)
+
+
+def test_empty_lake_says_what_is_missing(tmp_path, monkeypatch):
+    app = open_page(tmp_path / "no-lake", None, monkeypatch)
+    infos = texts(app, "info")
+    assert "尚无县区名录数据，请在数据管理页上传县区名录表" in infos
+    assert "尚无库款日报数据，请在数据管理页上传库款日报表" in infos
+
+
+def test_broken_policy_is_reported_not_raised(demo_lake, tmp_path, monkeypatch):
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[coverage]\nwarning_line = 0.9\n", encoding="utf-8")
+    monkeypatch.setenv("FISCAL_POLICY", str(policy))
+    app = open_page(demo_lake, None, monkeypatch)
+    assert any("政策文件" in e for e in texts(app, "error"))
+
+
+@pytest.mark.parametrize("wan, text", [
+    (None, "—"), (float("nan"), "—"), (0.0, "0.00 万元"), (99.456, "99.46 万元"), (999.456, "999.5 万元"),
+    (6454.26, "6,454 万元"), (12_345.0, "1.23 亿元"), (-25_000.0, "-2.50 亿元"), (26_388_800.0, "2,639 亿元"),
+    (327_140_000.0, "3.27 万亿元"),
+])
+def test_amounts_in_wan_yi_and_wanyi(wan, text):
+    assert fmt.amount(wan) == text
