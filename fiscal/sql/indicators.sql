@@ -98,7 +98,7 @@ m3 AS (
            max(amount_due) FILTER (which = 'last') AS last_payday_amount,
            max(status) FILTER (which = 'last') AS last_payday_status,
            max(payday_ratio(status, amount_due, bal_cutoff, bal_as_of)) FILTER (which = 'last') AS last_payday_ratio,
-           max(CASE WHEN status = 'shortfall' THEN round(amount_due - coalesce(bal_eve, 0), 6) ELSE 0 END)
+           max(payday_shortfall(status, amount_due, bal_eve))
                FILTER (which = 'last') AS last_payday_shortfall,
            max(payday) FILTER (which = 'next') AS next_payday,
            max(amount_due) FILTER (which = 'next') AS next_payday_amount,

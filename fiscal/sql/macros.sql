@@ -20,6 +20,10 @@ CREATE MACRO payday_status(payday, as_of, cutoff, due, bal_cutoff, bal_eve, bal_
 CREATE MACRO payday_ratio(status, due, bal_cutoff, bal_as_of) AS
     CASE WHEN status = 'pending' THEN coalesce(bal_as_of, 0) ELSE coalesce(bal_cutoff, 0) END / due;
 
+-- What was missing on the payday eve, to 1 分 (0.000001 万元); 0 unless the status is shortfall.
+CREATE MACRO payday_shortfall(status, due, bal_eve) AS
+    CASE WHEN status = 'shortfall' THEN round(due - coalesce(bal_eve, 0), 6) ELSE 0 END;
+
 CREATE MACRO coverage_band(coverage, warning_line, prompt_line, idle_line) AS
     CASE WHEN coverage IS NULL THEN NULL
          WHEN coverage < warning_line THEN '预警'

@@ -30,7 +30,7 @@ SELECT c.county_code, c.county_name, c.city_name,
        date_trunc('month', s.payday)::DATE AS month,
        s.payday, s.cutoff, s.amount_due, s.status,
        payday_ratio(s.status, s.amount_due, s.bal_cutoff, s.bal_as_of) AS ratio,
-       CASE WHEN s.status = 'shortfall' THEN s.amount_due - coalesce(s.bal_eve, 0) ELSE 0 END AS shortfall
+       payday_shortfall(s.status, s.amount_due, s.bal_eve) AS shortfall
 FROM statuses s
 JOIN counties c USING (county_code)
 ORDER BY c.county_code, s.payday
