@@ -37,7 +37,8 @@ demo-national: $(VENV)/.runtime
 	$(PY) -m fiscal demo --out build/national --counties 2844 --years 3
 
 bench: $(VENV)/.testing
-	$(PY) scripts/bench.py
+	$(PY) scripts/bench.py --lake build/national
+	$(PY) scripts/bench_pages.py build/national
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
