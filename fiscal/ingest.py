@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
 
 from .extracts import KINDS
 from .lake import Lake
-from .validation import Extract, Problem, check_file
+from .validation import UNKNOWN_COUNTY, Extract, Problem, check_file
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Checked:
     problems: list[Problem]
     sha256: str
     preview: Preview | None = None
+    lake_version: int | None = None  # the lake version the rules and the preview were checked against
 
     @property
     def errors(self) -> list[Problem]:
@@ -63,9 +64,10 @@ def check(lake: Lake, path: str | Path, *, kind: str | None = None, unit: str | 
           max_bytes: int | None = None) -> Checked:
     """Validate a file against the rules and the lake's counties; preview the change if it is acceptable."""
     options = {} if max_bytes is None else {"max_bytes": max_bytes}
+    lake_version = lake.lake_version()
     extract, problems = check_file(path, kind=kind, unit=unit, known_counties=lake.county_codes(), today=today,
                                    source_name=source_name or Path(path).name, **options)
-    checked = Checked(extract, problems, file_sha256(path))
+    checked = Checked(extract, problems, file_sha256(path), lake_version=lake_version)
     if checked.ok:
         checked.preview = preview(lake, extract)
     return checked
@@ -96,12 +98,45 @@ def ingest(lake: Lake, path: str | Path, *, user: str, kind: str | None = None, 
            source_name: str | None = None, today: dt.date | None = None, max_bytes: int | None = None) -> Ingested:
     """Check the file; if it has no errors, upsert it as one new lake version."""
     checked = check(lake, path, kind=kind, unit=unit, source_name=source_name, today=today, max_bytes=max_bytes)
-    result = Ingested(**vars(checked))
-    if checked.ok:
-        extract = checked.extract
-        result.version = lake.upsert(
-            extract.kind, extract.frame, user=user, operation="ingest",
-            file_name=extract.source_name, sha256=checked.sha256,
-            note=f"{KINDS[extract.kind].label}，单位{extract.unit}",
-        )
+    return commit(lake, checked, user=user, recheck=False)
+
+
+def commit(lake: Lake, checked: Checked, *, user: str, recheck: bool = True) -> Ingested:
+    """Commit an extract that `check` accepted, without reading the file again.
+
+    If the lake got a new version since the check (another analyst committed or rolled
+    back), nothing is written: the county codes are checked again and the preview is
+    recomputed against the lake as it is now, and the result says so in `messages`, so
+    that the user confirms what will really change. Commit it again to go ahead.
+    """
+    result = Ingested(**{f.name: getattr(checked, f.name) for f in fields(Checked)})
+    result.problems = list(checked.problems)
+    if not checked.ok:
+        return result
+    extract = checked.extract
+    if recheck and (current := lake.lake_version()) != checked.lake_version:
+        result.lake_version = current
+        missing = _unknown_counties(lake, extract)
+        if missing:
+            result.problems = [*checked.problems, *missing]
+            result.preview = None
+            result.messages.append(f"检查之后数据湖已更新到版本 {current}，按最新的县区名录重新核对后不能导入")
+        else:
+            result.preview = preview(lake, extract)
+            result.messages.append(f"检查之后数据湖已更新到版本 {current}，已按最新数据重新计算变更预览，请确认后再导入")
+        return result
+    result.version = lake.upsert(
+        extract.kind, extract.frame, user=user, operation="ingest",
+        file_name=extract.source_name, sha256=checked.sha256,
+        note=f"{KINDS[extract.kind].label}，单位{extract.unit}",
+    )
     return result
+
+
+def _unknown_counties(lake: Lake, extract: Extract) -> list[Problem]:
+    if extract.kind == "counties":
+        return []
+    known = lake.county_codes()
+    column = KINDS[extract.kind].column("county_code").label
+    return [Problem("error", UNKNOWN_COUNTY, int(extract.rows[i]), column, code)
+            for i, code in extract.frame["county_code"].items() if code not in known]
