@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fiscal.lake import Lake
-from tests.browser_support import APP_TIMEOUT_MS, VIEWPORT, running_app, screenshot, wait_for_app
+from tests.browser_support import APP_TIMEOUT_MS, VIEWPORT, running_app, screenshot, wait_for_app, wait_for_heading
 from tests.browser_support import browser  # noqa: F401  (fixture)
 from tests.upload_support import ANALYST, PASSWORD, UPLOADS, add_analyst, build_demo, fingerprint
 
@@ -217,3 +217,14 @@ def test_rollback_needs_confirmation_and_the_dashboards_follow(site, page):
     screenshot(page, "data_audit_log")
     nav(page, "总览")
     assert payroll_account_freshness(page) == before
+
+
+def test_a_fresh_server_opened_at_data_runs_through_the_router(tmp_path, page):
+    """The first request of a new server is a deep link to /data: the page must still get the
+    dashboard's shared sidebar and navigation, not run alone as a pages-folder script."""
+    with running_app(build_demo(tmp_path / "lake"), tmp_path, extra_env={"FISCAL_AUDIT": str(tmp_path / "audit")}) as fresh:
+        page.goto(f"{fresh.url}/data")
+        wait_for_heading(page, "数据管理")
+        assert page.locator('[data-testid="stSidebarNav"] a', has_text="总览").count() == 1
+        assert page.get_by_text("截至日期").first.is_visible()
+        assert page.locator('[data-testid="stException"]').count() == 0

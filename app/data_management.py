@@ -1,0 +1,340 @@
+"""The sections of the 数据管理 page: sign-in, upload → check → preview → commit, versions
+with download and rollback, and the audit log.
+
+Viewing is open; upload, commit and rollback need an analyst (fiscal.auth). Every sign-in
+and data change goes to the audit log (fiscal.audit), kept outside the lake.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from fiscal import audit, auth, uploads
+from fiscal.export import to_csv_bytes, to_excel_bytes
+from fiscal.extracts import KIND_ORDER, KINDS, UNITS
+from fiscal.ingest import Checked, check, commit
+from fiscal.lake import Lake
+from fiscal.validation import Problem
+
+SESSION_HOURS = 8
+AUTO_UNIT = "自动"
+S = st.session_state
+PROBLEM_COLUMNS = {"行": st.column_config.NumberColumn(width="small", help="文件中看到的行号"),
+                   "列": st.column_config.TextColumn(width="small"), "值": st.column_config.TextColumn(width="small"),
+                   "问题": st.column_config.TextColumn(width="large")}
+
+
+def _local(moment: dt.datetime | str) -> str:
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    return moment.astimezone(auth.DISPLAY_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _md(text: str) -> str:
+    """User-supplied text (file and user names) made literal inside Markdown-rendering elements."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+
+
+def _flash(level: str, text: str) -> None:
+    S["dm_flash"] = (level, text)
+
+
+def show_flash() -> None:
+    if flash := S.pop("dm_flash", None):
+        getattr(st, flash[0])(flash[1])
+
+
+# ---------------------------------------------------------------- sign-in
+
+def _oidc_configured() -> bool:
+    try:
+        return st.secrets.load_if_toml_exists() and "auth" in st.secrets
+    except Exception:  # a malformed secrets.toml must not take the page down
+        return False
+
+
+def _current_identity(authn: auth.Authenticator, log: audit.AuditLog) -> auth.Identity | None:
+    """The analyst of this session, re-checked on every run against the credentials file."""
+    if _oidc_configured() and st.user.get("is_logged_in"):
+        identity = authn.oidc_identity(st.user.to_dict())
+        if identity is not None:
+            if S.get("dm_oidc_logged") != identity.name:  # once per session in the audit log
+                log.append("login_success", identity.name, method="oidc")
+                S["dm_oidc_logged"] = identity.name
+            return identity
+    signed = S.get("dm_identity")
+    if not signed:
+        return None
+    since = dt.datetime.fromisoformat(signed["since"])
+    fresh = dt.datetime.now(dt.timezone.utc) - since < dt.timedelta(hours=SESSION_HOURS)
+    if fresh and signed["name"] in auth.analysts(authn.credentials()):
+        return auth.Identity(signed["name"], "password")
+    S.pop("dm_identity", None)
+    return None
+
+
+def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog) -> auth.Identity | None:
+    try:
+        configured = authn.configured()
+        identity = _current_identity(authn, log) if configured else None
+    except auth.AuthConfigError as exc:
+        st.error(f"{exc}。上传、导入和回滚已停用，请管理员检查账号配置。")
+        return None
+    if not configured:
+        st.warning("尚未配置分析员账号：上传、导入和回滚已停用（查看不受影响）。"
+                   "管理员可在服务器上运行 `python -m fiscal add-user 用户名` 添加账号。")
+        return None
+    with st.container(border=True):
+        if identity:
+            left, right = st.columns([4, 1], vertical_alignment="center")
+            left.markdown(f"已登录分析员：**{_md(identity.label)}**　可以上传、导入和回滚数据。")
+            if right.button("退出登录", key="dm_logout", width="stretch"):
+                log.append("logout", identity.name, method=identity.method)
+                S.pop("dm_identity", None)
+                if identity.method == "oidc":
+                    st.logout()
+                st.rerun()
+            return identity
+        st.markdown("**分析员登录**　查看无需登录；上传、导入和回滚需要分析员登录。")
+        if _oidc_configured() and st.user.get("is_logged_in"):
+            st.warning(f"{_md(st.user.get('email') or '当前用户')} 不在分析员名单中，不能上传或回滚。")
+        if authn.has_password_accounts():
+            with st.form("dm_sign_in", clear_on_submit=True, border=False):  # no password kept in the session
+                name_col, pw_col, button_col = st.columns([2, 2, 1], vertical_alignment="bottom")
+                name = name_col.text_input("用户名", key="dm_user")
+                password = pw_col.text_input("密码", type="password", key="dm_password")
+                submitted = button_col.form_submit_button("登录", type="primary", width="stretch")
+            if submitted:
+                result = authn.sign_in(name, password)
+                if result.ok:
+                    S["dm_identity"] = {"name": result.identity.name,
+                                        "since": dt.datetime.now(dt.timezone.utc).isoformat()}
+                    st.rerun()
+                st.error(result.message)
+        if _oidc_configured():
+            st.button("使用统一身份认证登录", key="dm_oidc", on_click=st.login)
+    return None
+
+
+# ---------------------------------------------------------------- upload → check → preview → commit
+
+def _check_upload(lake: Lake, log: audit.AuditLog, upload, kind: str | None, unit: str | None,
+                  user: str, limit: int) -> tuple[tuple, Checked]:
+    """Check once per (file, kind, unit) and keep the result for this session: what is committed
+    is exactly what was previewed (commit() itself notices if the lake moved on meanwhile)."""
+    key = (upload.file_id, kind, unit)
+    cache = S.setdefault("dm_checks", {})
+    if key in cache:
+        return key, cache[key]
+    name = uploads.display_name(upload.name)
+    try:
+        with uploads.spool(upload, upload.name, max_bytes=limit, size_hint=upload.size) as spooled:
+            checked = check(lake, spooled.path, kind=kind, unit=unit, source_name=spooled.display_name,
+                            max_bytes=limit)
+    except uploads.UploadTooLarge as exc:
+        checked = Checked(None, [Problem("error", str(exc))], "")
+    except Exception as exc:  # a reader bug must not show a traceback; nothing was written
+        checked = Checked(None, [Problem("error", f"文件无法读取（{type(exc).__name__}），请检查文件格式后重新上传")], "")
+    if checked.errors:
+        log.append("upload_rejected", user, file_name=name, sha256=checked.sha256, size=upload.size,
+                   kind=kind or (checked.extract.kind if checked.extract else ""), errors=len(checked.errors))
+    cache[key] = checked
+    return key, checked
+
+
+def _report(checked: Checked, file_name: str) -> None:
+    extract = checked.extract
+    if extract is not None:
+        where = f"工作表「{extract.sheet}」" if extract.sheet else ""
+        st.caption(f"文件「{_md(file_name)}」：{KINDS[extract.kind].label}，{where}表头在第 {extract.header_row} 行，"
+                   f"{len(extract.frame)} 行数据，金额单位{extract.unit}（入库时换算为万元）"
+                   + (f"，SHA-256 {checked.sha256[:16]}…" if checked.sha256 else ""))
+    errors, warnings = checked.errors, checked.warnings
+    if errors:
+        st.error(f"发现 {len(errors)} 个错误，整个文件不能导入，数据未做任何改变。请修改文件后重新上传。")
+        st.dataframe(uploads.problems_frame(errors).drop(columns="级别"), hide_index=True, width="stretch",
+                     key="dm_errors", column_config=PROBLEM_COLUMNS)
+    if warnings:
+        st.warning(f"{len(warnings)} 个提示（不影响导入，请核实）")
+        st.dataframe(uploads.problems_frame(warnings).drop(columns="级别"), hide_index=True, width="stretch",
+                     key="dm_warnings", column_config=PROBLEM_COLUMNS)
+    if errors or warnings:
+        table = uploads.problems_frame(checked.problems)
+        stem = Path(file_name).stem
+        buttons = st.container(horizontal=True)
+        buttons.download_button("下载检查报告（Excel）", to_excel_bytes(table, sheet_name="检查报告"),
+                             f"{stem}_检查报告.xlsx", key="dm_report_xlsx")
+        buttons.download_button("下载检查报告（CSV）", to_csv_bytes(table), f"{stem}_检查报告.csv",
+                              mime="text/csv", key="dm_report_csv")
+
+
+def _preview(lake: Lake, checked: Checked) -> None:
+    p, extract = checked.preview, checked.extract
+    st.subheader("导入前预览")
+    st.caption("以下是确认导入后将发生的变化；此时还没有写入任何数据。同一主键的行将被替换，其余行保持不变。")
+    cols = st.columns(3)
+    cols[0].metric("新增行", f"{p.new_rows:,}")
+    cols[1].metric("替换行", f"{p.replaced_rows:,}", help="主键（区划代码＋日期等）与现有数据相同的行，导入后以文件中的值为准")
+    cols[2].metric("涉及县区", f"{len(p.counties)}")
+    if p.first_date:
+        span = (f"{p.first_date:%Y-%m-%d} 至 {p.last_date:%Y-%m-%d}" if p.first_date != p.last_date
+                else f"{p.first_date:%Y-%m-%d}")
+        st.markdown(f"**日期范围**：{span}")
+    names = lake.read("counties").set_index("county_code")["county_name"].to_dict()
+    if extract.kind == "counties":
+        names |= extract.frame.set_index("county_code")["county_name"].to_dict()
+    with st.expander(f"涉及的县区（{len(p.counties)} 个）"):
+        st.markdown("、".join(f"{_md(names.get(c, ''))}（{c}）" for c in p.counties))
+
+
+def upload_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | None) -> None:
+    st.subheader("上传数据")
+    if identity is None:
+        st.info("上传和导入需要分析员登录。")
+        return
+    limit = uploads.max_upload_bytes()
+    upload = st.file_uploader(
+        f"选择文件：CSV、Excel（.xlsx）或 Parquet，单个文件不超过 {uploads.human_size(limit)}",
+        type=list(uploads.ACCEPTED_TYPES), key=f"dm_upload_{S.get('dm_upload_n', 0)}",
+        max_upload_size=uploads.widget_limit_mb(limit))
+    if upload is None:
+        S.pop("dm_checks", None)
+        st.caption("数据类型按表头自动识别，可在上传后更改。一次上传要么全部导入，要么完全不导入。")
+        return
+    # Keep only this file's checks (each holds the parsed table).
+    S["dm_checks"] = {k: v for k, v in S.get("dm_checks", {}).items() if k[0] == upload.file_id}
+    kind_col, unit_col = st.columns(2)
+    unit_choice = unit_col.selectbox("金额单位", [AUTO_UNIT, *UNITS], key="dm_unit",
+                                     help="自动：读取文件中“单位：”一行或列名中的单位，没有时按万元")
+    unit = None if unit_choice == AUTO_UNIT else unit_choice
+    detected_key, detected = _check_upload(lake, log, upload, None, unit, identity.name, limit)
+    found = detected.extract.kind if detected.extract else None
+    kind = kind_col.selectbox(
+        "数据类型（已按表头识别，请确认）" if found else "数据类型（无法按表头识别，请选择）", KIND_ORDER,
+        index=KIND_ORDER.index(found) if found else None, format_func=lambda k: f"{KINDS[k].label}（{k}）",
+        key=f"dm_kind_{upload.file_id}", placeholder="请选择数据类型")
+    key, checked = ((detected_key, detected) if kind == found
+                    else _check_upload(lake, log, upload, kind, unit, identity.name, limit))
+    file_name = uploads.display_name(upload.name)
+    _report(checked, file_name)
+    if not checked.ok:
+        return
+    _preview(lake, checked)
+    for message in S.pop("dm_commit_messages", []):
+        st.warning(message)
+    if st.button("确认导入（生成新版本）", type="primary", key="dm_commit"):
+        _commit(lake, log, identity, checked, key)
+
+
+def _commit(lake: Lake, log: audit.AuditLog, identity: auth.Identity, checked: Checked, key: tuple) -> None:
+    extract = checked.extract
+    try:
+        result = commit(lake, checked, user=identity.name)
+    except Exception as exc:  # the lake is unchanged (one atomic Delta commit); say what happened
+        log.append("commit_failed", identity.name, kind=extract.kind, file_name=extract.source_name,
+                   sha256=checked.sha256, reason=str(exc)[:300])
+        st.error(f"导入失败，数据未改变：{exc}")
+        return
+    if result.version is None:  # the lake moved on since the check: show the new preview first
+        S.setdefault("dm_checks", {})[key] = result
+        S["dm_commit_messages"] = result.messages
+        st.rerun()
+    newest = next(c for c in lake.history() if c.lake_version == result.version)
+    log.append("ingest", identity.name, kind=extract.kind, file_name=extract.source_name, sha256=checked.sha256,
+               rows=len(extract.frame), version=result.version, inserted=newest.inserted, updated=newest.updated,
+               unit=extract.unit)
+    _flash("success", f"已导入「{_md(extract.source_name)}」：{KINDS[extract.kind].label} {len(extract.frame)} 行，"
+                      f"新增 {newest.inserted} 行，替换 {newest.updated} 行，新版本 {result.version}。各看板已使用新数据。")
+    S["dm_upload_n"] = S.get("dm_upload_n", 0) + 1
+    S.pop("dm_checks", None)
+    st.rerun()
+
+
+# ---------------------------------------------------------------- versions, download, rollback
+
+def versions_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | None) -> None:
+    commits = lake.history()
+    st.subheader("版本历史")
+    if not commits:
+        st.info("数据湖中还没有版本。")
+        return
+    current = commits[0].lake_version
+    table = pd.DataFrame([{
+        "版本": c.lake_version, "时间（北京时间）": _local(c.timestamp), "操作": c.operation_label,
+        "操作人": c.user, "文件名": c.file_name, "行数": c.rows, "新增": c.inserted, "替换": c.updated,
+        "数据类型": "、".join(KINDS[k].label for k in c.kinds), "说明": c.note, "SHA-256": c.sha256,
+    } for c in commits])
+    st.caption(f"当前版本：{current}。每次导入或回滚都生成一个新版本，旧版本全部保留。")
+    st.dataframe(table, hide_index=True, width="stretch", key="dm_history",
+                 column_config={"数据类型": st.column_config.TextColumn(width="medium"),
+                                "说明": st.column_config.TextColumn(width="medium")})
+
+    labels = {c.lake_version: f"版本 {c.lake_version}（{_local(c.timestamp)[:16]}，{c.operation_label}"
+                              f"{'，' + c.file_name if c.file_name else ''}）" for c in commits}
+    shown = {v: _md(label) for v, label in labels.items()}  # inside Markdown-rendering messages
+    pick_col, format_col, button_col = st.columns([3, 2, 2], vertical_alignment="bottom")
+    version = pick_col.selectbox("下载某个版本的全部数据", list(labels), format_func=labels.get,
+                                 key=f"dm_dl_version_{current}")
+    fmt = format_col.radio("格式", ["CSV", "Excel"], horizontal=True, key="dm_dl_format",
+                           help="每类数据一个文件，打包为 zip；列名可直接再次上传")
+    if fmt == "Excel":
+        data, name = (lambda: uploads.version_excel_zip(lake, version)), f"数据_版本{version}_Excel.zip"
+    else:
+        data, name = (lambda: uploads.version_csv_zip(lake, version)), f"数据_版本{version}_CSV.zip"
+    button_col.download_button("下载", data, name, key="dm_download", on_click="ignore")
+
+    st.subheader("回滚")
+    if identity is None:
+        st.info("回滚需要分析员登录。")
+        return
+    older = [c.lake_version for c in commits[1:]]
+    if not older:
+        st.caption("只有一个版本，无可回滚。")
+        return
+    target_col, button_col = st.columns([3, 2], vertical_alignment="bottom")
+    target = target_col.selectbox("恢复到版本", older, format_func=labels.get, key=f"dm_rb_version_{current}")
+    if button_col.button("回滚到所选版本…", key="dm_rb_start"):
+        S["dm_rb_target"] = target
+    pending = S.get("dm_rb_target")
+    if pending is None or pending not in older:
+        return
+    with st.container(border=True):
+        st.warning(f"确认回滚：全部数据将恢复到{shown[pending]}时的状态，并记为新版本 {current + 1}。"
+                   f"当前版本 {current} 及其他版本都会保留，之后仍可恢复。")
+        buttons = st.container(horizontal=True)
+        if buttons.button("确认回滚", type="primary", key="dm_rb_confirm"):
+            S.pop("dm_rb_target", None)
+            try:
+                new_version = lake.rollback(pending, user=identity.name)
+            except Exception as exc:  # LakeError, a lock timeout…: the lake is as it was
+                log.append("rollback_failed", identity.name, to_version=pending, reason=str(exc)[:300])
+                st.error(f"回滚失败，数据未改变：{exc}")
+                return
+            log.append("rollback", identity.name, to_version=pending, version=new_version)
+            _flash("success", f"已回滚到版本 {pending}，新版本 {new_version}。各看板已使用回滚后的数据。")
+            st.rerun()
+        if buttons.button("取消", key="dm_rb_cancel"):
+            S.pop("dm_rb_target", None)
+            st.rerun()
+
+
+def audit_section(log: audit.AuditLog, identity: auth.Identity | None) -> None:
+    st.subheader("操作日志")
+    records = log.read(limit=500)
+    if not records:
+        st.info("还没有操作记录。")
+        return
+    table = pd.DataFrame([{
+        "时间（北京时间）": _local(r.get("ts", "")) if r.get("ts") else "",
+        "事件": audit.EVENT_LABELS.get(r.get("event"), r.get("event")), "用户": r.get("user", ""),
+        "详情": audit.describe(r),
+    } for r in records])
+    st.caption("登录、登录失败、锁定和每一次数据改动都记录在只追加的日志中（最新在前，显示最近 500 条）。")
+    st.dataframe(table, hide_index=True, width="stretch", key="dm_audit")
+    if identity is not None:
+        st.download_button("下载操作日志（CSV）", to_csv_bytes(table), "操作日志.csv", mime="text/csv",
+                           key="dm_audit_csv", on_click="ignore")
