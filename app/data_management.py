@@ -280,9 +280,9 @@ def versions_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | 
     version = pick_col.selectbox("下载某个版本的全部数据", list(labels), format_func=labels.get,
                                  key=f"dm_dl_version_{current}")
     fmt = format_col.radio("格式", ["CSV", "Excel"], horizontal=True, key="dm_dl_format",
-                           help="每类数据一个文件，打包为 zip；列名可直接再次上传")
+                           help="CSV：每类数据一个文件，打包为 zip；Excel：一个工作簿，每类数据一个工作表。列名可直接再次上传")
     if fmt == "Excel":
-        data, name = (lambda: uploads.version_excel_zip(lake, version)), f"数据_版本{version}_Excel.zip"
+        data, name = (lambda: uploads.version_workbook(lake, version)), f"数据_版本{version}.xlsx"
     else:
         data, name = (lambda: uploads.version_csv_zip(lake, version)), f"数据_版本{version}_CSV.zip"
     button_col.download_button("下载", data, name, key="dm_download", on_click="ignore")

@@ -59,12 +59,25 @@ def to_excel_bytes(frame: pd.DataFrame, *, sheet_name: str = "数据",
     fills: column → {cell value: "#rrggbb"}; number_formats: column → Excel number format
     (defaults: dates yyyy-mm-dd, other floats #,##0.00).
     """
-    fills = fills or {}
-    number_formats = number_formats or {}
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _SHEET_FORBIDDEN.sub("_", sheet_name)[:31] or "数据"
+    return to_excel_workbook({sheet_name: frame}, fills=fills, number_formats=number_formats)
 
+
+def to_excel_workbook(sheets: Mapping[str, pd.DataFrame], *,
+                      fills: Mapping[str, Mapping[object, str]] | None = None,
+                      number_formats: Mapping[str, str] | None = None) -> bytes:
+    """Several tables as one .xlsx workbook, a sheet each (in the mapping's order)."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, frame in sheets.items():
+        sheet = workbook.create_sheet(_SHEET_FORBIDDEN.sub("_", name)[:31] or "数据")
+        _write_sheet(sheet, frame, fills or {}, number_formats or {})
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_sheet(sheet, frame: pd.DataFrame, fills: Mapping[str, Mapping[object, str]],
+                 number_formats: Mapping[str, str]) -> None:
     header_fill = PatternFill("solid", fgColor="ECEFF1")
     for col, name in enumerate(frame.columns, start=1):
         cell = sheet.cell(row=1, column=col)
@@ -90,10 +103,6 @@ def to_excel_bytes(frame: pd.DataFrame, *, sheet_name: str = "数据",
                 widths[col - 1] = max(widths[col - 1], _display_width(written))
     for col, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(col)].width = min(_MAX_COLUMN_WIDTH, max(8, width + 2))
-
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def _plain(value):

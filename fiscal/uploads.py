@@ -157,19 +157,9 @@ def version_csv_zip(lake, lake_version: int) -> bytes:
     return buffer.getvalue()
 
 
-def version_excel_zip(lake, lake_version: int) -> bytes:
-    """A zip of one .xlsx per table, written by fiscal.export (formula-like text inert).
-
-    (One workbook with a sheet per table needs a multi-sheet writer in fiscal/export.py.)"""
-    import io
-    import zipfile
-
-    from .export import to_excel_bytes
+def version_workbook(lake, lake_version: int) -> bytes:
+    """One .xlsx with a sheet per table (named by its Chinese label), formula-like text inert."""
+    from .export import to_excel_workbook
     from .extracts import KINDS
 
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for kind, frame in version_frames(lake, lake_version).items():
-            label = KINDS[kind].label
-            archive.writestr(f"{label}_{kind}_v{lake_version}.xlsx", to_excel_bytes(frame, sheet_name=label))
-    return buffer.getvalue()
+    return to_excel_workbook({KINDS[kind].label: frame for kind, frame in version_frames(lake, lake_version).items()})

@@ -140,10 +140,11 @@ def test_version_downloads_hold_every_table_with_formulas_neutralised(lake):
         assert len(treasury) == len(lake.read("treasury")) and names.isdisjoint(treasury.columns)
     with zipfile.ZipFile(io.BytesIO(uploads.version_csv_zip(lake, 0))) as archive:
         assert "=HYPERLINK" not in archive.read("县区名录_counties_v0.csv").decode("utf-8-sig")
-    with zipfile.ZipFile(io.BytesIO(uploads.version_excel_zip(lake, 1))) as archive:
-        book = openpyxl.load_workbook(io.BytesIO(archive.read("县区名录_counties_v1.xlsx")))
-        cell = book.active["B2"]
-        assert book.active.title == "县区名录" and cell.data_type == "s" and cell.quotePrefix
+    book = openpyxl.load_workbook(io.BytesIO(uploads.version_workbook(lake, 1)))
+    assert book.sheetnames == ["县区名录", "库款日报", "工资发放计划", "工资专户余额", "收入进度", "暂付款"]
+    cell = book["县区名录"]["B2"]
+    assert cell.value == "=HYPERLINK(\"http://x\",\"点我\")" and cell.data_type == "s" and cell.quotePrefix
+    assert book["库款日报"].max_row == len(lake.read("treasury")) + 1
 
 
 def test_a_downloaded_version_can_be_uploaded_again(lake, tmp_path):
