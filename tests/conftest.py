@@ -7,6 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from fiscal import reports
+from fiscal.demo import DEMO_END, build_frames
 from fiscal.extracts import KINDS
 from fiscal.lake import Lake
 from fiscal.policy import load_policy
@@ -44,3 +46,17 @@ def make_lake(tmp_path: Path):
 @pytest.fixture(scope="session")
 def policy():
     return load_policy()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """A snapshot of the 30-county demo lake, built once per test run."""
+    lake = Lake(tmp_path_factory.mktemp("demo") / "lake")
+    lake.replace_all(build_frames(counties=30, years=3), user="demo", operation="demo")
+    return lake.snapshot()
+
+
+@pytest.fixture(scope="session")
+def panel(demo, policy):
+    """Indicators at the demo's end date, a week before and the 12 month-ends before."""
+    return reports.indicator_panel(demo, DEMO_END, policy)

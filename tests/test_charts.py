@@ -8,23 +8,10 @@ import plotly.graph_objects as go
 import pytest
 
 from fiscal import charts, reports
-from fiscal.demo import DEMO_END, build_frames
-from fiscal.lake import Lake
+from fiscal.demo import DEMO_END
 from fiscal.policy import TIER_COLORS, Policy
 
 AS_OF = DEMO_END
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    lake = Lake(tmp_path_factory.mktemp("charts") / "demo")
-    lake.replace_all(build_frames(counties=30, years=3), user="demo", operation="demo")
-    return lake.snapshot()
-
-
-@pytest.fixture(scope="module")
-def panel(demo, policy):
-    return reports.indicator_panel(demo, AS_OF, policy)
 
 
 @pytest.fixture(scope="module")

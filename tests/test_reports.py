@@ -7,24 +7,12 @@ import pandas as pd
 import pytest
 
 from fiscal import reports
-from fiscal.demo import DEMO_END, build_frames
+from fiscal.demo import DEMO_END
 from fiscal.indicators import metrics, tier_changes, tier_history
 from fiscal.lake import Lake
 from tests.conftest import D
 
 AS_OF = DEMO_END
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    lake = Lake(tmp_path_factory.mktemp("reports") / "demo")
-    lake.replace_all(build_frames(counties=30, years=3), user="demo", operation="demo")
-    return lake.snapshot()
-
-
-@pytest.fixture(scope="module")
-def panel(demo, policy):
-    return reports.indicator_panel(demo, AS_OF, policy)
 
 
 # ---- the panel and its views ----------------------------------------------------------
