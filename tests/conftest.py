@@ -13,6 +13,11 @@ from fiscal.extracts import KINDS
 from fiscal.lake import Lake
 from fiscal.policy import load_policy
 
+# The browser fixtures are registered here, once for the whole run: imported into each test
+# module they would be separate session fixtures, and a second sync_playwright() started
+# while the first one runs fails.
+from tests.browser_support import app_server, browser, demo_lake, page  # noqa: E402,F401
+
 D = dt.date
 
 

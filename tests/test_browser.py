@@ -5,8 +5,7 @@ import pytest
 
 from fiscal.demo import DEMO_END
 from fiscal.lake import Lake
-from tests.browser_support import (  # noqa: F401 (fixtures)
-    app_server, browser, demo_lake, page, screenshot, wait_for_app, wait_for_heading)
+from tests.browser_support import screenshot, wait_for_app, wait_for_heading
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,6 @@ import pytest
 
 from fiscal.lake import Lake
 from tests.browser_support import APP_TIMEOUT_MS, VIEWPORT, running_app, screenshot, wait_for_app, wait_for_heading
-from tests.browser_support import browser  # noqa: F401  (fixture)
 from tests.upload_support import ANALYST, PASSWORD, UPLOADS, add_analyst, build_demo, fingerprint
 
 pytestmark = pytest.mark.browser
