@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from .extracts import KINDS
-from .lake import Lake
+from .lake import Lake, LakeChanged
 from .validation import UNKNOWN_COUNTY, Extract, Problem, check_file
 
 
@@ -114,22 +114,23 @@ def commit(lake: Lake, checked: Checked, *, user: str, recheck: bool = True) -> 
     if not checked.ok:
         return result
     extract = checked.extract
-    if recheck and (current := lake.lake_version()) != checked.lake_version:
-        result.lake_version = current
+    try:
+        result.version = lake.upsert(
+            extract.kind, extract.frame, user=user, operation="ingest",
+            file_name=extract.source_name, sha256=checked.sha256,
+            note=f"{KINDS[extract.kind].label}，单位{extract.unit}",
+            expected_version=checked.lake_version if recheck else None,
+        )
+    except LakeChanged as changed:
+        result.lake_version = changed.current
         missing = _unknown_counties(lake, extract)
         if missing:
             result.problems = [*checked.problems, *missing]
             result.preview = None
-            result.messages.append(f"检查之后数据湖已更新到版本 {current}，按最新的县区名录重新核对后不能导入")
+            result.messages.append(f"检查之后数据湖已更新到版本 {changed.current}，按最新的县区名录重新核对后不能导入")
         else:
             result.preview = preview(lake, extract)
-            result.messages.append(f"检查之后数据湖已更新到版本 {current}，已按最新数据重新计算变更预览，请确认后再导入")
-        return result
-    result.version = lake.upsert(
-        extract.kind, extract.frame, user=user, operation="ingest",
-        file_name=extract.source_name, sha256=checked.sha256,
-        note=f"{KINDS[extract.kind].label}，单位{extract.unit}",
-    )
+            result.messages.append(f"检查之后数据湖已更新到版本 {changed.current}，已按最新数据重新计算变更预览，请确认后再导入")
     return result
 
 

@@ -65,6 +65,14 @@ class LakeError(Exception):
     """A lake operation that cannot be done (message in Chinese, for users)."""
 
 
+class LakeChanged(LakeError):
+    """The lake got a new version after the caller looked at it; nothing was written."""
+
+    def __init__(self, current: int):
+        super().__init__(f"数据湖已更新到版本 {current}")
+        self.current = current
+
+
 class Lake:
     def __init__(self, root: str | Path):
         self.root = Path(root).resolve()
@@ -123,12 +131,18 @@ class Lake:
         return FileLock(str(self.root / LOCK_NAME), timeout=LOCK_TIMEOUT_S)
 
     def upsert(self, kind: str, frame: pd.DataFrame, *, user: str, operation: str = "ingest",
-               file_name: str = "", sha256: str = "", note: str = "") -> int:
-        """Replace rows with the same key and add the others, in one commit. Returns the new lake version."""
+               file_name: str = "", sha256: str = "", note: str = "", expected_version: int | None = None) -> int:
+        """Replace rows with the same key and add the others, in one commit. Returns the new lake version.
+
+        With `expected_version`, write only if the lake is still at that version (checked under
+        the write lock), else raise LakeChanged: what the caller previewed is what gets changed.
+        """
         spec = KINDS[kind]
         data = pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
         with self.lock():
             version = self._next_version()
+            if expected_version is not None and version - 1 != expected_version:
+                raise LakeChanged(version - 1)
             meta = _metadata(version, operation, user, file_name=file_name, sha256=sha256, rows=len(frame), note=note)
             table = self._table_for_write(kind)
             predicate = " AND ".join(f"t.{k} = s.{k}" for k in spec.keys)

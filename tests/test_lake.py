@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fiscal.lake import TEMPORARY_COMMIT, Lake, LakeError
+from fiscal.lake import TEMPORARY_COMMIT, Lake, LakeChanged, LakeError
 from tests.conftest import D, frame
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +52,17 @@ def test_upsert_replaces_same_key_and_keeps_others(lake):
     newest = lake.history()[0]
     assert (newest.lake_version, newest.operation_label, newest.user, newest.kinds) == (1, "导入", "分析员", ("treasury",))
     assert (newest.file_name, newest.sha256, newest.rows, newest.inserted, newest.updated) == ("周报.csv", "ab" * 32, 2, 1, 1)
+
+
+def test_upsert_with_an_expected_version_refuses_a_lake_that_moved_on(lake):
+    lake.upsert("treasury", frame("treasury", [("000001", D(2025, 1, 3), 1.0, 0.0, 0.0)]), user="a")
+    before = lake_fingerprint(lake.root)
+    with pytest.raises(LakeChanged) as refused:
+        lake.upsert("treasury", frame("treasury", [("000001", D(2025, 1, 4), 2.0, 0.0, 0.0)]), user="b",
+                    expected_version=0)
+    assert refused.value.current == 1 and lake_fingerprint(lake.root) == before
+    assert lake.upsert("treasury", frame("treasury", [("000001", D(2025, 1, 4), 2.0, 0.0, 0.0)]), user="b",
+                       expected_version=1) == 2
 
 
 def test_history_is_lake_wide_and_newest_first(lake):
