@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,9 +127,15 @@ class Lake:
         return [_commit(v, entries) for v, entries in sorted(by_version.items(), reverse=True)]
 
     # ---- writing -------------------------------------------------------------
-    def lock(self) -> FileLock:
+    @contextmanager
+    def _writing(self):
+        """Hold the write lock; first clear what a writer killed mid-commit left behind."""
         self.root.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.root / LOCK_NAME), timeout=LOCK_TIMEOUT_S)
+        with FileLock(str(self.root / LOCK_NAME), timeout=LOCK_TIMEOUT_S):
+            for kind in KIND_ORDER:
+                if (table := self.table(kind)) is not None:
+                    _remove_unfinished_writes(table)
+            yield
 
     def upsert(self, kind: str, frame: pd.DataFrame, *, user: str, operation: str = "ingest",
                file_name: str = "", sha256: str = "", note: str = "", expected_version: int | None = None) -> int:
@@ -139,7 +146,7 @@ class Lake:
         """
         spec = KINDS[kind]
         data = pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
-        with self.lock():
+        with self._writing():
             version = self._next_version()
             if expected_version is not None and version - 1 != expected_version:
                 raise LakeChanged(version - 1)
@@ -157,13 +164,11 @@ class Lake:
 
     def replace_all(self, frames: dict[str, pd.DataFrame], *, user: str, operation: str = "demo", note: str = "") -> int:
         """Overwrite every given table (used to load the demo lake). One lake version."""
-        with self.lock():
+        with self._writing():
             version = self._next_version()
             for kind in KIND_ORDER:
                 if kind not in frames:
                     continue
-                if (existing := self.table(kind)) is not None:
-                    _remove_unfinished_writes(existing)
                 spec = KINDS[kind]
                 data = pa.Table.from_pandas(frames[kind][spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
                 meta = _metadata(version, operation, user, rows=len(data), note=note)
@@ -173,7 +178,7 @@ class Lake:
 
     def rollback(self, lake_version: int, *, user: str) -> int:
         """Bring every table back to its state at `lake_version`, as a new lake version."""
-        with self.lock():
+        with self._writing():
             history = self.history()
             if lake_version not in {c.lake_version for c in history}:
                 raise LakeError(f"没有版本 {lake_version}；可用版本：{', '.join(str(c.lake_version) for c in history)}")
@@ -186,7 +191,6 @@ class Lake:
                 table = self.table(kind)
                 if table is None:
                     continue
-                _remove_unfinished_writes(table)
                 target = _table_version_at(table, lake_version)
                 current = int(table.history(1)[0].get("lake_version", -1))
                 if current <= lake_version:
@@ -200,8 +204,7 @@ class Lake:
     def _table_for_write(self, kind: str) -> DeltaTable:
         table = self.table(kind)
         if table is None:
-            return DeltaTable.create(str(self.path(kind)), schema=KINDS[kind].arrow_schema())
-        _remove_unfinished_writes(table)
+            table = DeltaTable.create(str(self.path(kind)), schema=KINDS[kind].arrow_schema())
         return table
 
     def _next_version(self) -> int:
@@ -218,8 +221,8 @@ def _metadata(version: int, operation: str, user: str, **fields) -> dict[str, st
 
 
 def _remove_unfinished_writes(table: DeltaTable) -> None:
-    """Delete what a writer killed before its commit left behind (callers hold the write lock, so
-    no commit is in flight): data files that no version of the log mentions — files of older
+    """Delete what a writer killed before its commit left behind (the caller holds the write
+    lock, so no commit is in flight): data files that no version of the log mentions — files of older
     versions are kept, so rollback still works — and the log's temporary commit files."""
     root = Path(table.table_uri.removeprefix("file://"))
     leftovers = table.vacuum(retention_hours=0, dry_run=True, enforce_retention_duration=False, full=True,
