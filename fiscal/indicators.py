@@ -50,14 +50,28 @@ def tier_history(snapshot: Snapshot, as_of: dt.date, policy: Policy) -> pd.DataF
     return frame[["county_code", "county_name", "city_name", "as_of", "tier", "tier_label"]]
 
 
+COUNTY_COLUMNS = ["county_code", "county_name", "city_name"]
+
+
+def tiers_by_date(frame: pd.DataFrame, dates: list[dt.date]) -> pd.DataFrame:
+    """County × date of tiers, columns in the order of `dates`, from rows of `indicators`."""
+    rows = frame[frame["as_of"].isin(pd.to_datetime(dates))]
+    wide = rows.pivot(index=COUNTY_COLUMNS, columns="as_of", values="tier")
+    return wide.reindex(columns=pd.to_datetime(dates))
+
+
+def tier_moves(frame: pd.DataFrame, before: dt.date, after: dt.date) -> pd.DataFrame:
+    """Counties whose tier differs between two dates of `frame` (tier_before, tier_now)."""
+    wide = tiers_by_date(frame, [before, after])
+    wide.columns = ["tier_before", "tier_now"]
+    changed = wide[wide["tier_before"] != wide["tier_now"]].reset_index()
+    return changed.sort_values(["tier_now", "county_code"], ascending=[False, True], ignore_index=True)
+
+
 def tier_changes(snapshot: Snapshot, as_of: dt.date, policy: Policy, days: int = 7) -> pd.DataFrame:
     """Counties whose tier at as_of differs from the tier `days` earlier."""
     before = as_of - dt.timedelta(days=days)
-    frame = indicators(snapshot, [before, as_of], policy)
-    wide = frame.pivot(index=["county_code", "county_name", "city_name"], columns="as_of", values="tier")
-    wide.columns = ["tier_before", "tier_now"]
-    changed = wide[wide.tier_before != wide.tier_now].reset_index()
-    return changed.sort_values(["tier_now", "county_code"], ascending=[False, True], ignore_index=True)
+    return tier_moves(indicators(snapshot, [before, as_of], policy), before, as_of)
 
 
 def to_records(frame: pd.DataFrame) -> list[dict]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .extracts import KINDS
-from .indicators import indicators, month_ends_before
+from .indicators import COUNTY_COLUMNS, indicators, month_ends_before, tier_moves, tiers_by_date
 from .lake import Snapshot
 from .policy import Policy
 from .queries import run
@@ -33,7 +33,6 @@ PAYDAY_STATUS_LABELS = {
 # Worst first: when a month holds two paydays, the heat-map shows the worse one.
 PAYDAY_STATUS_ORDER = ("shortfall", "overdue", "funded_late", "pending", "funded_on_time")
 
-COUNTY_COLUMNS = ["county_code", "county_name", "city_name"]
 REASON_SEPARATOR = "；"
 
 
@@ -94,14 +93,6 @@ def in_cities(frame: pd.DataFrame, cities: list[str] | tuple[str, ...]) -> pd.Da
     return frame[frame["city_name"].isin(cities)] if cities else frame
 
 
-def tier_moves(panel: pd.DataFrame, before: dt.date, after: dt.date) -> pd.DataFrame:
-    """Counties whose tier differs between two dates of the panel (tier_before, tier_now)."""
-    wide = _tiers_by_date(panel, [before, after])
-    wide.columns = ["tier_before", "tier_now"]
-    changed = wide[wide["tier_before"] != wide["tier_now"]].reset_index()
-    return changed.sort_values(["tier_now", "county_code"], ascending=[False, True], ignore_index=True)
-
-
 def tier_change_summary(moves: pd.DataFrame) -> pd.DataFrame:
     """Per tier 0–3: how many counties entered it and how many left it."""
     tiers = pd.Index(range(4), name="tier")
@@ -113,7 +104,7 @@ def tier_change_summary(moves: pd.DataFrame) -> pd.DataFrame:
 def tier_matrix(panel: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """County × history date of tiers; riskiest now first (then riskiest over the year)."""
     dates = history_dates(as_of)
-    wide = _tiers_by_date(panel, dates)
+    wide = tiers_by_date(panel, dates)
     wide.columns = dates
     order = pd.DataFrame({"now": wide[as_of], "worst": wide.max(axis=1)}, index=wide.index)
     order = order.sort_values(["now", "worst"], ascending=False, kind="stable")
@@ -123,7 +114,7 @@ def tier_matrix(panel: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
 def focus_moves(panel: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """Month to month along the history dates: who entered or left the 重点关注 list."""
     dates = history_dates(as_of)
-    wide = _tiers_by_date(panel, dates)
+    wide = tiers_by_date(panel, dates)
     wide.columns = dates
     moves = []
     for before, after in zip(dates, dates[1:]):
@@ -155,12 +146,6 @@ def coverage_trend(panel: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
         "counties": grouped.count(),
     })
     return trend.reset_index()
-
-
-def _tiers_by_date(panel: pd.DataFrame, dates: list[dt.date]) -> pd.DataFrame:
-    rows = panel[panel["as_of"].isin(pd.to_datetime(dates))]
-    wide = rows.pivot(index=COUNTY_COLUMNS, columns="as_of", values="tier")
-    return wide.reindex(columns=pd.to_datetime(dates))
 
 
 # ---- overview figures ---------------------------------------------------------------
