@@ -8,7 +8,6 @@ whatever happens inside it.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 import os
 import re
@@ -17,6 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
+
+from .validation import human_size
 
 MIB = 1024 * 1024
 MAX_UPLOAD_BYTES = 50 * MIB  # = the validation default and .streamlit/config.toml server.maxUploadSize (MB)
@@ -34,7 +35,6 @@ class UploadTooLarge(Exception):
 class Spooled:
     path: Path  # private temp file; valid inside the `with spool(...)` block only
     size: int
-    sha256: str
     display_name: str
 
 
@@ -51,12 +51,6 @@ def max_upload_bytes() -> int:
 def widget_limit_mb(limit: int) -> int:
     """st.file_uploader's max_upload_size (whole MB, ≥ 1): the browser refuses larger files itself."""
     return max(1, math.ceil(limit / MIB))
-
-
-def human_size(n: int) -> str:
-    if n >= MIB:
-        return f"{n / MIB:.1f} MB"
-    return f"{n / 1024:.1f} KB" if n >= 1024 else f"{n} 字节"
 
 
 def too_large_message(size: int | None, limit: int) -> str:
@@ -83,7 +77,7 @@ def display_name(name: str | None) -> str:
 @contextlib.contextmanager
 def spool(source: BinaryIO, name: str | None, *, max_bytes: int | None = None, size_hint: int | None = None,
           chunk: int = CHUNK_BYTES, directory: str | Path | None = None) -> Iterator[Spooled]:
-    """Copy `source` (any object with .read(n)) to a private temp file, hashing as it goes.
+    """Copy `source` (any object with .read(n)) to a private temp file, in chunks.
 
     Raises UploadTooLarge (nothing left on disk) when more than `max_bytes` arrive; the
     temp file is deleted when the block exits."""
@@ -99,15 +93,14 @@ def spool(source: BinaryIO, name: str | None, *, max_bytes: int | None = None, s
     fd, raw_path = tempfile.mkstemp(prefix="fiscal-upload-", suffix=suffix, dir=directory)
     path = Path(raw_path)  # mkstemp: O_EXCL, mode 0600, random name
     try:
-        digest, size = hashlib.sha256(), 0
+        size = 0
         with os.fdopen(fd, "wb") as out:
             while block := source.read(chunk):
                 size += len(block)
                 if size > limit:
                     raise UploadTooLarge(too_large_message(size_hint if size_hint and size_hint > limit else None, limit))
-                digest.update(block)
                 out.write(block)
-        yield Spooled(path, size, digest.hexdigest(), display_name(name))
+        yield Spooled(path, size, display_name(name))
     finally:
         path.unlink(missing_ok=True)
 

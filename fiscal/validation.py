@@ -90,7 +90,7 @@ def check_file(path, *, kind: str | None = None, unit: str | None = None,
     if size == 0:
         return None, [Problem("error", "文件为空")]
     if size > max_bytes:
-        return None, [Problem("error", f"文件大小 {_size(size)}，超过上限 {_size(max_bytes)}")]
+        return None, [Problem("error", f"文件大小 {human_size(size)}，超过上限 {human_size(max_bytes)}")]
     if unit is not None and unit not in UNITS:
         return None, [Problem("error", f"不支持的金额单位「{unit}」，可选：{'、'.join(UNITS)}")]
     try:
@@ -432,7 +432,8 @@ def _fmt(number: float) -> str:
     return f"{number:,.6f}".rstrip("0").rstrip(".")
 
 
-def _size(n: int) -> str:
+def human_size(n: int) -> str:
+    """A file size as people read it: 字节, KB or MB (1 MB = 1024 × 1024 bytes)."""
     if n >= 1024 * 1024:
         return f"{n / 1024 / 1024:.1f} MB"
     return f"{n / 1024:.1f} KB" if n >= 1024 else f"{n} 字节"
