@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
     data_arg(metrics)
 
+    dispatch = sub.add_parser("dispatch", help="调度建议：各县区建议调度的库款")
+    dispatch.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
+    dispatch.add_argument("--format", choices=["json", "csv"], default="json")
+    dispatch.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
+    data_arg(dispatch)
+
     add_user = sub.add_parser("add-user", help="添加分析员账号或修改其密码（写入 .streamlit/secrets.toml）")
     add_user.add_argument("name", help="用户名（字母、数字、汉字和 . _ - @）")
     add_user.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（第一行），用于脚本")
@@ -136,23 +142,50 @@ def cmd_rollback(args) -> int:
     return 0
 
 
-def cmd_metrics(args) -> int:
-    from .indicators import METRIC_KEYS, metrics, to_records
+class NoAsOfDate(LakeError):
+    def __init__(self):
+        super().__init__("数据湖中没有库款数据，请用 --as-of 指定日期")
+
+
+def _snapshot_and_date(args):
+    """The lake snapshot and the as-of date: --as-of, else the latest treasury date."""
     from .reports import latest_date
 
-    lake = Lake(args.data)
-    snapshot = lake.snapshot()
+    snapshot = Lake(args.data).snapshot()
     as_of = args.as_of or latest_date(snapshot)
     if as_of is None:
-        print("错误：数据湖中没有库款数据，请用 --as-of 指定日期", file=sys.stderr)
-        return 1
+        raise NoAsOfDate()
+    return snapshot, as_of
+
+
+def _print_json(records: list[dict]) -> None:
+    # indented only for a person at a terminal: the C encoder (no indent) is several times faster
+    print(json.dumps(records, ensure_ascii=False, indent=2 if sys.stdout.isatty() else None))
+
+
+def cmd_metrics(args) -> int:
+    from .indicators import METRIC_KEYS, metrics, to_records
+
+    snapshot, as_of = _snapshot_and_date(args)
     frame = metrics(snapshot, as_of, load_policy(args.policy))
     if args.format == "json":
-        # indented only for a person at a terminal: the C encoder (no indent) is several times faster
-        print(json.dumps(to_records(frame), ensure_ascii=False, indent=2 if sys.stdout.isatty() else None))
+        _print_json(to_records(frame))
     else:
         table = frame[list(METRIC_KEYS)].assign(reasons=frame["reasons"].map("；".join))
         table.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_dispatch(args) -> int:
+    from .dispatch import DISPATCH_KEYS, dispatch
+    from .indicators import json_records
+
+    snapshot, as_of = _snapshot_and_date(args)
+    frame = dispatch(snapshot, as_of, load_policy(args.policy))
+    if args.format == "json":
+        _print_json(json_records(frame, DISPATCH_KEYS))
+    else:
+        frame[list(DISPATCH_KEYS)].to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
     return 0
 
 
@@ -175,5 +208,5 @@ def cmd_add_user(args) -> int:
 COMMANDS = {
     "demo": cmd_demo, "validate": cmd_validate, "ingest": cmd_ingest,
     "history": cmd_history, "rollback": cmd_rollback, "metrics": cmd_metrics,
-    "add-user": cmd_add_user,
+    "dispatch": cmd_dispatch, "add-user": cmd_add_user,
 }

@@ -59,8 +59,12 @@ def source_params(snapshot: Snapshot) -> dict[str, list[str]]:
     return {kind: [*snapshot.files[kind], str(empty / f"{kind}.parquet")] for kind in KIND_ORDER}
 
 
-def run(name: str, snapshot: Snapshot, **params) -> pd.DataFrame:
-    """Run fiscal/sql/<name>.sql with the snapshot's tables and the given parameters bound."""
+def run(name: str, snapshot: Snapshot, relations: dict[str, pd.DataFrame] | None = None, **params) -> pd.DataFrame:
+    """Run fiscal/sql/<name>.sql with the snapshot's tables and the given parameters bound.
+
+    `relations` are frames the SQL reads by name (e.g. indicator rows already computed), so a
+    query can build on another's result without computing it again.
+    """
     sql = sql_text(name)
     available = {**source_params(snapshot), **params}
     wanted = dict.fromkeys(_PARAM.findall(sql))
@@ -69,6 +73,8 @@ def run(name: str, snapshot: Snapshot, **params) -> pd.DataFrame:
         raise KeyError(f"{name}.sql needs parameters {missing}")
     cursor = connection(snapshot.root).cursor()
     try:
+        for relation, frame in (relations or {}).items():
+            cursor.register(relation, frame)
         return cursor.execute(sql, {p: available[p] for p in wanted}).df()
     finally:
         cursor.close()
