@@ -18,8 +18,7 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
-from .extracts import KIND_ORDER, KINDS
-from .lake import Snapshot
+from .lake import TABLE_ORDER, Snapshot, table_schema
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -35,10 +34,10 @@ def sql_text(name: str) -> str:
 
 @cache
 def _empty_tables_dir() -> Path:
-    """Schema-only parquet files, one per kind, so a table without data still has columns."""
+    """Schema-only parquet files, one per table, so a table without data still has columns."""
     folder = Path(tempfile.mkdtemp(prefix="fiscal-empty-"))
-    for kind in KIND_ORDER:
-        pq.write_table(KINDS[kind].arrow_schema().empty_table(), folder / f"{kind}.parquet")
+    for kind in TABLE_ORDER:
+        pq.write_table(table_schema(kind).empty_table(), folder / f"{kind}.parquet")
     return folder
 
 
@@ -56,15 +55,14 @@ def connection(root: Path) -> duckdb.DuckDBPyConnection:
 
 def source_params(snapshot: Snapshot) -> dict[str, list[str]]:
     empty = _empty_tables_dir()
-    return {kind: [*snapshot.files[kind], str(empty / f"{kind}.parquet")] for kind in KIND_ORDER}
+    return {kind: [*snapshot.files[kind], str(empty / f"{kind}.parquet")] for kind in TABLE_ORDER}
 
 
-def run(name: str, snapshot: Snapshot, relations: dict[str, pd.DataFrame] | None = None, **params) -> pd.DataFrame:
+def run(name: str, snapshot: Snapshot, *, frames: dict[str, pd.DataFrame] | None = None, **params) -> pd.DataFrame:
     """Run fiscal/sql/<name>.sql with the snapshot's tables and the given parameters bound.
 
-    `relations` are frames the SQL reads by name (e.g. indicator rows already computed), so a
-    query can build on another's result without computing it again.
-    """
+    `frames` are registered as views on the query's own cursor (e.g. tiers computed by an
+    earlier query, joined with a record table)."""
     sql = sql_text(name)
     available = {**source_params(snapshot), **params}
     wanted = dict.fromkeys(_PARAM.findall(sql))
@@ -73,8 +71,8 @@ def run(name: str, snapshot: Snapshot, relations: dict[str, pd.DataFrame] | None
         raise KeyError(f"{name}.sql needs parameters {missing}")
     cursor = connection(snapshot.root).cursor()
     try:
-        for relation, frame in (relations or {}).items():
-            cursor.register(relation, frame)
+        for view_name, frame in (frames or {}).items():
+            cursor.register(view_name, frame)
         return cursor.execute(sql, {p: available[p] for p in wanted}).df()
     finally:
         cursor.close()
