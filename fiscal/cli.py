@@ -64,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
     dispatch.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
     data_arg(dispatch)
 
+    letters = sub.add_parser("letters", help="签发本月库款保障水平偏低的提示函（Word），登记文号")
+    letters.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
+    letters.add_argument("--out", type=Path, required=True, help="提示函 .docx 的输出目录")
+    letters.add_argument("--format", choices=["json"], default="json")
+    letters.add_argument("--user", default=getpass.getuser(), help="记录在提示函登记中的签发人")
+    letters.add_argument("--again", action="store_true",
+                         help="本月已签发过提示函时，确认再次签发（使用新的文号）")
+    letters.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
+    data_arg(letters)
+
     add_user = sub.add_parser("add-user", help="添加分析员账号或修改其密码（写入 .streamlit/secrets.toml）")
     add_user.add_argument("name", help="用户名（字母、数字、汉字和 . _ - @）")
     add_user.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（第一行），用于脚本")
@@ -189,6 +199,25 @@ def cmd_dispatch(args) -> int:
     return 0
 
 
+def cmd_letters(args) -> int:
+    from .indicators import json_records
+    from .issuing import issue
+    from .letters import LETTER_KEYS
+
+    _, as_of = _snapshot_and_date(args)
+    result = issue(Lake(args.data), as_of, load_policy(args.policy), user=args.user, again=args.again)
+    print(result.message, file=sys.stderr)
+    if not result.ok:
+        return 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    for letter in result.letters:
+        (args.out / letter.file_name).write_bytes(letter.content)
+    files = {letter.county_code: letter.file_name for letter in result.letters}
+    rows = result.rows.assign(file=result.rows["county_code"].map(files))
+    _print_json(json_records(rows, LETTER_KEYS))
+    return 0
+
+
 def cmd_add_user(args) -> int:
     from .auth import MIN_PASSWORD_LENGTH, secrets_path, set_password
 
@@ -208,5 +237,5 @@ def cmd_add_user(args) -> int:
 COMMANDS = {
     "demo": cmd_demo, "validate": cmd_validate, "ingest": cmd_ingest,
     "history": cmd_history, "rollback": cmd_rollback, "metrics": cmd_metrics,
-    "dispatch": cmd_dispatch, "add-user": cmd_add_user,
+    "dispatch": cmd_dispatch, "letters": cmd_letters, "add-user": cmd_add_user,
 }

@@ -24,7 +24,7 @@ def dispatch(snapshot: Snapshot, as_of: dt.date, policy: Policy, indicator_rows:
     panel); computed when not given.
     """
     rows = indicators(snapshot, [as_of], policy) if indicator_rows is None else indicator_rows
-    return run("dispatch", snapshot, relations={"indicator_rows": rows}, as_of=as_of,
+    return run("dispatch", snapshot, frames={"indicator_rows": rows}, as_of=as_of,
                dispatch_horizon_days=policy.dispatch_horizon_days, coverage_warning=policy.coverage_warning)
 
 

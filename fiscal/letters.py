@@ -39,7 +39,7 @@ def letter_rows(snapshot: Snapshot, as_of: dt.date, policy: Policy, panel: pd.Da
     if panel is None:
         panel = indicators(snapshot, [*month_ends, as_of], policy)
     suggestions = dispatch(snapshot, as_of, policy, indicator_rows=panel)
-    return run("letters", snapshot, relations={"indicator_rows": panel, "dispatch_rows": suggestions},
+    return run("letters", snapshot, frames={"indicator_rows": panel, "dispatch_rows": suggestions},
                as_of=as_of, month_ends=month_ends, coverage_prompt=policy.coverage_prompt,
                persistent_months=policy.persistent_months)
 
