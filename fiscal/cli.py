@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     letters.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
     data_arg(letters)
 
+    brief = sub.add_parser("brief", help="周调度简报（.docx 或 .xlsx，按文件后缀）")
+    brief.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
+    brief.add_argument("--out", type=Path, required=True, help="输出文件：.docx（打印、转发）、.xlsx 或 .html")
+    brief.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
+    data_arg(brief)
+
     add_user = sub.add_parser("add-user", help="添加分析员账号或修改其密码（写入 .streamlit/secrets.toml）")
     add_user.add_argument("name", help="用户名（字母、数字、汉字和 . _ - @）")
     add_user.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（第一行），用于脚本")
@@ -361,6 +367,22 @@ def cmd_letters(args) -> int:
     return 0
 
 
+def cmd_brief(args) -> int:
+    from . import brief
+
+    renderers = {".docx": brief.to_docx, ".xlsx": brief.to_xlsx, ".html": lambda b: brief.to_html(b).encode("utf-8")}
+    render = renderers.get(args.out.suffix.lower())
+    if render is None:
+        print(f"错误：输出文件应以 .docx、.xlsx 或 .html 结尾：{args.out.name}", file=sys.stderr)
+        return 1
+    snapshot, as_of = _snapshot_and_date(args)
+    data = render(brief.build(snapshot, as_of, load_policy(args.policy)))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    print(f"已生成周调度简报（截至 {as_of:%Y-%m-%d}）：{args.out}", file=sys.stderr)
+    return 0
+
+
 def cmd_add_user(args) -> int:
     from .auth import MIN_PASSWORD_LENGTH, secrets_path, set_password
 
@@ -380,6 +402,6 @@ def cmd_add_user(args) -> int:
 COMMANDS = {
     "demo": cmd_demo, "validate": cmd_validate, "ingest": cmd_ingest,
     "history": cmd_history, "rollback": cmd_rollback, "metrics": cmd_metrics,
-    "dispatch": cmd_dispatch, "letters": cmd_letters, "focus": cmd_focus, "ledger": cmd_ledger,
+    "dispatch": cmd_dispatch, "letters": cmd_letters, "brief": cmd_brief, "focus": cmd_focus, "ledger": cmd_ledger,
     "add-user": cmd_add_user,
 }

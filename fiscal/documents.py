@@ -99,9 +99,11 @@ class OfficialDocument:
     def addressee(self, text: str) -> None:
         self._run(self._paragraph(indent=False), f"{plain(text)}：")
 
-    def paragraph(self, text: str, *, indent: bool = True, bold_lead: str | None = None) -> None:
+    def paragraph(self, text: str, *, indent: bool = True, bold_lead: str | None = None,
+                  keep_with_next: bool = False) -> None:
         """A body paragraph; `bold_lead` is a lead-in (e.g. "（一）合理安排支出顺序。") in 楷体."""
         p = self._paragraph(indent=indent)
+        p.paragraph_format.keep_with_next = keep_with_next
         if bold_lead:
             self._run(p, bold_lead, font=KAITI)
         self._run(p, text)
@@ -131,28 +133,35 @@ class OfficialDocument:
     def table(self, header: Sequence[str], rows: Iterable[Sequence[object]], *,
               fills: Sequence[Sequence[str | None]] | None = None, widths_mm: Sequence[float] | None = None,
               size: float = TABLE_PT) -> None:
-        """A bordered table, header row bold and shaded; `fills` gives a cell's background (hex) or None."""
-        rows = [list(r) for r in rows]
-        table = self.doc.add_table(rows=1 + len(rows), cols=len(header))
+        """A bordered table, header row bold, shaded and repeated on every page; rows never split.
+
+        `fills` gives a cell's background (hex) or None; `widths_mm` the column widths.
+        Built row by row (linear in the number of cells: a brief may hold thousands).
+        """
+        table = self.doc.add_table(rows=1, cols=len(header))
         table.style = self.doc.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = not widths_mm
-        for col, text in enumerate(header):
-            cell = table.cell(0, col)
-            _shade(cell, "E7E6E6")
-            self._cell_text(cell, text, size, bold=True)
-        for r, row in enumerate(rows, start=1):
-            for col, value in enumerate(row):
-                cell = table.cell(r, col)
-                fill = fills[r - 1][col] if fills else None
-                if fill:
-                    _shade(cell, fill.lstrip("#"))
-                self._cell_text(cell, value, size, light=bool(fill) and _is_dark(fill))
         if widths_mm:  # the grid (LibreOffice, WPS) and every cell (Word) carry the width
             for col, width in enumerate(widths_mm):
                 table.columns[col].width = Mm(width)
-                for cell in table.columns[col].cells:
-                    cell.width = Mm(width)
+        head = table.rows[0]
+        _row_flags(head, header=True)
+        for col, (cell, text) in enumerate(zip(head.cells, header)):
+            _shade(cell, "E7E6E6")
+            self._cell_text(cell, text, size, bold=True)
+            if widths_mm:
+                cell.width = Mm(widths_mm[col])
+        for r, values in enumerate(rows):
+            row = table.add_row()
+            _row_flags(row, header=False)
+            for col, (cell, value) in enumerate(zip(row.cells, values)):
+                fill = fills[r][col] if fills else None
+                if fill:
+                    _shade(cell, fill.lstrip("#"))
+                self._cell_text(cell, value, size, light=bool(fill) and is_dark(fill))
+                if widths_mm:
+                    cell.width = Mm(widths_mm[col])
         self._paragraph(indent=False, line_pt=12)
 
     def page_break(self) -> None:
@@ -275,6 +284,14 @@ def _bottom_rule(paragraph) -> None:
     ppr.insert(0, borders)  # first in pPr: the schema puts pBdr before spacing and alignment
 
 
+def _row_flags(row, *, header: bool) -> None:
+    """A row that never breaks across pages; the header row repeats on every page."""
+    props = row._tr.get_or_add_trPr()
+    props.append(OxmlElement("w:cantSplit"))
+    if header:
+        props.append(OxmlElement("w:tblHeader"))
+
+
 def _shade(cell, hex_colour: str) -> None:
     shading = OxmlElement("w:shd")
     shading.set(qn("w:val"), "clear")
@@ -283,7 +300,8 @@ def _shade(cell, hex_colour: str) -> None:
     cell._tc.get_or_add_tcPr().append(shading)
 
 
-def _is_dark(hex_colour: str) -> bool:
+def is_dark(hex_colour: str) -> bool:
+    """Whether a fill needs white text (relative luminance)."""
     h = hex_colour.lstrip("#")
     r, g, b = (int(h[i:i + 2], 16) / 255 for i in (0, 2, 4))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b <= 0.55

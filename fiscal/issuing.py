@@ -87,11 +87,12 @@ class Drafts:
         return letters
 
 
-def drafts(snapshot, as_of: dt.date, policy: Policy, panel: pd.DataFrame | None = None) -> Drafts:
-    """The counties due a letter at A with what their letters say (panel: see letter_rows)."""
+def drafts(snapshot, as_of: dt.date, policy: Policy, panel: pd.DataFrame | None = None,
+           at_date: pd.DataFrame | None = None) -> Drafts:
+    """The counties due a letter at A with what their letters say (panel, at_date: see letter_rows)."""
     if panel is None:
-        panel = indicators(snapshot, [*month_ends_before(as_of), as_of], policy)
-    rows = due(letter_rows(snapshot, as_of, policy, panel))
+        panel = indicators(snapshot, month_ends_before(as_of), policy)
+    rows = due(letter_rows(snapshot, as_of, policy, panel, at_date))
     return Drafts(as_of, rows, trend(panel, as_of))
 
 

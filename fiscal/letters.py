@@ -29,17 +29,23 @@ HISTORY_MONTHS = 12  # SPEC §9.2: months_below counts at most 12 month-ends
 TREND_MONTHS = 6  # month-ends shown in a letter's trend table
 
 
-def letter_rows(snapshot: Snapshot, as_of: dt.date, policy: Policy, panel: pd.DataFrame | None = None) -> pd.DataFrame:
+def letter_rows(snapshot: Snapshot, as_of: dt.date, policy: Policy, panel: pd.DataFrame | None = None,
+                at_date: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every county at A with months_below, persistent, letter_due and the dispatch figures, by code.
 
-    `panel`: indicator rows covering A and the 12 month-ends before A's month (the
-    dashboard's cached panel); computed when not given.
+    `panel`: indicator rows covering the 12 month-ends before A's month; `at_date`: indicator
+    rows at A (by default those of `metrics`, so the figures are exactly the ones it prints).
+    Either is computed when not given; the dashboard passes its cached panel for both.
     """
     month_ends = month_ends_before(as_of, HISTORY_MONTHS)
     if panel is None:
-        panel = indicators(snapshot, [*month_ends, as_of], policy)
-    suggestions = dispatch(snapshot, as_of, policy, indicator_rows=panel)
-    return run("letters", snapshot, frames={"indicator_rows": panel, "dispatch_rows": suggestions},
+        panel = indicators(snapshot, month_ends, policy)
+    if at_date is None:
+        at_date = indicators(snapshot, [as_of], policy)
+    suggestions = dispatch(snapshot, as_of, policy, indicator_rows=at_date)
+    rows = pd.concat([panel[panel["as_of"].isin(pd.to_datetime(month_ends))].drop(columns="reasons"),
+                      at_date[at_date["as_of"] == pd.Timestamp(as_of)].drop(columns="reasons")], ignore_index=True)
+    return run("letters", snapshot, frames={"indicator_rows": rows, "dispatch_rows": suggestions},
                as_of=as_of, month_ends=month_ends, coverage_prompt=policy.coverage_prompt,
                persistent_months=policy.persistent_months)
 
