@@ -79,10 +79,12 @@ class Drafts:
     trends: pd.DataFrame
 
     def compose(self, policy: Policy, numbers: dict[str, str], issued_on: dict[str, dt.date] | dt.date) -> list[Letter]:
+        trends = dict(tuple(self.trends.groupby("county_code")))
+        empty = self.trends.iloc[:0]
         letters = []
         for row in self.rows.itertuples():
             day = issued_on[row.county_code] if isinstance(issued_on, dict) else issued_on
-            letters.append(compose(row, self.trends[self.trends["county_code"] == row.county_code], policy,
+            letters.append(compose(row, trends.get(row.county_code, empty), policy,
                                    number=numbers[row.county_code], issued_on=day))
         return letters
 

@@ -211,7 +211,7 @@ def to_docx(letter: Letter) -> bytes:
         if block.kind == "heading":
             doc.heading(block.text)
         elif block.kind == "item":
-            doc.paragraph(block.text, bold_lead=block.lead)
+            doc.paragraph(block.text, lead=block.lead)
         elif block.kind == "table":
             doc.table(block.header, block.rows, widths_mm=(38, 30, 34, 30, 24))
         else:
