@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
+import zipfile
 from dataclasses import dataclass
 
 import pandas as pd
@@ -27,6 +29,7 @@ from .indicators import indicators, month_ends_before
 from .lake import Lake
 from .letters import Letter, compose, due, letter_number, letter_rows, to_docx, trend
 from .policy import Policy
+from .queries import run
 from .service import VIA_CLI, Rejected, WriteService
 
 ISSUED, UNCHANGED, NONE_DUE, REFUSED = "issued", "unchanged", "none_due", "refused"
@@ -131,7 +134,7 @@ def _refusal(batch: pd.DataFrame, as_of: dt.date) -> str:
     numbers = batch["number"].tolist()
     return (f"{batch_label(batch_of(as_of))}的提示函已签发 {len(batch)} 份（截至日期 "
             f"{'、'.join(f'{d:%Y-%m-%d}' for d in days)}，文号 {numbers[0]} 至 {numbers[-1]}）"
-            + ("，数据已有变化" if as_of in days else "")
+            + ("，本次生成的内容与已签发的不同（数据或政策参数已有变化）" if as_of in days else "")
             + "。如确需再次发函，请确认“再次签发”（命令行加 --again），将使用新的文号")
 
 
@@ -183,3 +186,47 @@ def issue(lake: Lake, as_of: dt.date, policy: Policy, *, user: str, via: str = V
     letters = tuple(made["letters"])
     return IssueResult(ISSUED, f"已签发提示函 {len(letters)} 份（文号 {letters[0].number} 至 {letters[-1].number}），"
                                f"登记于数据湖版本 {outcome.version}", letters, plan.rows, outcome.version)
+
+
+# ---- reading the register back ------------------------------------------------------------------
+def registered(snapshot) -> pd.DataFrame:
+    """Every issued letter of the snapshot (without the files), oldest first."""
+    frame = run("letters_register", snapshot)
+    for column in ("as_of", "issued_on"):
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+def stored_letters(snapshot, numbers: list[str]) -> tuple[IssuedLetter, ...]:
+    """The registered letters with these numbers, exactly as issued (their files checked against the register)."""
+    rows = run("letter_files", snapshot, numbers=list(numbers))
+    letters = _stored(rows)
+    expected = dict(zip(rows["number"], rows["sha256"]))
+    damaged = [l.number for l in letters if l.sha256 != expected[l.number]]
+    if damaged:
+        raise ValueError(f"登记的提示函文件与登记的 SHA-256 不符：{'、'.join(damaged)}")
+    return letters
+
+
+def bundle(letters: tuple[IssuedLetter, ...] | list[IssuedLetter]) -> bytes:
+    """All letters as one .zip (file names as issued, fixed timestamps)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for letter in letters:
+            archive.writestr(zipfile.ZipInfo(letter.file_name, date_time=(1980, 1, 1, 0, 0, 0)), letter.content,
+                             compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def preview(plan: Drafts, policy: Policy, batch: pd.DataFrame, county_code: str, issued_on: dt.date) -> Letter:
+    """One due county's letter for reading on screen: as issued if this month's batch holds it,
+    else dated `issued_on` with a blank number (assigned when issued)."""
+    mine = batch[batch["county_code"] == county_code].tail(1)
+    if len(mine):
+        number, day = mine["number"].iloc[0], pd.Timestamp(mine["issued_on"].iloc[0]).date()
+    else:
+        number = letter_number(policy.number_prefix, issued_on.year, 0).replace("0号", "__号")
+        day = issued_on
+    one = Drafts(plan.as_of, plan.rows[plan.rows["county_code"] == county_code],
+                 plan.trends[plan.trends["county_code"] == county_code])
+    return one.compose(policy, {county_code: number}, day)[0]
