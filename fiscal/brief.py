@@ -338,7 +338,8 @@ HTML_STYLE = """
 .brief h2 {font-size: 1.3em; margin: 1.1em 0 0.3em;}
 .brief p {margin: 0.2em 0 0.5em;}
 .brief table {border-collapse: collapse; width: 100%; margin-bottom: 0.6em;}
-.brief th, .brief td {border: 1px solid #cfd8dc; padding: 0.25em 0.5em; text-align: left;}
+.brief th, .brief td {border: 1px solid #cfd8dc; padding: 0.25em 0.5em; text-align: left; white-space: nowrap;}
+.brief td.wrap {white-space: normal; min-width: 16em;}
 .brief th {background: #eceff1;}
 .brief td.num {text-align: right; font-variant-numeric: tabular-nums;}
 .brief .tag {display: inline-block; padding: 0 0.6em; border-radius: 999px; color: #fff; font-weight: 600;}
@@ -367,7 +368,8 @@ def to_html(brief: Brief) -> str:
                     light = " light" if not is_dark(fill) else ""
                     cells.append(f'<td><span class="tag{light}" style="background:{fill}">{html.escape(text)}</span></td>')
                 else:
-                    cells.append(f'<td class="{"num" if f.kind in _NUMERIC else ""}">{html.escape(text)}</td>')
+                    kind = "num" if f.kind in _NUMERIC else "wrap" if f.weight > 1.5 else ""
+                    cells.append(f'<td class="{kind}">{html.escape(text)}</td>')
             total = ' class="total"' if row_texts[0] == TOTAL_LABEL else ""
             body.append(f"<tr{total}>{''.join(cells)}</tr>")
         parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
