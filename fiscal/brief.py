@@ -173,7 +173,8 @@ def _focus(snapshot: Snapshot, now: pd.DataFrame, as_of: dt.date, today: dt.date
     listed = focus.on_list(focus.membership(snapshot, now), as_of)
     listed = listed.merge(now[["county_code", "state"]], on="county_code", how="left")
     listed["source_label"] = listed["source"].map(SOURCE_LABELS)
-    listed["ledger"] = listed["county_code"].map(_ledger_summary(ledger.current(snapshot, today))).fillna("无在办措施")
+    summary = _ledger_summary(ledger.current(snapshot, today))
+    listed["ledger"] = listed["county_code"].map(summary).astype(object).fillna("无在办措施")
     listed = listed.sort_values(["tier", "county_code"], ascending=[False, True])
     manual = int((listed["source"] == "manual").sum())
     summary = f"重点关注 {len(listed)} 个县区（等级计算 {len(listed) - manual} 个、人工列入 {manual} 个）。"

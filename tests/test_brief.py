@@ -111,3 +111,19 @@ def test_cli_refuses_an_unknown_suffix(tmp_path):
     result = fiscal("brief", "--out", tmp_path / "brief.pdf")
     assert result.returncode == 1 and ".docx" in result.stderr
     assert not (tmp_path / "brief.pdf").exists()
+
+
+def test_focus_section_shows_manual_entries_and_ledger_status(make_lake, policy):
+    from fiscal.service import WriteService
+
+    lake = blind_lake(make_lake)
+    service = WriteService(lake)
+    assert service.enter_focus("000001", "add", "库款连续偏低", user="张三", effective_from=D(2025, 4, 1)).committed
+    assert service.add_measure("000001", "压减一般性支出", "李四", D(2025, 4, 1), user="张三").committed
+    assert service.add_measure("000001", "加快收入入库", "李四", D(2025, 5, 30), user="张三",
+                               status="in_progress").committed
+    focus = briefing.build(lake.snapshot(), D(2025, 4, 2), policy, today=D(2025, 4, 2)).section("focus")
+    row = focus.rows.set_index("county_code").loc["000001"]
+    assert (row["source_label"], row["reason"]) == ("人工", "库款连续偏低")
+    assert row["ledger"] == "2 项（已逾期 1、推进中 1）"
+    assert focus.summary == "重点关注 1 个县区（等级计算 0 个、人工列入 1 个）。"
