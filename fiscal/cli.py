@@ -11,9 +11,8 @@ from pathlib import Path
 from .auth import AuthConfigError
 from .extracts import KINDS, UNITS
 from .lake import Lake, LakeError
-from .policy import DEFAULT_POLICY_PATH, PolicyError, load_policy
-
-DEMO_LAKE = Path(__file__).resolve().parent.parent / "data" / "demo"
+from .policy import PolicyError, load_policy
+from .settings import DEFAULT_POLICY_PATH, DEMO_LAKE
 
 
 def _date(text: str) -> dt.date:
@@ -157,7 +156,8 @@ def cmd_metrics(args) -> int:
 
 
 def cmd_add_user(args) -> int:
-    from .auth import MIN_PASSWORD_LENGTH, secrets_path, set_password
+    from .auth import MIN_PASSWORD_LENGTH, set_password
+    from .settings import secrets_path
 
     path = args.secrets or secrets_path()
     if args.password_stdin:
