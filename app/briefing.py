@@ -11,13 +11,13 @@ from fiscal import brief
 from fiscal.lake import Snapshot
 from fiscal.policy import Policy
 
-from . import state
+from . import cache, state
 
 
 def weekly_brief() -> brief.Brief:
     view = state.view()
     return _build(view.snapshot.key, view.as_of, view.policy, dt.date.today(), _snapshot=view.snapshot,
-                  _panel=state.panel(all_cities=True))
+                  _panel=cache.panel(all_cities=True))
 
 
 @st.cache_data(show_spinner="正在生成周调度简报…", max_entries=8)

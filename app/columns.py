@@ -9,14 +9,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from fiscal.charts import IDLE_COLOR, PAYDAY_STATUS_COLORS
-from fiscal.policy import TIER_COLORS, TIER_LABELS
-from fiscal.reports import PAYDAY_STATUS_LABELS
+from fiscal.vocabulary import COVERAGE_BANDS, PAYDAY_STATUSES, TIER_MOVES, TIERS, label_colours
 
-TIER_TAG_COLORS = {TIER_LABELS[t]: TIER_COLORS[t] for t in range(4)}
-STATUS_TAG_COLORS = {PAYDAY_STATUS_LABELS[s]: colour for s, colour in PAYDAY_STATUS_COLORS.items()}
-BAND_TAG_COLORS = {"预警": TIER_COLORS[2], "偏低": TIER_COLORS[1], "正常": TIER_COLORS[0], "闲置": IDLE_COLOR}
-CHANGE_TAG_COLORS = {"进入": TIER_COLORS[3], "退出": TIER_COLORS[0], "升级": TIER_COLORS[3], "降级": TIER_COLORS[0]}
+TIER_TAG_COLORS = label_colours(TIERS)
+STATUS_TAG_COLORS = label_colours(PAYDAY_STATUSES)
+BAND_TAG_COLORS = label_colours(COVERAGE_BANDS)
+CHANGE_TAG_COLORS = label_colours(TIER_MOVES)
 
 # kind → Excel number format of the export
 EXCEL_FORMATS = {

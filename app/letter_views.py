@@ -13,7 +13,7 @@ from fiscal.lake import Lake
 from fiscal.letters import to_text
 from fiscal.service import VIA_DASHBOARD
 
-from . import state, widgets
+from . import cache, state, widgets
 
 FLASH = "letters_flash"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -62,7 +62,7 @@ def downloads(batch: pd.DataFrame) -> None:
     """This month's issued letters: all as one .zip, or one .docx."""
     if batch.empty:
         return
-    letters = state.report(issuing.stored_letters, tuple(batch["number"]))
+    letters = cache.report(issuing.stored_letters, tuple(batch["number"]))
     left, right = st.columns([1, 2], vertical_alignment="bottom")
     left.download_button(f"下载全部（{len(letters)} 份，.zip）", data=issuing.bundle(letters),
                          file_name=f"提示函_{state.view().as_of:%Y%m}.zip", mime="application/zip",
@@ -86,6 +86,6 @@ def register_table(register: pd.DataFrame) -> None:
     by_number = dict(zip(rows["number"], rows["county_name"]))
     number = st.selectbox("重新下载已签发的提示函", list(by_number), key="letters_again_pick",
                           format_func=lambda n: f"{n}　{by_number[n]}")
-    letter = state.report(issuing.stored_letters, (number,))[0]
+    letter = cache.report(issuing.stored_letters, (number,))[0]
     st.download_button("下载 .docx", data=letter.content, file_name=letter.file_name, mime=DOCX_MIME,
                        icon=":material/download:", key="letters_register_docx", on_click="ignore")

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from . import settings
+
 LOG_NAME = "audit.jsonl"
 LOCK_SUFFIX = ".lock"
 LOCK_TIMEOUT_S = 30
@@ -52,8 +54,8 @@ class AuditError(Exception):
 def audit_dir_for(lake_root: str | Path) -> Path:
     """The audit directory of a lake: env FISCAL_AUDIT, else <lake parent>/audit/<lake name>."""
     lake_root = Path(lake_root).resolve()
-    configured = os.environ.get("FISCAL_AUDIT", "").strip()
-    folder = Path(configured).expanduser().resolve() if configured else lake_root.parent / "audit" / lake_root.name
+    configured = settings.audit_dir()
+    folder = configured.resolve() if configured else lake_root.parent / "audit" / lake_root.name
     if folder == lake_root or folder.is_relative_to(lake_root):
         raise AuditError(f"审计日志目录 {folder} 位于数据湖 {lake_root} 之内；请把 FISCAL_AUDIT 设为数据湖以外的目录")
     return folder

@@ -1,7 +1,7 @@
 """提示函：本月库款保障水平偏低、应发提示函的县区，函件预览，签发（需分析员登录）与下载。"""
 import streamlit as st
 
-from app import data_management, letter_views, state, widgets
+from app import cache, data_management, letter_views, state, widgets
 from fiscal import audit, auth, issuing
 
 widgets.page_header("提示函")
@@ -13,9 +13,9 @@ log = audit.AuditLog.for_lake(view.snapshot.root)
 letter_views.show_flash()
 identity = data_management.sign_in_panel(auth.Authenticator(log), log, purpose="签发提示函")
 
-everyone = state.panel(all_cities=True)  # one batch a month for every county, whatever the city filter
+everyone = cache.panel(all_cities=True)  # one batch a month for every county, whatever the city filter
 plan = issuing.drafts(view.snapshot, view.as_of, view.policy, panel=everyone, at_date=everyone)
-register = state.report(issuing.registered)
+register = cache.report(issuing.registered)
 batch = issuing.month_batch(register, view.as_of)
 month = issuing.batch_label(issuing.batch_of(view.as_of))
 
