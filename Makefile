@@ -39,6 +39,7 @@ demo-national: $(VENV)/.runtime
 bench: $(VENV)/.testing
 	$(PY) scripts/bench.py --lake build/national
 	$(PY) scripts/bench_pages.py build/national
+	$(PY) scripts/bench_actions.py --lake build/national
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
