@@ -284,7 +284,7 @@ def cell_text(value, kind: str) -> str:
         case "int":
             return f"{int(value)}"
         case "signed":
-            return f"{int(value):+d}"
+            return f"{int(value):+d}" if value else "0"
         case "date":
             return f"{pd.Timestamp(value):%Y-%m-%d}"
     return str(value)
