@@ -55,33 +55,24 @@ def build_parser() -> argparse.ArgumentParser:
     add_focus_commands(sub, data_arg)
     add_ledger_commands(sub, data_arg)
 
-    metrics = sub.add_parser("metrics", help="各县区指标与风险等级")
-    metrics.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
-    metrics.add_argument("--format", choices=["json", "csv"], default="json")
-    metrics.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
-    data_arg(metrics)
+    def dated(name: str, text: str, formats: tuple[str, ...] = ()) -> argparse.ArgumentParser:
+        """A command computed as of a date: --as-of, --policy, --data and, if given, --format."""
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
+        if formats:
+            p.add_argument("--format", choices=list(formats), default=formats[0])
+        p.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
+        data_arg(p)
+        return p
 
-    dispatch = sub.add_parser("dispatch", help="调度建议：各县区建议调度的库款")
-    dispatch.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
-    dispatch.add_argument("--format", choices=["json", "csv"], default="json")
-    dispatch.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
-    data_arg(dispatch)
-
-    letters = sub.add_parser("letters", help="签发本月库款保障水平偏低的提示函（Word），登记文号")
-    letters.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
+    dated("metrics", "各县区指标与风险等级", ("json", "csv"))
+    dated("dispatch", "调度建议：各县区建议调度的库款", ("json", "csv"))
+    letters = dated("letters", "签发本月库款保障水平偏低的提示函（Word），登记文号", ("json",))
     letters.add_argument("--out", type=Path, required=True, help="提示函 .docx 的输出目录")
-    letters.add_argument("--format", choices=["json"], default="json")
     letters.add_argument("--user", default=getpass.getuser(), help="记录在提示函登记中的签发人")
-    letters.add_argument("--again", action="store_true",
-                         help="本月已签发过提示函时，确认再次签发（使用新的文号）")
-    letters.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
-    data_arg(letters)
-
-    brief = sub.add_parser("brief", help="周调度简报（.docx 或 .xlsx，按文件后缀）")
-    brief.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
+    letters.add_argument("--again", action="store_true", help="本月已签发过提示函时，确认再次签发（使用新的文号）")
+    brief = dated("brief", "周调度简报（.docx 或 .xlsx，按文件后缀）")
     brief.add_argument("--out", type=Path, required=True, help="输出文件：.docx（打印、转发）、.xlsx 或 .html")
-    brief.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
-    data_arg(brief)
 
     add_user = sub.add_parser("add-user", help="添加分析员账号或修改其密码（写入 .streamlit/secrets.toml）")
     add_user.add_argument("name", help="用户名（字母、数字、汉字和 . _ - @）")
