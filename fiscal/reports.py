@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .extracts import KINDS
-from .indicators import COUNTY_COLUMNS, indicators, month_ends_before, tier_moves, tiers_by_date
+from .indicators import COUNTY_COLUMNS, indicators, month_ends_before, tiers_by_date
 from .lake import Snapshot
 from .policy import Policy
 from .queries import run

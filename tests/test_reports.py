@@ -8,7 +8,7 @@ import pytest
 
 from fiscal import reports
 from fiscal.demo import DEMO_END
-from fiscal.indicators import metrics, tier_changes, tier_history
+from fiscal.indicators import metrics, tier_changes, tier_history, tier_moves
 from fiscal.lake import Lake
 from tests.conftest import D
 
@@ -34,7 +34,7 @@ def test_panel_holds_history_dates_and_week_before(panel):
 
 def test_tier_moves_equal_indicators_tier_changes(demo, panel, policy):
     expected = tier_changes(demo, AS_OF, policy)
-    got = reports.tier_moves(panel, reports.week_before(AS_OF), AS_OF)
+    got = tier_moves(panel, reports.week_before(AS_OF), AS_OF)
     assert not got.empty
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False)
 
