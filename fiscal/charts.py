@@ -31,7 +31,7 @@ BALANCE_COLOR = "#1565c0"
 ACCOUNT_COLOR = "#6a1b9a"
 MUTED_COLOR = "#616161"
 # Lines of individual counties: dark, distinct, and none of them a tier or band colour.
-COUNTY_COLORWAY = ["#1565c0", "#6a1b9a", "#00838f", "#ad1457", "#283593", "#558b2f", "#0277bd", "#8e24aa"]
+COUNTY_COLORWAY = ["#4e342e", "#6a1b9a", "#00838f", "#ad1457", "#283593", "#558b2f", "#0277bd", "#8e24aa"]
 
 
 def coverage_bands(policy: Policy) -> list[tuple[str, float, float | None, str]]:
