@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from fiscal.vocabulary import COVERAGE_BANDS, PAYDAY_STATUSES, TIER_MOVES, TIERS, label_colours
+from fiscal.vocabulary import COVERAGE_BANDS, NO_DATA, PAYDAY_STATUSES, TIER_MOVES, TIERS, label_colours
 
 TIER_TAG_COLORS = label_colours(TIERS)
 STATUS_TAG_COLORS = label_colours(PAYDAY_STATUSES)
@@ -127,6 +127,8 @@ COLUMNS = _catalogue(
     # advances
     Col("advances_ratio", "暂付款比例", "percent"),
     # dispatch suggestions (SPEC §9.1)
+    Col("shown_tier", "风险等级", "tag", tags={**TIER_TAG_COLORS, NO_DATA.label: NO_DATA.colour},
+        help="没有截至日及以前库款数据的县区显示为无数据"),
     Col("cash_floor", "库款底线（万元）", "amount", help="预警线 × 月均库款支出：库款不应低于此数"),
     Col("horizon_payroll", "近期应发工资（万元）", "amount", help="截至日后调度测算天数内各发薪日的应发工资合计"),
     Col("payroll_topup", "工资待补足（万元）", "amount", help="近期应发工资 − 工资专户余额（不为负）"),
