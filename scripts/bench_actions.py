@@ -15,10 +15,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+sys.path.insert(0, str(ROOT))
 
 from fiscal import brief  # noqa: E402
 from fiscal.dispatch import dispatch  # noqa: E402
@@ -28,7 +29,12 @@ from fiscal.lake import Lake  # noqa: E402
 from fiscal.letters import letter_number, to_docx  # noqa: E402
 from fiscal.policy import load_policy  # noqa: E402
 from fiscal.reports import indicator_panel, latest_date  # noqa: E402
-from bench import timed  # noqa: E402
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def cli(*args: str) -> float:
