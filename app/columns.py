@@ -141,6 +141,7 @@ COLUMNS = _catalogue(
     Col("persistent_label", "库款持续紧张", "text"),
     Col("letter_status", "签发情况", "text"),
     Col("number", "文号", "text"),
+    Col("data_as_of", "截至日期", "date", help="函中数据的截至日期"),
     Col("issued_on", "成文日期", "date"),
     Col("user", "签发人", "text"),
     Col("issued_at", "登记时间", "text"),
