@@ -12,10 +12,14 @@ import streamlit as st
 from fiscal.charts import IDLE_COLOR, PAYDAY_STATUS_COLORS
 from fiscal.policy import TIER_COLORS, TIER_LABELS
 from fiscal.reports import PAYDAY_STATUS_LABELS
+from fiscal.vocabulary import FOCUS_SOURCES, LEDGER_STATUSES, label_colours
 
 TIER_TAG_COLORS = {TIER_LABELS[t]: TIER_COLORS[t] for t in range(4)}
 STATUS_TAG_COLORS = {PAYDAY_STATUS_LABELS[s]: colour for s, colour in PAYDAY_STATUS_COLORS.items()}
 BAND_TAG_COLORS = {"预警": TIER_COLORS[2], "偏低": TIER_COLORS[1], "正常": TIER_COLORS[0], "闲置": IDLE_COLOR}
+FOCUS_SOURCE_TAG_COLORS = label_colours(FOCUS_SOURCES)
+LEDGER_STATUS_TAG_COLORS = label_colours(LEDGER_STATUSES)
+ACTION_TAG_COLORS = {"列入": TIER_COLORS[3], "移出": TIER_COLORS[0]}
 CHANGE_TAG_COLORS = {"进入": TIER_COLORS[3], "退出": TIER_COLORS[0], "升级": TIER_COLORS[3], "降级": TIER_COLORS[0]}
 
 # kind → Excel number format of the export
@@ -135,4 +139,23 @@ COLUMNS = _catalogue(
     Col("label", "数据", "text"),
     Col("latest", "最新日期", "date"),
     Col("rows", "行数", "int"),
+    # the 重点关注 list and its entries (SPEC §9.3)
+    Col("source_label", "来源", "tag", tags=FOCUS_SOURCE_TAG_COLORS, help="计算：风险等级为重点关注；人工：本局人工列入"),
+    Col("basis_label", "依据", "tag", tags=FOCUS_SOURCE_TAG_COLORS),
+    Col("action_label", "调整", "tag", tags=ACTION_TAG_COLORS),
+    Col("reason", "原因", "text", width="large", help="人工调整：调整理由；计算：风险原因"),
+    Col("why", "原因", "text", width="large"),
+    Col("since_text", "在名单上自", "text", help="按各月末名单判断；人工列入按生效日期。“或更早”：近 12 个月一直在名单上"),
+    Col("effective_from", "生效日期", "date"),
+    Col("until", "截止日期", "date", help="人工调整的最后一天；空白为长期有效"),
+    Col("by", "操作人", "text"),
+    Col("recorded_at", "记录时间（北京时间）", "text"),
+    # the 工作台账 (SPEC §9.4)
+    Col("measure_id", "编号", "int"),
+    Col("measure", "措施", "text", width="large"),
+    Col("owner", "责任人", "text"),
+    Col("due", "完成时限", "date"),
+    Col("ledger_status_label", "状态", "tag", tags=LEDGER_STATUS_TAG_COLORS),
+    Col("note", "备注", "text", width="medium"),
+    Col("revision", "修订", "int"),
 )

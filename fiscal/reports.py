@@ -21,7 +21,6 @@ from .queries import run
 
 WEEK_DAYS = 7  # "本周变化" compares A with A − 7 days (the weekly dispatch meeting)
 HISTORY_MONTHS = 12  # SPEC §5: tier history over the month-ends of the last 12 months
-FOCUS_TIER = 3
 
 PAYDAY_STATUS_LABELS = {
     "funded_on_time": "按时足额",
@@ -109,24 +108,6 @@ def tier_matrix(panel: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     order = pd.DataFrame({"now": wide[as_of], "worst": wide.max(axis=1)}, index=wide.index)
     order = order.sort_values(["now", "worst"], ascending=False, kind="stable")
     return wide.loc[order.index].reset_index()
-
-
-def focus_moves(panel: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Month to month along the history dates: who entered or left the 重点关注 list."""
-    dates = history_dates(as_of)
-    wide = tiers_by_date(panel, dates)
-    wide.columns = dates
-    moves = []
-    for before, after in zip(dates, dates[1:]):
-        was, now = wide[before] == FOCUS_TIER, wide[after] == FOCUS_TIER
-        for mask, change in ((now & ~was, "进入"), (was & ~now, "退出")):
-            rows = wide.loc[mask, [before, after]].set_axis(["tier_before", "tier_now"], axis=1).reset_index()
-            moves.append(rows.assign(as_of=after, change=change))
-    columns = ["as_of", "change", *COUNTY_COLUMNS, "tier_before", "tier_now"]
-    if not moves:
-        return pd.DataFrame(columns=columns)
-    result = pd.concat(moves, ignore_index=True)[columns]
-    return result.sort_values(["as_of", "change", "county_code"], ascending=[False, True, True], ignore_index=True)
 
 
 def county_history(panel: pd.DataFrame, as_of: dt.date, county_codes: list[str]) -> pd.DataFrame:

@@ -7,7 +7,8 @@ import itertools
 import pandas as pd
 import pytest
 
-from fiscal import focus
+from fiscal import focus, reports
+from fiscal.demo import DEMO_END
 from fiscal.service import WriteService
 from tests.conftest import D
 
@@ -131,3 +132,18 @@ def test_a_lake_without_entries_lists_the_tier_3_counties(make_lake):
     listed = focus.on_list(focus.membership(lake.snapshot(), tiers_frame()), A)
     assert listed["county_code"].tolist() == ["000001", "000004", "000006"]
     assert set(listed["source"]) == {"computed"}
+
+
+def test_without_entries_the_moves_follow_the_tier_matrix(demo, panel):
+    dates = reports.history_dates(DEMO_END)
+    moves = focus.moves(focus.membership(demo, panel[panel["as_of"].isin(pd.to_datetime(dates))]))
+    matrix = reports.tier_matrix(panel, DEMO_END).set_index("county_code")
+    assert not moves.empty and set(moves["basis"]) == {"computed"}
+    for row in moves.itertuples():
+        after = row.as_of.date()
+        before = dates[dates.index(after) - 1]
+        was, now = matrix.at[row.county_code, before], matrix.at[row.county_code, after]
+        assert (row.change == "进入") == (now == 3 and was != 3)
+        assert (row.change == "退出") == (was == 3 and now != 3)
+    entered = sum((matrix[a] == 3) & (matrix[b] != 3) for b, a in zip(dates, dates[1:])).sum()
+    assert (moves["change"] == "进入").sum() == entered
