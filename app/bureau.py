@@ -141,6 +141,7 @@ def focus_form() -> None:
     identity = analyst()
     if identity is None:
         return
+    view = state.view()
     form = f"focus_form_{S.get('_n_focus', 0)}"
     expected = _shown_version("focus")
     counties = state.report(reports.county_list)
@@ -155,7 +156,9 @@ def focus_form() -> None:
         reason = st.text_area("理由（必填）", key=f"{form}_reason", max_chars=500,
                               placeholder="例如：已调度资金 5,000 万元，工资专户已足额；或：收入大幅下滑，需重点跟踪")
         from_col, until_col = st.columns(2)
-        start = from_col.date_input("生效日期", value=dt.date.today(), key=f"{form}_from")
+        # the list is shown as of A (the latest extract is usually a day or more behind today)
+        start = from_col.date_input("生效日期", value=min(view.as_of, dt.date.today()), key=f"{form}_from",
+                                    help="默认为当前截至日期，调整即在本页名单上生效")
         until = until_col.date_input("截止日期（可不填，长期有效）", value=None, key=f"{form}_until")
         submitted = st.form_submit_button("保存调整", type="primary")
     if submitted:
@@ -240,6 +243,7 @@ def county_ledger_section(code: str, county_name: str) -> None:
         _update_measure_form(identity, mine)
 
 
+NEXT_MEETING_DAYS = 7
 STATUS_LABELS = {code: ledger.STATUS_LABELS[code] for code in LEDGER_STATUS_CODES}
 
 
@@ -251,7 +255,8 @@ def _add_measure_form(identity: Identity, code: str) -> None:
         measure = st.text_area("措施（必填）", key=f"{form}_measure", max_chars=500)
         owner = st.text_input("责任人（必填）", key=f"{form}_owner", max_chars=100)
         due_col, status_col = st.columns(2)
-        due = due_col.date_input("完成时限", value=None, key=f"{form}_due")
+        due = due_col.date_input("完成时限", value=dt.date.today() + dt.timedelta(days=NEXT_MEETING_DAYS),
+                                 key=f"{form}_due", help="默认为一周后（下次周调度会）")
         status = status_col.selectbox("状态", list(STATUS_LABELS), format_func=STATUS_LABELS.get, key=f"{form}_status")
         note = st.text_input("备注", key=f"{form}_note", max_chars=500)
         submitted = st.form_submit_button("保存措施", type="primary")
