@@ -27,8 +27,9 @@ from .data_management import _md, signed_in_analyst
 
 S = st.session_state
 SOURCE_LABELS = labels(FOCUS_SOURCES)
-FOCUS_COLUMNS = ["source_label", "tier_label", "county_name", "city_name", "reason", "since_text", "until", "by",
-                 "detail_url"]
+FOCUS_COLUMNS = ["source_label", "tier_label", "county_name", "city_name", "reason", "since_text", "until_text",
+                 "by", "detail_url"]
+OPEN_ENDED = "长期有效"
 MEASURE_COLUMNS = ["ledger_status_label", "county_name", "measure", "owner", "due", "note", "by", "recorded_at",
                    "measure_id"]
 
@@ -63,6 +64,8 @@ def _local(moments: pd.Series) -> pd.Series:
 
 def _with_shown_columns(frame: pd.DataFrame) -> pd.DataFrame:
     shown = frame.assign(by=frame["user"].fillna(""), recorded_at=_local(frame["at"]))
+    if "until" in frame:  # a manual entry's last day; none: open-ended
+        shown["until_text"] = frame["until"].dt.strftime("%Y-%m-%d").fillna(OPEN_ENDED)
     if "status_label" in frame:
         shown["ledger_status_label"] = frame["status_label"]
     return shown
@@ -131,7 +134,9 @@ def focus_section() -> pd.DataFrame:
     shown = _with_shown_columns(listed).assign(
         source_label=listed["source"].map(SOURCE_LABELS), tier_label=listed["tier"].map(TIER_LABELS),
         since_text=_since_text(listed))
-    shown["by"] = shown["by"].where(listed["source"] == "manual", "")
+    manual_rows = listed["source"] == "manual"
+    shown["by"] = shown["by"].where(manual_rows, "")
+    shown["until_text"] = shown["until_text"].where(manual_rows, fmt.MISSING)
     widgets.table(widgets.detail_links(shown), FOCUS_COLUMNS, key="focus_list", file_stem="重点关注名单")
     return listed
 
@@ -185,7 +190,7 @@ def focus_history_section() -> None:
         return
     shown = _with_shown_columns(entries).assign(action_label=entries["action"].map(FOCUS_ACTIONS))
     widgets.table(shown, ["recorded_at", "by", "action_label", "county_name", "city_name", "reason", "effective_from",
-                          "until"], key="focus_entries", file_stem="重点关注名单人工调整记录")
+                          "until_text"], key="focus_entries", file_stem="重点关注名单人工调整记录")
 
 
 def county_focus_note(code: str) -> None:

@@ -147,7 +147,7 @@ COLUMNS = _catalogue(
     Col("why", "原因", "text", width="large"),
     Col("since_text", "在名单上自", "text", help="按各月末名单判断；人工列入按生效日期。“或更早”：近 12 个月一直在名单上"),
     Col("effective_from", "生效日期", "date"),
-    Col("until", "截止日期", "date", help="人工调整的最后一天；空白为长期有效"),
+    Col("until_text", "截止日期", "text", help="人工调整的最后一天（含当天）"),
     Col("by", "操作人", "text"),
     Col("recorded_at", "记录时间（北京时间）", "text"),
     # the 工作台账 (SPEC §9.4)
