@@ -5,10 +5,13 @@ One DuckDB connection per process and lake directory; every query runs on its ow
 only the lake directory and the empty-table stand-ins, and its configuration is locked, so
 nothing run through it can touch other files. Queries are our own SQL; every value in them
 is a bound parameter, including the list of parquet files of each table.
+
+The SQL files name the lake's tables (`counties`, `treasury`, …) as if they existed: each
+query gets them bound here, once, as common table expressions over the snapshot's parquet
+files. They are not materialised, so every use reads only the columns and rows it needs.
 """
 from __future__ import annotations
 
-import re
 import tempfile
 import threading
 from functools import cache
@@ -22,7 +25,8 @@ from .extracts import KIND_ORDER, KINDS
 from .lake import Snapshot
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
-_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_SOURCES = ",\n".join(
+    f"{kind} AS NOT MATERIALIZED (FROM read_parquet(${kind}, union_by_name := true))" for kind in KIND_ORDER)
 
 _connections: dict[Path, duckdb.DuckDBPyConnection] = {}
 _lock = threading.Lock()
@@ -31,6 +35,21 @@ _lock = threading.Lock()
 @cache
 def sql_text(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+@cache
+def statement(name: str) -> tuple[str, frozenset[str]]:
+    """fiscal/sql/<name>.sql with the lake's tables bound, and the named parameters it takes
+    (as DuckDB's parser sees them: a `$name` in a comment or a string is not one)."""
+    body = sql_text(name)
+    [parsed] = duckdb.extract_statements(body)  # exactly one statement per file
+    query = parsed.query.strip()
+    if query[:4].upper() == "WITH" and query[4:5].isspace():
+        sql = f"WITH\n{_SOURCES},\n{query[5:]}"
+    else:
+        sql = f"WITH\n{_SOURCES}\n{query}"
+    [bound] = duckdb.extract_statements(sql)
+    return sql, frozenset(bound.named_parameters)
 
 
 @cache
@@ -61,10 +80,9 @@ def source_params(snapshot: Snapshot) -> dict[str, list[str]]:
 
 def run(name: str, snapshot: Snapshot, **params) -> pd.DataFrame:
     """Run fiscal/sql/<name>.sql with the snapshot's tables and the given parameters bound."""
-    sql = sql_text(name)
+    sql, wanted = statement(name)
     available = {**source_params(snapshot), **params}
-    wanted = dict.fromkeys(_PARAM.findall(sql))
-    missing = [p for p in wanted if p not in available]
+    missing = sorted(p for p in wanted if p not in available)
     if missing:
         raise KeyError(f"{name}.sql needs parameters {missing}")
     cursor = connection(snapshot.root).cursor()
