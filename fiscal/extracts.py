@@ -7,18 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pyarrow as pa
-
 # Column types: "code" (6-digit string), "text", "date", "amount" (万元, DOUBLE),
-# "int" (year, month, headcount), "number" (population).
-ARROW_TYPES = {
-    "code": pa.string(),
-    "text": pa.string(),
-    "date": pa.date32(),
-    "amount": pa.float64(),
-    "int": pa.int32(),
-    "number": pa.float64(),
-}
+# "int" (year, month, headcount), "number" (population); as Arrow and SQL types.
+ARROW_TYPES = {"code": "string", "text": "string", "date": "date32", "amount": "float64",
+               "int": "int32", "number": "float64"}
+SQL_TYPES = {"code": "VARCHAR", "text": "VARCHAR", "date": "DATE", "amount": "DOUBLE",
+             "int": "INTEGER", "number": "DOUBLE"}
 
 
 @dataclass(frozen=True)
@@ -50,8 +44,15 @@ class ExtractKind:
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
-    def arrow_schema(self) -> pa.Schema:
-        return pa.schema([pa.field(c.name, ARROW_TYPES[c.kind]) for c in self.columns])
+    def arrow_schema(self):
+        import pyarrow as pa  # not at import time: `fiscal metrics` never needs it
+
+        return pa.schema([pa.field(c.name, getattr(pa, ARROW_TYPES[c.kind])()) for c in self.columns])
+
+    def empty_select(self) -> str:
+        """SQL for a table of this kind's columns and no rows."""
+        columns = ", ".join(f"NULL::{SQL_TYPES[c.kind]} AS {c.name}" for c in self.columns)
+        return f"SELECT {columns} LIMIT 0"
 
 
 COUNTY_CODE = Column("county_code", "code", "区划代码", ("区划代码", "行政区划代码", "县区代码", "县区编码", "区划编码"))

@@ -13,14 +13,17 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 from filelock import FileLock
 
 from .extracts import KIND_ORDER, KINDS
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 LOCK_NAME = ".write.lock"
 # delta-rs commits on a local file system by writing `<version>.json#<n>` and linking it into place
@@ -145,7 +148,7 @@ class Lake:
         the write lock), else raise LakeChanged: what the caller previewed is what gets changed.
         """
         spec = KINDS[kind]
-        data = pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
+        data = _arrow(frame, spec)
         with self._writing():
             version = self._next_version()
             if expected_version is not None and version - 1 != expected_version:
@@ -170,7 +173,7 @@ class Lake:
                 if kind not in frames:
                     continue
                 spec = KINDS[kind]
-                data = pa.Table.from_pandas(frames[kind][spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
+                data = _arrow(frames[kind], spec)
                 meta = _metadata(version, operation, user, rows=len(data), note=note)
                 write_deltalake(str(self.path(kind)), data, mode="overwrite",
                                 commit_properties=CommitProperties(custom_metadata=meta))
@@ -209,6 +212,12 @@ class Lake:
 
     def _next_version(self) -> int:
         return self.lake_version() + 1
+
+
+def _arrow(frame: pd.DataFrame, spec) -> pa.Table:
+    import pyarrow as pa  # not at import time: reading the lake's snapshot needs neither
+
+    return pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
 
 
 def _local(uri: str) -> str:

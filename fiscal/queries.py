@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
-import pyarrow.parquet as pq
 
 from .extracts import KIND_ORDER, KINDS
+
+if TYPE_CHECKING:
+    import pandas as pd
 from .lake import Snapshot
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -56,8 +59,9 @@ def statement(name: str) -> tuple[str, frozenset[str]]:
 def _empty_tables_dir() -> Path:
     """Schema-only parquet files, one per kind, so a table without data still has columns."""
     folder = Path(tempfile.mkdtemp(prefix="fiscal-empty-"))
-    for kind in KIND_ORDER:
-        pq.write_table(KINDS[kind].arrow_schema().empty_table(), folder / f"{kind}.parquet")
+    with duckdb.connect(":memory:") as con:
+        for kind in KIND_ORDER:
+            con.execute(f"COPY ({KINDS[kind].empty_select()}) TO '{folder / kind}.parquet' (FORMAT parquet)")
     return folder
 
 
@@ -80,6 +84,19 @@ def source_params(snapshot: Snapshot) -> dict[str, list[str]]:
 
 def run(name: str, snapshot: Snapshot, **params) -> pd.DataFrame:
     """Run fiscal/sql/<name>.sql with the snapshot's tables and the given parameters bound."""
+    with _executed(name, snapshot, params) as cursor:
+        return cursor.df()
+
+
+def records(name: str, snapshot: Snapshot, **params) -> list[dict]:
+    """Like `run`, as plain Python rows (dates, floats, lists, None): no pandas needed."""
+    with _executed(name, snapshot, params) as cursor:
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+@contextmanager
+def _executed(name: str, snapshot: Snapshot, params: dict):
     sql, wanted = statement(name)
     available = {**source_params(snapshot), **params}
     missing = sorted(p for p in wanted if p not in available)
@@ -87,6 +104,6 @@ def run(name: str, snapshot: Snapshot, **params) -> pd.DataFrame:
         raise KeyError(f"{name}.sql needs parameters {missing}")
     cursor = connection(snapshot.root).cursor()
     try:
-        return cursor.execute(sql, {p: available[p] for p in wanted}).df()
+        yield cursor.execute(sql, {p: available[p] for p in wanted})
     finally:
         cursor.close()

@@ -17,19 +17,19 @@ m1 AS (
 
 -- Reference months for M2 and M5: the calendar months among the $history_months before
 -- A's month that have treasury rows, with their summed flows and payroll. Only the
--- treasury rows of those months are read. Sums and means are exact (DECIMAL), rounded to
+-- treasury rows of those months are read. Sums and means are exact (DECIMAL, to 1 分), rounded to
 -- DOUBLE once: a floating-point sum depends on the order parallel threads add the rows in,
 -- and the last digit of the answer must not.
 monthly_flow AS (
     SELECT county_code, date_trunc('month', date)::DATE AS month,
-           sum(inflow::DECIMAL(38, 10)) AS inflow, sum(outflow::DECIMAL(38, 10)) AS outflow
+           sum(inflow::DECIMAL(18, 6)) AS inflow, sum(outflow::DECIMAL(18, 6)) AS outflow
     FROM treasury
     WHERE date >= date_trunc('month', list_min($as_of_dates::DATE[])) - to_months(CAST($history_months AS INTEGER))
       AND date < date_trunc('month', list_max($as_of_dates::DATE[]))
     GROUP BY ALL
 ),
 monthly_payroll AS (
-    SELECT county_code, date_trunc('month', payday)::DATE AS month, sum(amount_due::DECIMAL(38, 10)) AS payroll
+    SELECT county_code, date_trunc('month', payday)::DATE AS month, sum(amount_due::DECIMAL(18, 6)) AS payroll
     FROM payroll_schedule GROUP BY ALL
 ),
 reference AS (
@@ -95,7 +95,7 @@ account_today AS (
     FROM latest_on('payroll_account', 'grid_days')
 ),
 forward_need AS (
-    SELECT g.county_code, g.as_of, sum(s.amount_due::DECIMAL(38, 10))::DOUBLE AS need
+    SELECT g.county_code, g.as_of, sum(s.amount_due::DECIMAL(18, 6))::DOUBLE AS need
     FROM grid g
     JOIN payroll_schedule s
       ON s.county_code = g.county_code
