@@ -5,14 +5,12 @@ the demo generator all read it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Column types: "code" (6-digit string), "text", "date", "amount" (万元, DOUBLE),
-# "int" (year, month, headcount), "number" (population); as Arrow and SQL types.
+# "int" (year, month, headcount), "number" (population): pyarrow type names.
 ARROW_TYPES = {"code": "string", "text": "string", "date": "date32", "amount": "float64",
                "int": "int32", "number": "float64"}
-SQL_TYPES = {"code": "VARCHAR", "text": "VARCHAR", "date": "DATE", "amount": "DOUBLE",
-             "int": "INTEGER", "number": "DOUBLE"}
 
 
 @dataclass(frozen=True)
@@ -31,7 +29,6 @@ class ExtractKind:
     label: str
     columns: tuple[Column, ...]
     keys: tuple[str, ...]
-    extra_rules: tuple[str, ...] = field(default=())
 
     @property
     def column_names(self) -> list[str]:
@@ -48,11 +45,6 @@ class ExtractKind:
         import pyarrow as pa  # not at import time: `fiscal metrics` never needs it
 
         return pa.schema([pa.field(c.name, getattr(pa, ARROW_TYPES[c.kind])()) for c in self.columns])
-
-    def empty_select(self) -> str:
-        """SQL for a table of this kind's columns and no rows."""
-        columns = ", ".join(f"NULL::{SQL_TYPES[c.kind]} AS {c.name}" for c in self.columns)
-        return f"SELECT {columns} LIMIT 0"
 
 
 COUNTY_CODE = Column("county_code", "code", "区划代码", ("区划代码", "行政区划代码", "县区代码", "县区编码", "区划编码"))

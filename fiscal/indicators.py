@@ -86,7 +86,12 @@ def metric_records(snapshot: Snapshot, as_of: dt.date, policy: Policy) -> list[d
 
 def to_records(frame: pd.DataFrame) -> list[dict]:
     """Rows as JSON-ready dicts with exactly METRIC_KEYS: ISO dates, None for missing."""
-    return [_json_record(row) for row in frame[list(METRIC_KEYS)].to_dict("records")]
+    return json_records(frame, METRIC_KEYS)
+
+
+def json_records(frame: pd.DataFrame, keys: tuple[str, ...]) -> list[dict]:
+    """Rows as JSON-ready dicts with exactly `keys`, in order: ISO dates, None for missing."""
+    return [_json_record(row, keys) for row in frame[list(keys)].to_dict("records")]
 
 
 def latest_date(snapshot: Snapshot) -> dt.date | None:
@@ -94,8 +99,8 @@ def latest_date(snapshot: Snapshot) -> dt.date | None:
     return next(row["latest"] for row in records("freshness", snapshot) if row["kind"] == "treasury")
 
 
-def _json_record(row: dict) -> dict:
-    return {key: _json_value(key, row[key]) for key in METRIC_KEYS}
+def _json_record(row: dict, keys: tuple[str, ...] = METRIC_KEYS) -> dict:
+    return {key: _json_value(key, row[key]) for key in keys}
 
 
 def _json_value(key: str, value):

@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from .extracts import KIND_ORDER, KINDS
+from . import vocabulary
+from .lake import TABLE_ORDER, Snapshot, table_schema
 
 if TYPE_CHECKING:
     import pandas as pd
-from .lake import Snapshot
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 _SOURCES = ",\n".join(
-    f"{kind} AS NOT MATERIALIZED (FROM read_parquet(${kind}, union_by_name := true))" for kind in KIND_ORDER)
+    f"{kind} AS NOT MATERIALIZED (FROM read_parquet(${kind}, union_by_name := true))" for kind in TABLE_ORDER)
 
 _connections: dict[Path, duckdb.DuckDBPyConnection] = {}
 _lock = threading.Lock()
@@ -57,11 +57,12 @@ def statement(name: str) -> tuple[str, frozenset[str]]:
 
 @cache
 def _empty_tables_dir() -> Path:
-    """Schema-only parquet files, one per kind, so a table without data still has columns."""
+    """Schema-only parquet files, one per table, so a table without data still has columns."""
     folder = Path(tempfile.mkdtemp(prefix="fiscal-empty-"))
-    with duckdb.connect(":memory:") as con:
-        for kind in KIND_ORDER:
-            con.execute(f"COPY ({KINDS[kind].empty_select()}) TO '{folder / kind}.parquet' (FORMAT parquet)")
+    with duckdb.connect(":memory:") as con:  # DuckDB writes them: pyarrow.parquet takes long to import
+        for kind in TABLE_ORDER:
+            con.register("empty", table_schema(kind).empty_table())
+            con.execute(f"COPY empty TO '{folder / kind}.parquet' (FORMAT parquet)")
     return folder
 
 
@@ -72,6 +73,7 @@ def connection(root: Path) -> duckdb.DuckDBPyConnection:
             con.execute("SET allowed_directories = $dirs", {"dirs": [f"{root}/", f"{_empty_tables_dir()}/"]})
             con.execute("SET enable_external_access = false")
             con.execute(sql_text("macros"))
+            con.execute(vocabulary.sql_macros())  # the label macros, from the one vocabulary
             con.execute("SET lock_configuration = true")
             _connections[root] = con
         return _connections[root]
@@ -79,12 +81,15 @@ def connection(root: Path) -> duckdb.DuckDBPyConnection:
 
 def source_params(snapshot: Snapshot) -> dict[str, list[str]]:
     empty = _empty_tables_dir()
-    return {kind: [*snapshot.files[kind], str(empty / f"{kind}.parquet")] for kind in KIND_ORDER}
+    return {kind: [*snapshot.files[kind], str(empty / f"{kind}.parquet")] for kind in TABLE_ORDER}
 
 
-def run(name: str, snapshot: Snapshot, **params) -> pd.DataFrame:
-    """Run fiscal/sql/<name>.sql with the snapshot's tables and the given parameters bound."""
-    with _executed(name, snapshot, params) as cursor:
+def run(name: str, snapshot: Snapshot, *, frames: dict[str, pd.DataFrame] | None = None, **params) -> pd.DataFrame:
+    """Run fiscal/sql/<name>.sql with the snapshot's tables and the given parameters bound.
+
+    `frames` are registered as views on the query's own cursor (e.g. tiers computed by an
+    earlier query, joined with a record table)."""
+    with _executed(name, snapshot, params, frames) as cursor:
         return cursor.df()
 
 
@@ -96,7 +101,7 @@ def records(name: str, snapshot: Snapshot, **params) -> list[dict]:
 
 
 @contextmanager
-def _executed(name: str, snapshot: Snapshot, params: dict):
+def _executed(name: str, snapshot: Snapshot, params: dict, frames: dict | None = None):
     sql, wanted = statement(name)
     available = {**source_params(snapshot), **params}
     missing = sorted(p for p in wanted if p not in available)
@@ -104,6 +109,8 @@ def _executed(name: str, snapshot: Snapshot, params: dict):
         raise KeyError(f"{name}.sql needs parameters {missing}")
     cursor = connection(snapshot.root).cursor()
     try:
+        for view_name, frame in (frames or {}).items():
+            cursor.register(view_name, frame)
         yield cursor.execute(sql, {p: available[p] for p in wanted})
     finally:
         cursor.close()

@@ -11,6 +11,7 @@ import math
 import numbers
 import re
 import unicodedata
+from itertools import zip_longest
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
@@ -21,9 +22,10 @@ from openpyxl.utils.datetime import from_excel
 
 from fiscal import reading
 from fiscal.extracts import KINDS, TOTAL_CATEGORIES, UNITS, Column
-from fiscal.reading import detect_kind, is_blank  # detect_kind is part of this module's API
+from fiscal.settings import MAX_UPLOAD_BYTES
+from fiscal.reading import is_blank
 
-__all__ = ["Problem", "Extract", "check_file", "detect_kind"]
+__all__ = ["Problem", "Extract", "check_file"]
 
 MAX_PROBLEMS = 200
 CONTINUITY_TOLERANCE = 0.01  # 万元
@@ -79,7 +81,7 @@ class Extract:
 
 def check_file(path, *, kind: str | None = None, unit: str | None = None,
                known_counties: set[str] | None = None, today: dt.date | None = None,
-               max_bytes: int = 50 * 1024 * 1024, source_name: str | None = None,
+               max_bytes: int = MAX_UPLOAD_BYTES, source_name: str | None = None,
                ) -> tuple[Extract | None, list[Problem]]:
     """Read, type and check an upload; accept it iff no problem has level "error"."""
     if kind is not None and kind not in KINDS:
@@ -174,28 +176,28 @@ def _parse(table: reading.Table, units: dict[str, str], problems: list[Problem])
     """Type every column; a cell the quick parser of its kind does not take goes through
     the full rules of `_parse_cell`, which give the same value or name what is wrong."""
     spec = KINDS[table.kind]
-    code_index = table.columns["county_code"]
-    kept = []
-    for position, (number, cells) in enumerate(table.data):
-        code = cells[code_index] if code_index < len(cells) else None
-        # the usual row: a plain 6-digit code (anything else is looked at closely)
-        if not (type(code) is str and len(code) == 6 and code.isdigit() and code.isascii()):
-            skipped = _skipped_row(table, number, cells)
-            if skipped:
-                problems.append(skipped)
-                continue
-        kept.append(position)
-    data = table.data if len(kept) == len(table.data) else [table.data[i] for i in kept]
-    rows = [number for number, _ in data]
+    data, columns = _data_columns(table, problems)
+    if columns is None:
+        rows = [number for number, _ in data]
+        transposed = list(zip_longest(*(cells for _, cells in data))) if data else []
+        columns = lambda index: list(transposed[index]) if index < len(transposed) else [None] * len(rows)  # noqa: E731
+    else:
+        rows = data.records
     cells_by_column, frame = {}, {}
     for column in spec.columns:
         index = table.columns.get(column.name)
-        cells = ([None] * len(data) if index is None else
-                 [cells[index] if index < len(cells) else None for _, cells in data])
+        cells = [None] * len(rows) if index is None else columns(index)
+        if not isinstance(cells, list):
+            cells = _ArrowCells(cells)
         unit = units.get(column.name)
         if column.kind in ("amount", "number"):
             values, slow = _quick_numbers(cells, UNITS[unit] if column.kind == "amount" else None)
+        elif column.kind == "date" and isinstance(cells, _ArrowCells) and cells.is_date():
+            values, slow = cells.dates()
+        elif column.kind == "date" and _all_text(cells):
+            values, slow = _quick_text_dates(cells)
         else:
+            cells = cells.to_list() if isinstance(cells, _ArrowCells) else cells
             quick = _QUICK[column.kind]
             values = [quick(cell) for cell in cells]
             slow = [i for i, value in enumerate(values) if value is _SLOW]
@@ -213,6 +215,100 @@ def _parse(table: reading.Table, units: dict[str, str], problems: list[Problem])
     return _Parsed(table, pd.DataFrame(frame), cells_by_column, pd.Series(rows, dtype="int64", name="row"))
 
 
+def _data_rows_kept(table: reading.Table, problems: list[Problem], codes) -> list[int]:
+    """Positions of the data rows; total rows and notes are reported and left out."""
+    dropped = set()
+    for position, code in enumerate(codes):
+        # the usual row: a plain 6-digit code (anything else is looked at closely)
+        if code is None or not (type(code) is str and len(code) == 6 and code.isdigit() and code.isascii()):
+            number, cells = table.data[position]
+            skipped = _skipped_row(table, number, cells)
+            if skipped:
+                problems.append(skipped)
+                dropped.add(position)
+    return [i for i in range(len(codes)) if i not in dropped] if dropped else list(range(len(codes)))
+
+
+def _data_columns(table: reading.Table, problems: list[Problem]):
+    """The data rows, and for a columnar file a function giving column i's Arrow array."""
+    data, code_index = table.data, table.columns["county_code"]
+    if isinstance(data, reading.ColumnRows):
+        codes = data.column(code_index)
+        kept = _data_rows_kept(table, problems, _plain_codes_or_none(codes))
+        if len(kept) < len(data):
+            import pyarrow as pa
+
+            data = reading.ColumnRows(data.table.take(pa.array(kept)),
+                                      [0, *(data.records[i] for i in kept)], start=1)
+        return data, data.column
+    import pyarrow as pa
+
+    codes = [cells[code_index] if code_index < len(cells) else None for _, cells in data]
+    try:
+        codes = _plain_codes_or_none(pa.array(codes))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # codes stored as numbers (XLSX): looked at closely
+        pass
+    kept = _data_rows_kept(table, problems, codes)
+    return (data if len(kept) == len(data) else [data[i] for i in kept]), None
+
+
+def _plain_codes_or_none(codes) -> list:
+    """A column's cells where they are plain 6-digit codes, None elsewhere (looked at closely)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_string(codes.type):
+        return [None] * len(codes)
+    plain = pc.fill_null(pc.match_substring_regex(codes, "^[0-9]{6}$"), False)
+    return pc.if_else(plain, codes, pa.scalar(None, pa.string())).to_pylist()
+
+
+def _all_text(cells: list) -> bool:
+    return all(type(c) is str for c in cells)
+
+
+def _quick_text_dates(cells: list[str]) -> tuple[np.ndarray, list[int]]:
+    """Dates written 2025-03-01 or 2025/3/1, the whole column at once; others to the full rules."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = pc.extract_regex(pa.array(cells, pa.string()), r"^(?P<y>[0-9]{4})[-/](?P<m>[0-9]{1,2})[-/](?P<d>[0-9]{1,2})$")
+    plain = parts.is_valid().to_numpy(zero_copy_only=False)
+    fields = {name: pc.cast(pc.fill_null(pc.struct_field(parts, name), "1"), pa.int32()).to_numpy()
+              for name in ("y", "m", "d")}
+    days = pd.to_datetime(pd.DataFrame({"year": fields["y"], "month": fields["m"], "day": fields["d"]}),
+                          errors="coerce").to_numpy().astype("datetime64[D]")
+    plain &= ~np.isnat(days)  # 2025-02-30 and the like: the full rules name them
+    return np.where(plain, days, np.datetime64("NaT")), np.flatnonzero(~plain).tolist()
+
+
+class _ArrowCells:
+    """A typed column of a columnar file, read cell by cell only where a message needs it."""
+
+    def __init__(self, array):
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index: int):
+        return self.array[index].as_py()
+
+    def to_list(self) -> list:
+        return self.array.to_pylist()
+
+    def is_date(self) -> bool:
+        import pyarrow as pa
+
+        return pa.types.is_date32(self.array.type)
+
+    def dates(self) -> tuple[np.ndarray, list[int]]:
+        """Dates as datetime64 (missing ones left to the full rules, which report them)."""
+        valid = self.array.is_valid().to_numpy(zero_copy_only=False)
+        days = self.array.to_numpy(zero_copy_only=False).astype("datetime64[D]")
+        return days, np.flatnonzero(~valid).tolist()
+
+
 # ---- quick parsers: the common, unambiguous cells; _SLOW sends a cell to `_parse_cell`
 _SLOW = object()
 _PLAIN_NUMBER = r"^-?[0-9]+(?:\.[0-9]+)?$"  # what a bank system writes; anything else goes to float()
@@ -226,7 +322,7 @@ def _quick_numbers(cells: list, factor: float | None) -> tuple[np.ndarray, list[
     import pyarrow.compute as pc
 
     try:
-        column = pa.array(cells, from_pandas=True)
+        column = cells.array if isinstance(cells, _ArrowCells) else pa.array(cells, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed text and numbers (XLSX): the cells one by one
         column = pa.array([str(c) if type(c) in (int, float) else c for c in cells], type=pa.string(), from_pandas=True) \
             if all(c is None or type(c) in (str, int, float) for c in cells) else None

@@ -122,7 +122,7 @@ def ensure_lake(lake: Path) -> None:
     sys.path.insert(0, str(ROOT))
     from fiscal.lake import Lake
 
-    if not Lake(lake).exists():
+    if not Lake(lake).history():
         print(f"building the national lake in {lake} …", flush=True)
         subprocess.run([sys.executable, "-m", "fiscal", "demo", "--out", str(lake), "--counties", "2844",
                         "--years", "3", "--daily"], cwd=ROOT, check=True)
