@@ -177,12 +177,7 @@ def _parse(table: reading.Table, units: dict[str, str], problems: list[Problem])
     the full rules of `_parse_cell`, which give the same value or name what is wrong."""
     spec = KINDS[table.kind]
     data, columns = _data_columns(table, problems)
-    if columns is None:
-        rows = [number for number, _ in data]
-        transposed = list(zip_longest(*(cells for _, cells in data))) if data else []
-        columns = lambda index: list(transposed[index]) if index < len(transposed) else [None] * len(rows)  # noqa: E731
-    else:
-        rows = data.records
+    rows = data.records if isinstance(data, reading.ColumnRows) else data
     cells_by_column, frame = {}, {}
     for column in spec.columns:
         index = table.columns.get(column.name)
@@ -196,6 +191,8 @@ def _parse(table: reading.Table, units: dict[str, str], problems: list[Problem])
             values, slow = cells.dates()
         elif column.kind == "date" and _all_text(cells):
             values, slow = _quick_text_dates(cells)
+        elif column.kind == "code" and (isinstance(cells, _ArrowCells) or _all_text(cells)):
+            values, slow = _quick_codes(cells)
         else:
             cells = cells.to_list() if isinstance(cells, _ArrowCells) else cells
             quick = _QUICK[column.kind]
@@ -215,52 +212,61 @@ def _parse(table: reading.Table, units: dict[str, str], problems: list[Problem])
     return _Parsed(table, pd.DataFrame(frame), cells_by_column, pd.Series(rows, dtype="int64", name="row"))
 
 
-def _data_rows_kept(table: reading.Table, problems: list[Problem], codes) -> list[int]:
-    """Positions of the data rows; total rows and notes are reported and left out."""
+def _data_rows_kept(table: reading.Table, problems: list[Problem], irregular: list[int], count: int) -> list[int]:
+    """Positions of the data rows; total rows and notes are reported and left out. Only the
+    rows whose code is not a plain 6-digit code (`irregular`) are looked at closely."""
     dropped = set()
-    for position, code in enumerate(codes):
-        # the usual row: a plain 6-digit code (anything else is looked at closely)
-        if code is None or not (type(code) is str and len(code) == 6 and code.isdigit() and code.isascii()):
-            number, cells = table.data[position]
-            skipped = _skipped_row(table, number, cells)
-            if skipped:
-                problems.append(skipped)
-                dropped.add(position)
-    return [i for i in range(len(codes)) if i not in dropped] if dropped else list(range(len(codes)))
+    for position in irregular:
+        number, cells = table.data[position]
+        skipped = _skipped_row(table, number, cells)
+        if skipped:
+            problems.append(skipped)
+            dropped.add(position)
+    return [i for i in range(count) if i not in dropped] if dropped else list(range(count))
 
 
 def _data_columns(table: reading.Table, problems: list[Problem]):
-    """The data rows, and for a columnar file a function giving column i's Arrow array."""
+    """The data rows, and a function giving column i's cells (a list, or for a columnar
+    file its Arrow array)."""
+    import pyarrow as pa
+
     data, code_index = table.data, table.columns["county_code"]
     if isinstance(data, reading.ColumnRows):
-        codes = data.column(code_index)
-        kept = _data_rows_kept(table, problems, _plain_codes_or_none(codes))
+        kept = _data_rows_kept(table, problems, _irregular_codes(data.column(code_index)), len(data))
         if len(kept) < len(data):
-            import pyarrow as pa
-
             data = reading.ColumnRows(data.table.take(pa.array(kept)),
                                       [0, *(data.records[i] for i in kept)], start=1)
         return data, data.column
-    import pyarrow as pa
-
     codes = [cells[code_index] if code_index < len(cells) else None for _, cells in data]
     try:
-        codes = _plain_codes_or_none(pa.array(codes))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # codes stored as numbers (XLSX): looked at closely
-        pass
-    kept = _data_rows_kept(table, problems, codes)
-    return (data if len(kept) == len(data) else [data[i] for i in kept]), None
+        irregular = _irregular_codes(pa.array(codes))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # codes stored as numbers and text (XLSX)
+        irregular = list(range(len(codes)))
+    kept = _data_rows_kept(table, problems, irregular, len(codes))
+    data = data if len(kept) == len(data) else [data[i] for i in kept]
+    rows = [number for number, _ in data]
+    transposed = list(zip_longest(*(cells for _, cells in data))) if data else []
+    return rows, lambda index: list(transposed[index]) if index < len(transposed) else [None] * len(rows)
 
 
-def _plain_codes_or_none(codes) -> list:
-    """A column's cells where they are plain 6-digit codes, None elsewhere (looked at closely)."""
+def _irregular_codes(codes) -> list[int]:
+    """Positions of the cells of a code column that are not plain 6-digit text."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if not pa.types.is_string(codes.type):
-        return [None] * len(codes)
-    plain = pc.fill_null(pc.match_substring_regex(codes, "^[0-9]{6}$"), False)
-    return pc.if_else(plain, codes, pa.scalar(None, pa.string())).to_pylist()
+        return list(range(len(codes)))
+    plain = pc.fill_null(pc.match_substring_regex(codes, "^[0-9]{6}$"), False).to_numpy(zero_copy_only=False)
+    return np.flatnonzero(~plain).tolist()
+
+
+def _quick_codes(cells) -> tuple[list, list[int]]:
+    """Plain 6-digit codes as they are, the whole column at once; others to the full rules."""
+    import pyarrow as pa
+
+    if isinstance(cells, _ArrowCells):
+        return cells.to_list(), _irregular_codes(cells.array)
+    return list(cells), _irregular_codes(pa.array(cells, pa.string()))
 
 
 def _all_text(cells: list) -> bool:
