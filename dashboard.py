@@ -19,6 +19,7 @@ pages = [
     st.Page(state.PAGES_DIR / "revenue.py", title="收入进度", icon=":material/trending_up:", url_path="revenue"),
     st.Page(state.PAGES_DIR / "risk.py", title="风险分级", icon=":material/warning:", url_path="risk"),
     st.Page(state.PAGES_DIR / "county.py", title="县区详情", icon=":material/location_city:", url_path="county"),
+    st.Page(state.PAGES_DIR / "reporting.py", title="报送情况", icon=":material/fact_check:", url_path="reporting"),
 ]
 if state.data_page_exists():
     pages.append(st.Page(state.PAGES_DIR / "data.py", title="数据管理", icon=":material/upload_file:", url_path="data"))

@@ -12,8 +12,9 @@ import streamlit as st
 from fiscal.charts import IDLE_COLOR, PAYDAY_STATUS_COLORS
 from fiscal.policy import TIER_COLORS, TIER_LABELS
 from fiscal.reports import PAYDAY_STATUS_LABELS
+from fiscal.vocabulary import ARRIVALS, SHOWN_TIER_COLORS, SHOWN_TIER_LABELS, label_colours
 
-TIER_TAG_COLORS = {TIER_LABELS[t]: TIER_COLORS[t] for t in range(4)}
+TIER_TAG_COLORS = {SHOWN_TIER_LABELS[t]: SHOWN_TIER_COLORS[t] for t in SHOWN_TIER_LABELS}
 STATUS_TAG_COLORS = {PAYDAY_STATUS_LABELS[s]: colour for s, colour in PAYDAY_STATUS_COLORS.items()}
 BAND_TAG_COLORS = {"预警": TIER_COLORS[2], "偏低": TIER_COLORS[1], "正常": TIER_COLORS[0], "闲置": IDLE_COLOR}
 CHANGE_TAG_COLORS = {"进入": TIER_COLORS[3], "退出": TIER_COLORS[0], "升级": TIER_COLORS[3], "降级": TIER_COLORS[0]}
@@ -81,6 +82,7 @@ COLUMNS = _catalogue(
     Col("as_of", "日期", "date"),
     Col("change", "变化", "tag", tags=CHANGE_TAG_COLORS),
     Col("reasons", "风险原因", "text", width="large"),
+    Col("data_gaps", "缺少的数据", "text"),
     Col("detail_url", "详情", "link"),
     # treasury
     Col("treasury_date", "库款日期", "date"),
@@ -131,6 +133,13 @@ COLUMNS = _catalogue(
     # policy
     Col("indicator", "指标", "text", width="medium"),
     Col("rule", "规则", "text", width="large"),
+    # 报送情况
+    Col("arrival", "本周库款日报", "tag", tags=label_colours(ARRIVALS)),
+    Col("treasury_latest", "库款日报最新日期", "date"),
+    Col("payroll_account_latest", "工资专户余额最新日期", "date"),
+    Col("payroll_schedule_latest", "工资发放计划最晚发薪日", "date"),
+    Col("revenue_latest", "收入进度最新月份", "date"),
+    Col("advances_latest", "暂付款最新月份", "date"),
     # freshness
     Col("label", "数据", "text"),
     Col("latest", "最新日期", "date"),

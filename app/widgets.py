@@ -13,7 +13,8 @@ import streamlit as st
 from fiscal import reports
 from fiscal.charts import IDLE_COLOR, PAYDAY_STATUS_COLORS
 from fiscal.export import to_csv_bytes, to_excel_bytes
-from fiscal.policy import TIER_COLORS, TIER_LABELS
+from fiscal.policy import TIER_COLORS
+from fiscal.vocabulary import SHOWN_TIER_COLORS, SHOWN_TIER_LABELS
 
 from . import formatting as fmt
 from . import state
@@ -75,11 +76,11 @@ def empty(message: str) -> None:
 
 # ---- cards --------------------------------------------------------------------------------
 def tier_cards(counts: dict[int, int]) -> None:
-    """One card per tier, the worst first, in the tier colours."""
-    for column, tier in zip(st.columns(4), (3, 2, 1, 0)):
+    """One card per shown tier, the worst first, 无数据 between 提示 and 正常, in the tier colours."""
+    for column, tier in zip(st.columns(len(SHOWN_TIER_LABELS)), SHOWN_TIER_LABELS):
         column.markdown(
-            f'<div class="tier-card" style="--tier:{TIER_COLORS[tier]}">'
-            f'<div class="tier-card-label">{TIER_LABELS[tier]}</div>'
+            f'<div class="tier-card" style="--tier:{SHOWN_TIER_COLORS[tier]}">'
+            f'<div class="tier-card-label">{SHOWN_TIER_LABELS[tier]}</div>'
             f'<div class="tier-card-value">{counts.get(tier, 0)}<span class="tier-card-unit">个县区</span></div></div>',
             unsafe_allow_html=True)
 
@@ -87,18 +88,20 @@ def tier_cards(counts: dict[int, int]) -> None:
 def tier_change_cards(summary: pd.DataFrame) -> None:
     """Per tier, the worst first: how many counties entered and left it (`reports.tier_change_summary`)."""
     counts = summary.set_index("tier")
-    for column, tier in zip(st.columns(4), (3, 2, 1, 0)):
+    for column, tier in zip(st.columns(len(SHOWN_TIER_LABELS)), SHOWN_TIER_LABELS):
         column.markdown(
-            f'<div class="tier-card" style="--tier:{TIER_COLORS[tier]}">'
-            f'<div class="tier-card-label">{TIER_LABELS[tier]}</div>'
+            f'<div class="tier-card" style="--tier:{SHOWN_TIER_COLORS[tier]}">'
+            f'<div class="tier-card-label">{SHOWN_TIER_LABELS[tier]}</div>'
             f'<div class="tier-card-change">进入 <b>{counts.at[tier, "entered"]}</b>'
             f'　退出 <b>{counts.at[tier, "left"]}</b></div></div>',
             unsafe_allow_html=True)
 
 
 def tier_badge(tier: int) -> str:
+    """A shown tier (无数据 included) as a coloured badge."""
     light = " light" if tier == 1 else ""  # dark text on the yellow badge
-    return f'<span class="tier-badge{light}" style="--tier:{TIER_COLORS[tier]}">{TIER_LABELS[tier]}</span>'
+    return (f'<span class="tier-badge{light}" style="--tier:{SHOWN_TIER_COLORS[tier]}">'
+            f'{SHOWN_TIER_LABELS[tier]}</span>')
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,7 @@ def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for field, label in (("tier_before", "tier_before_label"), ("tier_now", "tier_now_label")):
         if field in frame:
-            frame[label] = frame[field].map(TIER_LABELS)
+            frame[label] = frame[field].map(SHOWN_TIER_LABELS)
     for field in ("status", "last_payday_status", "next_payday_status"):
         if field in frame:
             frame[f"{field}_label"] = frame[field].map(reports.PAYDAY_STATUS_LABELS)

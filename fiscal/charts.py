@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .policy import TIER_COLORS, TIER_LABELS, Policy
+from .vocabulary import NO_DATA, NO_DATA_TIER, SHOWN_TIER_COLORS, SHOWN_TIER_LABELS
 from .reports import PAYDAY_STATUS_LABELS, PAYDAY_STATUS_ORDER, payday_matrix
 
 FONT_FAMILY = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
@@ -309,13 +310,14 @@ def tier_heatmap(matrix: pd.DataFrame, max_rows: int = MAX_ROWS) -> go.Figure:
     date_columns = [c for c in matrix.columns if isinstance(c, (dt.date, pd.Timestamp))]
     shown = matrix.head(max_rows)
     z = shown[date_columns].astype(float).to_numpy()
-    labels = shown[date_columns].apply(lambda col: col.map(TIER_LABELS)).fillna("无数据").to_numpy()
+    labels = shown[date_columns].apply(lambda col: col.map(SHOWN_TIER_LABELS)).fillna(NO_DATA.label).to_numpy()
     x = [*(f"{d:%Y-%m}" for d in date_columns[:-1]), f"截至 {date_columns[-1]:%m-%d}"]
     fig = go.Figure(go.Heatmap(
-        z=z, x=x, y=shown["county_name"], customdata=labels, zmin=-0.5, zmax=3.5,
-        colorscale=_discrete_scale([TIER_COLORS[t] for t in range(4)]), showscale=False, xgap=2, ygap=2,
+        z=z, x=x, y=shown["county_name"], customdata=labels, zmin=NO_DATA_TIER - 0.5, zmax=3.5,
+        colorscale=_discrete_scale([SHOWN_TIER_COLORS[t] for t in range(NO_DATA_TIER, 4)]), showscale=False,
+        xgap=2, ygap=2,
         hovertemplate="%{y}<br>%{x}<br>%{customdata}<extra></extra>"))
-    _legend_entries(fig, {TIER_LABELS[t]: TIER_COLORS[t] for t in range(4)})
+    _legend_entries(fig, {SHOWN_TIER_LABELS[t]: SHOWN_TIER_COLORS[t] for t in range(NO_DATA_TIER, 4)})
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category", side="top")
     note = f"显示当前风险最高的 {len(shown)} 个县区（共 {len(matrix)} 个）" if len(matrix) > len(shown) else None

@@ -5,7 +5,7 @@ import streamlit as st
 from app import state, widgets
 from app.columns import TIER_TAG_COLORS
 from fiscal import charts, reports
-from fiscal.policy import TIER_LABELS
+from fiscal.vocabulary import SHOWN_TIER_LABELS
 
 widgets.page_header("风险分级")
 if not widgets.require("counties", "treasury"):
@@ -28,7 +28,7 @@ with st.expander("现行政策参数（风险分级依据）"):
 st.subheader("风险等级历史（各月末）")
 matrix = reports.tier_matrix(panel, view.as_of)
 widgets.chart(charts.tier_heatmap(matrix), key="tier_heatmap")
-widgets.matrix_table(matrix, TIER_LABELS, TIER_TAG_COLORS, key="risk_history", file_stem="风险等级历史",
+widgets.matrix_table(matrix, SHOWN_TIER_LABELS, TIER_TAG_COLORS, key="risk_history", file_stem="风险等级历史",
                      column_label=lambda d: f"{d:%Y-%m-%d}")
 
 st.subheader("重点关注名单变动（逐月）")
