@@ -7,7 +7,6 @@ and data change goes to the audit log (fiscal.audit), kept outside the lake.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +18,8 @@ from fiscal.extracts import KIND_ORDER, KINDS, UNITS
 from fiscal.ingest import Checked, check, commit
 from fiscal.lake import Lake
 from fiscal.validation import Problem
+
+from . import formatting as fmt
 
 SESSION_HOURS = 8
 AUTO_UNIT = "自动"
@@ -32,11 +33,6 @@ def _local(moment: dt.datetime | str) -> str:
     if isinstance(moment, str):
         moment = dt.datetime.fromisoformat(moment)
     return moment.astimezone(auth.DISPLAY_TZ).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _md(text: str) -> str:
-    """User-supplied text (file and user names) made literal inside Markdown-rendering elements."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
 
 
 def _flash(level: str, text: str) -> None:
@@ -91,7 +87,7 @@ def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog) -> auth.Identi
     with st.container(border=True):
         if identity:
             left, right = st.columns([4, 1], vertical_alignment="center")
-            left.markdown(f"已登录分析员：**{_md(identity.label)}**　可以上传、导入和回滚数据。")
+            left.markdown(f"已登录分析员：**{fmt.md_text(identity.label)}**　可以上传、导入和回滚数据。")
             if right.button("退出登录", key="dm_logout", width="stretch"):
                 log.append("logout", identity.name, method=identity.method)
                 S.pop("dm_identity", None)
@@ -101,7 +97,7 @@ def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog) -> auth.Identi
             return identity
         st.markdown("**分析员登录**　查看无需登录；上传、导入和回滚需要分析员登录。")
         if _oidc_configured() and st.user.get("is_logged_in"):
-            st.warning(f"{_md(st.user.get('email') or '当前用户')} 不在分析员名单中，不能上传或回滚。")
+            st.warning(f"{fmt.md_text(st.user.get('email') or '当前用户')} 不在分析员名单中，不能上传或回滚。")
         if authn.has_password_accounts():
             with st.form("dm_sign_in", clear_on_submit=True, border=False):  # no password kept in the session
                 name_col, pw_col, button_col = st.columns([2, 2, 1], vertical_alignment="bottom")
@@ -149,8 +145,8 @@ def _check_upload(lake: Lake, log: audit.AuditLog, upload, kind: str | None, uni
 def _report(checked: Checked, file_name: str) -> None:
     extract = checked.extract
     if extract is not None:
-        where = f"工作表「{extract.sheet}」" if extract.sheet else ""
-        st.caption(f"文件「{_md(file_name)}」：{KINDS[extract.kind].label}，{where}表头在第 {extract.header_row} 行，"
+        where = f"工作表「{fmt.md_text(extract.sheet)}」" if extract.sheet else ""
+        st.caption(f"文件「{fmt.md_text(file_name)}」：{KINDS[extract.kind].label}，{where}表头在第 {extract.header_row} 行，"
                    f"{len(extract.frame)} 行数据，金额单位{extract.unit}（入库时换算为万元）"
                    + (f"，SHA-256 {checked.sha256[:16]}…" if checked.sha256 else ""))
     errors, warnings = checked.errors, checked.warnings
@@ -188,7 +184,7 @@ def _preview(lake: Lake, checked: Checked) -> None:
     if extract.kind == "counties":
         names |= extract.frame.set_index("county_code")["county_name"].to_dict()
     with st.expander(f"涉及的县区（{len(p.counties)} 个）"):
-        st.markdown("、".join(f"{_md(names.get(c, ''))}（{c}）" for c in p.counties))
+        st.markdown("、".join(f"{fmt.md_text(names.get(c, ''))}（{c}）" for c in p.counties))
 
 
 def upload_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | None) -> None:
@@ -247,7 +243,7 @@ def _commit(lake: Lake, log: audit.AuditLog, identity: auth.Identity, checked: C
     log.append("ingest", identity.name, kind=extract.kind, file_name=extract.source_name, sha256=checked.sha256,
                rows=len(extract.frame), version=result.version, inserted=newest.inserted, updated=newest.updated,
                unit=extract.unit)
-    _flash("success", f"已导入「{_md(extract.source_name)}」：{KINDS[extract.kind].label} {len(extract.frame)} 行，"
+    _flash("success", f"已导入「{fmt.md_text(extract.source_name)}」：{KINDS[extract.kind].label} {len(extract.frame)} 行，"
                       f"新增 {newest.inserted} 行，替换 {newest.updated} 行，新版本 {result.version}。各看板已使用新数据。")
     S["dm_upload_n"] = S.get("dm_upload_n", 0) + 1
     S.pop("dm_checks", None)
@@ -275,13 +271,13 @@ def versions_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | 
 
     labels = {c.lake_version: f"版本 {c.lake_version}（{_local(c.timestamp)[:16]}，{c.operation_label}"
                               f"{'，' + c.file_name if c.file_name else ''}）" for c in commits}
-    shown = {v: _md(label) for v, label in labels.items()}  # inside Markdown-rendering messages
+    shown = {v: fmt.md_text(label) for v, label in labels.items()}  # inside Markdown-rendering messages
     pick_col, format_col, button_col = st.columns([3, 2, 2], vertical_alignment="bottom")
     version = pick_col.selectbox("下载某个版本的全部数据", list(labels), format_func=labels.get,
                                  key=f"dm_dl_version_{current}")
-    fmt = format_col.radio("格式", ["CSV", "Excel"], horizontal=True, key="dm_dl_format",
+    file_format = format_col.radio("格式", ["CSV", "Excel"], horizontal=True, key="dm_dl_format",
                            help="CSV：每类数据一个文件，打包为 zip；Excel：一个工作簿，每类数据一个工作表。列名可直接再次上传")
-    if fmt == "Excel":
+    if file_format == "Excel":
         data, name = (lambda: uploads.version_workbook(lake, version)), f"数据_版本{version}.xlsx"
     else:
         data, name = (lambda: uploads.version_csv_zip(lake, version)), f"数据_版本{version}_CSV.zip"

@@ -1,11 +1,24 @@
-"""Numbers as the pages print them; a missing value is always "—"."""
+"""Numbers and user text as the pages print them; a missing value is always "—"."""
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 
 from fiscal.reports import PAYDAY_STATUS_LABELS
 
 MISSING = "—"
+# Markdown (and Streamlit's :colour[…] / :material/…: directives) a user's text could carry.
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+# GFM turns bare "http://…", "www.…" and "a@b.c" into links even when every character is
+# escaped; an invisible WORD JOINER (U+2060) after "http" / "www" and before "@" stops it.
+_AUTOLINK = re.compile(r"(?i)(?<=http)(?=s?://)|(?<=www)(?=\.)|(?=@)")
+
+
+def md_text(text) -> str:
+    """User text (county, city, file and user names, URL values) made literal in any element that
+    renders Markdown: st.markdown, st.caption, messages, page-link and widget labels."""
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", _AUTOLINK.sub("\u2060", str(text)))
 
 
 def missing(value) -> bool:

@@ -229,7 +229,7 @@ def _adopt_url(latest: dt.date | None, cities: tuple[str, ...]) -> None:
             st.session_state["as_of"] = min(max(dt.date.fromisoformat(as_of), EARLIEST), _latest_choice(latest))
             st.session_state["_latest"] = latest
         except ValueError:
-            st.toast(f"链接中的日期无法识别：{as_of}")
+            st.toast(f"链接中的日期无法识别：{fmt.md_text(as_of)}")
         seen["as_of"] = as_of
     chosen = params.get_all("city")
     if chosen and chosen != seen.get("city"):
@@ -268,7 +268,7 @@ def county_choice(metrics: pd.DataFrame) -> str:
     if linked in names and linked != seen.get("county"):
         st.session_state["county"] = linked
     elif linked and linked not in names and linked != seen.get("county"):
-        st.warning(f"链接中的县区代码 {linked} 不在县区名录中，已改为显示风险最高的县区")
+        st.warning(f"链接中的县区代码 {fmt.md_text(linked)} 不在县区名录中，已改为显示风险最高的县区")
     code = st.selectbox("县区", list(names), format_func=names.get, key="county", persist_state="session")
     st.query_params["county"] = code
     seen["county"] = code

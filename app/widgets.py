@@ -210,7 +210,8 @@ def county_links(metrics: pd.DataFrame) -> None:
     for row in metrics.itertuples():
         name, badge = st.columns([1, 4], vertical_alignment="top")
         params = {"county": row.county_code, "as_of": view.as_of.isoformat()}
-        name.page_link(state.COUNTY_PAGE, label=f"{row.county_name}（{row.city_name}）", query_params=params,
+        name.page_link(state.COUNTY_PAGE, label=fmt.md_text(f"{row.county_name}（{row.city_name}）"),
+                       query_params=params,
                        icon=":material/arrow_forward:")
         badge.markdown(f"{tier_badge(int(row.tier))} {html.escape(row.reasons)}", unsafe_allow_html=True)
 

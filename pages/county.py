@@ -1,5 +1,6 @@
 """县区详情：一个县区的全部指标、风险等级与原因，以及库款、保障水平、发薪、收入图表。"""
 import datetime as dt
+import html
 
 import streamlit as st
 
@@ -20,8 +21,10 @@ metrics = reports.at_date(panel, view.as_of)
 code = state.county_choice(metrics)
 row = metrics.set_index("county_code").loc[code]
 
-st.markdown(f"## {row.county_name}　{widgets.tier_badge(int(row.tier))}", unsafe_allow_html=True)
-st.caption(f"{row.city_name} · 区划代码 {code}")
+# An HTML block, so the name is shown exactly as typed: Markdown is not parsed inside it.
+st.markdown(f'<h2 class="county-heading">{html.escape(row.county_name)}　{widgets.tier_badge(int(row.tier))}</h2>',
+            unsafe_allow_html=True)
+st.caption(f"{fmt.md_text(row.city_name)} · 区划代码 {code}")
 widgets.reasons_list(row.reasons)
 
 widgets.kpis([
