@@ -147,7 +147,8 @@ def _report(checked: Checked, file_name: str) -> None:
     if extract is not None:
         where = f"工作表「{fmt.md_text(extract.sheet)}」" if extract.sheet else ""
         st.caption(f"文件「{fmt.md_text(file_name)}」：{KINDS[extract.kind].label}，{where}表头在第 {extract.header_row} 行，"
-                   f"{len(extract.frame)} 行数据，金额单位{extract.unit}（入库时换算为万元）"
+                   f"{len(extract.frame)} 行数据，"
+                   + (f"金额单位{extract.unit}（入库时换算为万元）" if extract.unit_stated else "金额单位未写明（暂按万元读取）")
                    + (f"，SHA-256 {checked.sha256[:16]}…" if checked.sha256 else ""))
     errors, warnings = checked.errors, checked.warnings
     if errors:
@@ -205,7 +206,7 @@ def upload_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | No
     S["dm_checks"] = {k: v for k, v in S.get("dm_checks", {}).items() if k[0] == upload.file_id}
     kind_col, unit_col = st.columns(2)
     unit_choice = unit_col.selectbox("金额单位", [AUTO_UNIT, *UNITS], key="dm_unit",
-                                     help="自动：读取文件中“单位：”一行或列名中的单位，没有时按万元")
+                                     help="自动：读取文件中“单位：”一行或列名中的单位；文件没有写明时须在此选择")
     unit = None if unit_choice == AUTO_UNIT else unit_choice
     detected_key, detected = _check_upload(lake, log, upload, None, unit, identity.name, limit)
     found = detected.extract.kind if detected.extract else None
@@ -218,6 +219,10 @@ def upload_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | No
     file_name = uploads.display_name(upload.name)
     _report(checked, file_name)
     if not checked.ok:
+        return
+    if not checked.extract.unit_stated:  # never a silent 万元: the analyst must say it
+        st.warning("文件中没有写明金额单位（没有“单位：”一行，列名也没有注明）。"
+                   "请在上方“金额单位”中选择元、万元或亿元，核对预览后再导入。")
         return
     _preview(lake, checked)
     for message in S.pop("dm_commit_messages", []):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import magnitude
 from .extracts import KINDS
 from .lake import Lake, LakeChanged
 from .validation import UNKNOWN_COUNTY, Extract, Problem, check_file
@@ -67,6 +68,8 @@ def check(lake: Lake, path: str | Path, *, kind: str | None = None, unit: str | 
     lake_version = lake.lake_version()
     extract, problems = check_file(path, kind=kind, unit=unit, known_counties=lake.county_codes(), today=today,
                                    source_name=source_name or Path(path).name, **options)
+    if extract is not None and not any(p.level == "error" for p in problems):
+        problems = [*magnitude.check(extract, magnitude.lake_levels(lake.snapshot(), extract)), *problems]
     checked = Checked(extract, problems, file_sha256(path), lake_version=lake_version)
     if checked.ok:
         checked.preview = preview(lake, extract)

@@ -74,6 +74,7 @@ class Extract:
     sheet: str | None
     unit: str  # unit applied to the amount columns
     header_row: int
+    unit_stated: bool = True  # False: no argument, unit line or header suffix named it (万元 assumed)
 
 
 def check_file(path, *, kind: str | None = None, unit: str | None = None,
@@ -115,6 +116,7 @@ def check_file(path, *, kind: str | None = None, unit: str | None = None,
         kind=table.kind, frame=parsed.frame, rows=parsed.rows, source_name=source_name,
         sheet=table.sheet, unit=units[amount_columns[0]] if amount_columns else (unit or "万元"),
         header_row=table.header_row,
+        unit_stated=bool(unit or table.unit_line or table.column_units) or not amount_columns,
     )
     return extract, _capped(problems)
 

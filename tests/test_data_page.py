@@ -205,6 +205,16 @@ def test_units_in_yuan_are_detected_and_the_preview_is_the_same(analyst):
     assert not analyst.has_button("dm_commit")
 
 
+def test_a_file_without_a_unit_needs_the_analyst_to_choose_one(analyst):
+    analyst.upload(UPLOADS / "treasury_no_unit.csv")
+    assert any("金额单位未写明（暂按万元读取）" in c for c in analyst.texts("caption"))
+    assert any(w.startswith("文件中没有写明金额单位") for w in analyst.texts("warning"))
+    assert not analyst.has_button("dm_commit")
+    analyst.at.selectbox(key="dm_unit").set_value("万元")
+    analyst.run()
+    assert analyst.has_button("dm_commit") and any("金额单位万元" in c for c in analyst.texts("caption"))
+
+
 def test_the_lake_moving_on_between_check_and_commit_asks_again(analyst):
     analyst.upload(UPLOADS / "good_treasury.csv")
     assert [m.value for m in analyst.at.metric][:2] == ["2", "1"]
@@ -284,12 +294,12 @@ def test_a_file_over_the_limit(analyst, monkeypatch):
 
 def test_warnings_are_shown_apart_and_do_not_block(analyst, tmp_path):
     path = tmp_path / "warn.csv"
-    path.write_text("区划代码,日期,库款余额,库款流入,库款流出\n990103,2026-11-20,100,0,0\n990103,2026-11-21,150,0,0\n",
-                    encoding="utf-8")
+    path.write_text("单位：万元\n区划代码,日期,库款余额,库款流入,库款流出\n990103,2026-11-20,100000,0,0\n"
+                    "990103,2026-11-21,100050,0,0\n", encoding="utf-8")
     analyst.upload(path)
     assert analyst.texts("warning")[0] == "1 个提示（不影响导入，请核实）"
     warning = analyst.tables("问题")[-1]
-    assert warning.iloc[0]["行"] == 3 and warning.iloc[0]["问题"].startswith("库款余额不衔接")
+    assert warning.iloc[0]["行"] == 4 and warning.iloc[0]["问题"].startswith("库款余额不衔接")
     assert analyst.has_button("dm_commit") and not analyst.texts("error")
 
 

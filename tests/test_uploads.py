@@ -195,7 +195,7 @@ def test_commit_rechecks_counties_when_the_lake_moved_on(lake):
     stale = commit(lake, checked, user="分析员")
     assert stale.version is None and not stale.ok
     assert [p.message for p in stale.errors] == [
-        "第 4 行，列「区划代码」，值「990102」：区划代码不在县区名录中，请先在县区名录中补充该县区"]
+        "第 5 行，列「区划代码」，值「990102」：区划代码不在县区名录中，请先在县区名录中补充该县区"]
 
 
 # ---------------------------------------------------------------- a crash during commit, end to end

@@ -31,7 +31,10 @@ def write_csv(name: str, rows: list[list], encoding: str = "utf-8") -> None:
 
 
 def main() -> None:
-    write_csv("good_treasury.csv", [TREASURY_HEADER, *GOOD_TREASURY])
+    # States its unit: the page refuses to assume one (a file in 元 read as 万元 is 10,000× off).
+    write_csv("good_treasury.csv", [["单位：万元"], TREASURY_HEADER, *GOOD_TREASURY])
+    # The same rows with no unit anywhere: the analyst must choose one before committing.
+    write_csv("treasury_no_unit.csv", [TREASURY_HEADER, *GOOD_TREASURY])
     # The same data as a GBK export in 元 with a title and a unit line.
     write_csv("good_treasury_gbk_yuan.csv", [
         ["演示市2026年11月库款日报表"],
