@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -75,6 +76,21 @@ def main() -> None:
     (HERE / "not_excel.xlsx").write_bytes(b"This is not a spreadsheet.\n" * 20)
     # The OLE header of an old .xls (or an encrypted workbook).
     (HERE / "old_format.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)
+    zip_bomb()
+
+
+def zip_bomb() -> None:
+    """A real workbook whose sheet XML is padded with 30 MB of blanks: ~30 KB on disk, ~1,000×."""
+    buffer = io.BytesIO()
+    wb = openpyxl.Workbook()
+    wb.active.append(TREASURY_HEADER)
+    wb.save(buffer)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(HERE / "zip_bomb.xlsx", "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * (30 * 1024 * 1024))
+            out.writestr(item.filename, data, compresslevel=9)
 
 
 if __name__ == "__main__":
