@@ -7,6 +7,7 @@ and data change goes to the audit log (fiscal.audit), kept outside the lake.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from pathlib import Path
 
 import pandas as pd
@@ -73,6 +74,14 @@ def _current_identity(authn: auth.Authenticator, log: audit.AuditLog) -> auth.Id
     return None
 
 
+def _client() -> str:
+    """Where a sign-in attempt comes from, for per-client throttling: the remote address, else
+    this browser session. (X-Forwarded-For is not trusted: without a proxy that strips it,
+    a client could name a new address on every attempt.)"""
+    address = st.context.ip_address  # None on localhost
+    return address if isinstance(address, str) and address else f"session:{S.setdefault('dm_client', secrets.token_hex(8))}"
+
+
 def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog) -> auth.Identity | None:
     try:
         configured = authn.configured()
@@ -105,7 +114,7 @@ def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog) -> auth.Identi
                 password = pw_col.text_input("密码", type="password", key="dm_password")
                 submitted = button_col.form_submit_button("登录", type="primary", width="stretch")
             if submitted:
-                result = authn.sign_in(name, password)
+                result = authn.sign_in(name, password, client=_client())
                 if result.ok:
                     S["dm_identity"] = {"name": result.identity.name,
                                         "since": dt.datetime.now(dt.timezone.utc).isoformat()}
@@ -269,6 +278,8 @@ def versions_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | 
         "操作人": c.user, "文件名": c.file_name, "行数": c.rows, "新增": c.inserted, "替换": c.updated,
         "数据类型": "、".join(KINDS[k].label for k in c.kinds), "说明": c.note, "SHA-256": c.sha256,
     } for c in commits])
+    if identity is None:  # who changed the data is for analysts (names invite guessing at sign-in)
+        table = table.drop(columns="操作人")
     st.caption(f"当前版本：{current}。每次导入或回滚都生成一个新版本，旧版本全部保留。")
     st.dataframe(table, hide_index=True, width="stretch", key="dm_history",
                  column_config={"数据类型": st.column_config.TextColumn(width="medium"),
@@ -325,6 +336,9 @@ def versions_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | 
 
 def audit_section(log: audit.AuditLog, identity: auth.Identity | None) -> None:
     st.subheader("操作日志")
+    if identity is None:  # user names, failures and lock times are not for everyone
+        st.info("操作日志仅对已登录的分析员显示。")
+        return
     records = log.read(limit=500)
     if not records:
         st.info("还没有操作记录。")
@@ -336,6 +350,5 @@ def audit_section(log: audit.AuditLog, identity: auth.Identity | None) -> None:
     } for r in records])
     st.caption("登录、登录失败、锁定和每一次数据改动都记录在只追加的日志中（最新在前，显示最近 500 条）。")
     st.dataframe(table, hide_index=True, width="stretch", key="dm_audit")
-    if identity is not None:
-        st.download_button("下载操作日志（CSV）", to_csv_bytes(table), "操作日志.csv", mime="text/csv",
-                           key="dm_audit_csv", on_click="ignore")
+    st.download_button("下载操作日志（CSV）", to_csv_bytes(table), "操作日志.csv", mime="text/csv",
+                       key="dm_audit_csv", on_click="ignore")

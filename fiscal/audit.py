@@ -30,6 +30,7 @@ EVENT_LABELS = {
     "login_failure": "登录失败",
     "lockout": "账户锁定",
     "login_locked": "锁定期间尝试登录",
+    "login_throttled": "登录过于频繁被暂停",
     "logout": "退出登录",
     "ingest": "导入数据",
     "upload_rejected": "上传被拒绝",
@@ -107,7 +108,7 @@ def describe(record: dict) -> str:
     names = {"kind": "数据类型", "file_name": "文件", "rows": "行数", "version": "新版本", "to_version": "回滚到版本",
              "inserted": "新增", "updated": "替换", "unit": "单位", "errors": "错误数", "warnings": "提示数",
              "method": "方式", "failures": "连续失败次数", "locked_until": "锁定至", "reason": "原因",
-             "size": "字节数", "sha256": "SHA-256"}
+             "size": "字节数", "sha256": "SHA-256", "client": "来源"}
     keys = [k for k in names if k in record] + [k for k in record if k not in names and k not in ("ts", "event", "user")]
     parts = []
     for key in keys:

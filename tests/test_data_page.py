@@ -102,32 +102,37 @@ def test_without_accounts_uploading_is_disabled_with_a_clear_message(page):
     assert page.tables("版本")[0]["版本"].tolist() == [0]  # viewing stays open
 
 
-def test_a_viewer_sees_versions_and_log_but_cannot_upload_or_roll_back(page):
+def test_a_viewer_sees_versions_but_not_the_log_and_cannot_upload_or_roll_back(page):
+    page.log.append("login_failure", ANALYST, method="password", failures=1)
     page.run()
     assert not page.at.file_uploader
     assert "上传和导入需要分析员登录。" in page.texts("info") and "回滚需要分析员登录。" in page.texts("info")
     assert not page.has_button("dm_rb_start") and not page.has_button("dm_commit")
     history = page.tables("版本")[0]
-    assert history.iloc[0][["版本", "操作", "操作人"]].tolist() == [0, "演示数据", "demo"]
+    assert history.iloc[0][["版本", "操作"]].tolist() == [0, "演示数据"] and "操作人" not in history
+    assert "操作日志仅对已登录的分析员显示。" in page.texts("info")
+    assert not page.tables("事件")  # no audit table for a viewer
 
 
-def test_wrong_password_then_lockout_after_five_failures_survives_a_new_session(page):
+def test_one_session_is_throttled_before_the_account_locks_and_two_lock_it(page):
     page.run()
     page.sign_in(password="wrong-1")
     assert page.texts("error") == ["用户名或密码错误（再错 4 次将锁定 15 分钟）"]
-    for attempt in range(2, 5):
+    for attempt in range(2, 4):
         page.sign_in(password=f"wrong-{attempt}")
-    page.sign_in(password="wrong-5")
+    page.sign_in(password="wrong-4")
     [message] = page.texts("error")
-    assert message.startswith("连续 5 次登录失败，账户已锁定 15 分钟，请于 ") and message.endswith("（北京时间）后再试")
-    page.sign_in()  # the right password does not help while locked
-    assert page.texts("error")[0].startswith("账户已锁定，请于 ")
-    assert not page.at.file_uploader
-    page.at = page.new_session()  # another browser tab / user session
+    assert message.startswith("本机登录失败次数过多，已暂停登录，请于 ")
+    page.sign_in()  # throttled: even the right password waits
+    assert page.texts("error")[0].startswith("本机登录失败次数过多") and not page.at.file_uploader
+    page.at = page.new_session()  # another browser session: the fifth failure locks the account
+    page.run().sign_in(password="wrong-5")
+    assert page.texts("error")[0].startswith("连续 5 次登录失败，账户已锁定 15 分钟，请于 ")
+    page.at = page.new_session()
     page.run().sign_in()
     assert page.texts("error")[0].startswith("账户已锁定") and not page.at.file_uploader
-    assert page.events()[:3] == ["login_locked", "login_locked", "lockout"]
-    assert page.events().count("login_failure") == 5
+    assert page.events()[:3] == ["login_locked", "lockout", "login_failure"]
+    assert page.events().count("login_failure") == 5 and page.events().count("login_throttled") == 1
 
 
 def test_sign_in_and_out(analyst):
