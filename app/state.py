@@ -38,6 +38,7 @@ EARLIEST = dt.date(2000, 1, 1)
 
 _VIEW_KEY = "_view"
 _URL_SEEN_KEY = "_url_seen"  # the query-parameter values last written or adopted
+URL_NOTE_KEY = "_url_note"  # what was changed in a link's choices, shown once under the page title
 
 
 @dataclass(frozen=True)
@@ -226,10 +227,16 @@ def _adopt_url(latest: dt.date | None, cities: tuple[str, ...]) -> None:
     as_of = params.get("as_of")
     if as_of and as_of != seen.get("as_of") and latest is not None:
         try:
-            st.session_state["as_of"] = min(max(dt.date.fromisoformat(as_of), EARLIEST), _latest_choice(latest))
+            asked = dt.date.fromisoformat(as_of)
+            chosen = min(max(asked, EARLIEST), _latest_choice(latest))
+            st.session_state["as_of"] = chosen
             st.session_state["_latest"] = latest
+            if chosen != asked:  # never silently: the user must know which date they are looking at
+                st.session_state[URL_NOTE_KEY] = (f"链接中的截至日期 {asked:%Y-%m-%d} 超出可选范围"
+                                                  f"（{EARLIEST:%Y-%m-%d} 至 {_latest_choice(latest):%Y-%m-%d}），"
+                                                  f"已改为 {chosen:%Y-%m-%d}")
         except ValueError:
-            st.toast(f"链接中的日期无法识别：{fmt.md_text(as_of)}")
+            st.session_state[URL_NOTE_KEY] = f"链接中的截至日期「{fmt.md_text(as_of)}」无法识别，已使用默认日期"
         seen["as_of"] = as_of
     chosen = params.get_all("city")
     if chosen and chosen != seen.get("city"):

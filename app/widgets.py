@@ -38,6 +38,8 @@ def page_header(title: str, *, freshness: bool = False) -> None:
     if view.demo:
         parts.append("演示数据（虚构）")
     st.markdown(f'<div class="view-line">{html.escape(" · ".join(parts))}</div>', unsafe_allow_html=True)
+    if note := st.session_state.pop(state.URL_NOTE_KEY, None):
+        st.warning(note, icon=":material/event_busy:")
     if freshness and view.as_of:
         freshness_line()
 

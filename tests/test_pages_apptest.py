@@ -1,6 +1,7 @@
 """Every page through streamlit.testing AppTest: it renders, raises nothing, shows what it should."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,18 @@ def test_broken_policy_is_reported_not_raised(demo_lake, tmp_path, monkeypatch):
 ])
 def test_amounts_in_wan_yi_and_wanyi(wan, text):
     assert fmt.amount(wan) == text
+
+
+@pytest.mark.parametrize("asked, shown, note", [
+    ("2030-01-01", None, "链接中的截至日期 2030-01-01 超出可选范围"),  # None: the latest choosable day
+    ("1990-05-01", "2000-01-01", "链接中的截至日期 1990-05-01 超出可选范围"),
+    ("2026-13-40", "2026-11-20", "链接中的截至日期「2026\\-13\\-40」无法识别，已使用默认日期"),
+])
+def test_a_moved_link_date_is_said_not_silent(demo_lake, monkeypatch, asked, shown, note):
+    shown = shown or str(max(DEMO_END, dt.date.today()))
+    app = open_page(demo_lake, None, monkeypatch, as_of=asked)
+    assert str(app.date_input(key="as_of").value) == shown
+    [warning] = [w for w in texts(app, "warning") if w.startswith("链接中的截至日期")]
+    assert warning.startswith(note)
+    if "超出" in note:
+        assert warning.endswith(f"已改为 {shown}")
