@@ -229,11 +229,11 @@ def upload_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | No
     _report(checked, file_name)
     if not checked.ok:
         return
+    _preview(lake, checked)
     if not checked.extract.unit_stated:  # never a silent 万元: the analyst must say it
         st.warning("文件中没有写明金额单位（没有“单位：”一行，列名也没有注明）。"
                    "请在上方“金额单位”中选择元、万元或亿元，核对预览后再导入。")
         return
-    _preview(lake, checked)
     for message in S.pop("dm_commit_messages", []):
         st.warning(message)
     if st.button("确认导入（生成新版本）", type="primary", key="dm_commit"):

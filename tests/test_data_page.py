@@ -214,7 +214,7 @@ def test_a_file_without_a_unit_needs_the_analyst_to_choose_one(analyst):
     analyst.upload(UPLOADS / "treasury_no_unit.csv")
     assert any("金额单位未写明（暂按万元读取）" in c for c in analyst.texts("caption"))
     assert any(w.startswith("文件中没有写明金额单位") for w in analyst.texts("warning"))
-    assert not analyst.has_button("dm_commit")
+    assert not analyst.has_button("dm_commit") and [m.value for m in analyst.at.metric] == ["2", "1", "2"]
     analyst.at.selectbox(key="dm_unit").set_value("万元")
     analyst.run()
     assert analyst.has_button("dm_commit") and any("金额单位万元" in c for c in analyst.texts("caption"))

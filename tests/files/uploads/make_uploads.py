@@ -46,7 +46,7 @@ def main() -> None:
         ["990102", "2026/11/21", "254,004,300.00", "1,000,000.00", "0"],
     ], encoding="gbk")
     # Payroll-account balances: a different kind (uploaded as 库款日报 → wrong kind).
-    write_csv("payroll_account.csv", [["区划代码", "日期", "工资专户余额"], ["990101", "2026-11-21", "500"]])
+    write_csv("payroll_account.csv", [["单位：万元"], ["区划代码", "日期", "工资专户余额"], ["990101", "2026-11-21", "500"]])
     write_csv("unknown_headers.csv", [["编号", "名称", "金额"], ["1", "甲", "5"]])
     write_csv("missing_column.csv", [TREASURY_HEADER[:4], *[r[:4] for r in GOOD_TREASURY]])
     write_csv("text_amount.csv", [TREASURY_HEADER, GOOD_TREASURY[0], ["990101", "2026-11-21", "一万二", "0", "0"]])
