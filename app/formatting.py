@@ -6,6 +6,7 @@ import re
 import pandas as pd
 
 from fiscal.reports import PAYDAY_STATUS_LABELS
+from fiscal.vocabulary import NO_DATA
 
 MISSING = "—"
 # Markdown (and Streamlit's :colour[…] / :material/…: directives) a user's text could carry.
@@ -66,6 +67,13 @@ def pp_delta(value) -> str | None:
 def county_labels(frame: pd.DataFrame) -> dict[str, str]:
     """county_code → "县区名（所属市）", in the frame's order: the options of county pickers."""
     return dict(zip(frame["county_code"], frame["county_name"] + "（" + frame["city_name"] + "）"))
+
+
+def coverage_band(band, treasury_balance) -> str:
+    """The 库款保障水平 band, or why there is none: no treasury row at all, or too short a history."""
+    if not missing(band):
+        return band
+    return NO_DATA.label if missing(treasury_balance) else "历史不足"
 
 
 def status(code) -> str:

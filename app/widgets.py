@@ -145,11 +145,56 @@ def reasons_list(reasons: str) -> None:
 
 
 # ---- tables -------------------------------------------------------------------------------
-def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str) -> None:
-    """A formatted table of catalogue fields, with CSV and Excel downloads of it."""
+# Rows of an HTML table (printed copies, wrapped reason lists); the downloads hold them all.
+HTML_ROWS = 500
+
+
+def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
+          meeting_fields: list[str] | None = None) -> None:
+    """A formatted table of catalogue fields, with CSV and Excel downloads of it.
+
+    On screen a data grid — in meeting mode only `meeting_fields` (the columns that must be
+    read from the back of the room at 1280×720), if given; on paper the same rows as a plain
+    HTML table (a grid prints only the rows scrolled into view)."""
     specs = [COLUMNS[f] for f in fields]
-    _grid(frame, specs, key=key)
+    on_screen = meeting_fields if meeting_fields and state.view().meeting else fields
+    _grid(frame, [COLUMNS[f] for f in on_screen], key=key)
+    st.markdown(html_table(frame, specs, css_class="print-table"), unsafe_allow_html=True)
     downloads(frame, specs, key=key, file_stem=file_stem)
+
+
+def wrapped_table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str) -> None:
+    """A table whose long text (风险原因) wraps and is read in full, on screen and on paper."""
+    specs = [COLUMNS[f] for f in fields]
+    st.markdown(html_table(frame, specs, css_class="wrapped-table"), unsafe_allow_html=True)
+    downloads(frame, specs, key=key, file_stem=file_stem)
+
+
+def html_table(frame: pd.DataFrame, specs: list[Col], *, css_class: str) -> str:
+    """The first HTML_ROWS rows as an escaped HTML block (tags as coloured badges, links dropped)."""
+    specs = [s for s in specs if s.kind != "link"]
+    shown = frame.head(HTML_ROWS)
+    head = "".join(f"<th>{html.escape(s.label)}</th>" for s in specs)
+    columns = [shown[s.field].map(lambda v, s=s: _html_cell(v, s)) for s in specs]
+    body = "".join(f"<tr>{''.join(cells)}</tr>" for cells in zip(*columns))
+    note = (f'<div class="table-note">共 {len(frame):,} 行，此处列出前 {HTML_ROWS} 行；完整数据请下载 Excel</div>'
+            if len(frame) > HTML_ROWS else "")
+    # One line, starting with a tag: an HTML block, so Markdown never touches the user's text.
+    return f'<div class="{css_class}"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}</div>'
+
+
+def _html_cell(value, spec: Col) -> str:
+    number = spec.kind not in ("text", "tag", "date")
+    css = "num" if number else "wrap" if spec.width == "large" else ""
+    if fmt.missing(value) or (spec.kind == "tag" and not value):
+        return f'<td class="{css}">{fmt.MISSING}</td>'
+    if spec.kind == "tag":
+        colour = (spec.tags or {}).get(value, "#78909c")
+        return f'<td><span class="tag" style="background:{colour}">{html.escape(str(value))}</span></td>'
+    text = {"amount": lambda v: f"{v:,.2f}", "ratio": fmt.percent, "percent": fmt.percent,
+            "months": fmt.number, "multiple": fmt.number, "pp": lambda v: f"{v:+.1f}", "int": lambda v: f"{int(v)}",
+            "date": fmt.date}.get(spec.kind, str)(value)
+    return f'<td class="{css}">{html.escape(text)}</td>'
 
 
 def _grid(frame: pd.DataFrame, specs: list[Col], *, key: str) -> None:

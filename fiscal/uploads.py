@@ -20,7 +20,7 @@ from typing import BinaryIO, Iterator
 from .validation import human_size
 
 MIB = 1024 * 1024
-MAX_UPLOAD_BYTES = 50 * MIB  # = the validation default and .streamlit/config.toml server.maxUploadSize (MB)
+MAX_UPLOAD_BYTES = 50 * MIB  # = the validation default; .streamlit/config.toml server.maxUploadSize is twice it
 CHUNK_BYTES = MIB
 # .xls is accepted only to explain that it must be saved as .xlsx (reading.py says so).
 ACCEPTED_TYPES = ("csv", "txt", "xlsx", "xlsm", "xls", "parquet")
@@ -49,8 +49,12 @@ def max_upload_bytes() -> int:
 
 
 def widget_limit_mb(limit: int) -> int:
-    """st.file_uploader's max_upload_size (whole MB, ≥ 1): the browser refuses larger files itself."""
-    return max(1, math.ceil(limit / MIB))
+    """st.file_uploader's max_upload_size (whole MB, ≥ 1): twice the limit.
+
+    The browser refuses larger files itself — in English and out of the audit log's sight — so
+    it lets through up to twice the limit: a file that is merely too large reaches the server,
+    is refused there in Chinese and recorded as upload_rejected."""
+    return max(1, math.ceil(2 * limit / MIB))
 
 
 def too_large_message(size: int | None, limit: int) -> str:

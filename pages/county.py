@@ -29,7 +29,7 @@ widgets.reasons_list(row.reasons)
 
 widgets.kpis([
     Kpi("库款余额", fmt.amount(row.treasury_balance), f"库款日期 {fmt.date(row.treasury_date)}", colour="gray"),
-    Kpi("库款保障水平", fmt.months(row.coverage_months), row.coverage_band or "历史不足",
+    Kpi("库款保障水平", fmt.months(row.coverage_months), fmt.coverage_band(row.coverage_band, row.treasury_balance),
         help=f"库款余额 ÷ 月均库款支出（{fmt.amount(row.avg_monthly_outflow)}）",
         colour=band_colour_name(row.coverage_band)),
     Kpi("未来三个月工资保障倍数", fmt.number(row.payroll_cover_3m),

@@ -168,6 +168,15 @@ def test_a_file_over_the_limit_is_refused_by_the_server(site, page):
     open_data_page(page, site)
     sign_in(page)
     page.get_by_text(f"已登录分析员：{ANALYST}").wait_for()
+    # The uploader speaks Chinese: its English texts are replaced (shown through ::after).
+    page.locator('[data-testid="stFileUploaderDropzoneInstructions"] span').first.wait_for()
+    shown = page.evaluate("""() => [
+        '[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] p',
+        '[data-testid="stFileUploaderDropzoneInstructions"] span'].map(s => {
+            const e = document.querySelector(s);
+            return [getComputedStyle(e).fontSize, getComputedStyle(e, '::after').content];
+        })""")
+    assert shown == [["0px", '"选择文件"'], ["0px", '"或将文件拖放到此处"']]
     before = fingerprint(site.lake.root)
     big = site.tmp / "big.csv"
     big.write_bytes((UPLOADS / "good_treasury.csv").read_bytes() + b"\n" * (LIMIT + 1000))

@@ -92,6 +92,8 @@ def test_overview_card_and_county_badge_say_no_data(gap_lake, monkeypatch):
     app = open_page(gap_lake, "county", monkeypatch, county="000002", as_of=AS_OF.isoformat())
     page = markdown(app)
     assert "无数据</span>" in page and "nan" not in page and "库款日报" in page
+    deltas = [m.proto.delta for m in app.metric]
+    assert "无数据" in deltas and not any(d in ("nan", "None") for d in deltas)
 
 
 def test_reporting_page_lists_counties_that_stopped(gap_lake, monkeypatch):

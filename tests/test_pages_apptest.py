@@ -113,7 +113,7 @@ def test_risk(demo_lake, monkeypatch):
     assert {"各县区风险等级与原因", "风险等级历史（各月末）", "重点关注名单变动（逐月）", "未来三个月工资保障"} \
         <= set(texts(app, "subheader"))
     assert charts(app) == 2
-    assert len(app.dataframe) == 5  # tiers, policy lines, history table, focus moves, forward payroll
+    assert len(app.dataframe) == 4  # policy lines, history table, focus moves, forward payroll (tiers: wrapped HTML)
 
 
 def test_county(demo_lake, monkeypatch, policy):

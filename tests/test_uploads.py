@@ -37,7 +37,7 @@ def lake(demo_template, tmp_path):
 
 def test_upload_limit_matches_streamlit_config_and_validation():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert config["server"]["maxUploadSize"] * 1024 * 1024 == uploads.MAX_UPLOAD_BYTES
+    assert config["server"]["maxUploadSize"] * 1024 * 1024 == 2 * uploads.MAX_UPLOAD_BYTES
     assert check_file.__kwdefaults__["max_bytes"] == uploads.MAX_UPLOAD_BYTES
     assert uploads.widget_limit_mb(uploads.MAX_UPLOAD_BYTES) == config["server"]["maxUploadSize"]
 
@@ -45,6 +45,7 @@ def test_upload_limit_matches_streamlit_config_and_validation():
 def test_environment_can_only_lower_the_limit(monkeypatch):
     monkeypatch.setenv("FISCAL_MAX_UPLOAD_BYTES", "2048")
     assert uploads.max_upload_bytes() == 2048 and uploads.widget_limit_mb(2048) == 1
+    assert uploads.widget_limit_mb(10 * uploads.MIB) == 20  # a file over the limit still reaches the server
     monkeypatch.setenv("FISCAL_MAX_UPLOAD_BYTES", str(10 * uploads.MAX_UPLOAD_BYTES))
     assert uploads.max_upload_bytes() == uploads.MAX_UPLOAD_BYTES
     monkeypatch.setenv("FISCAL_MAX_UPLOAD_BYTES", "lots")
