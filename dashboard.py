@@ -7,7 +7,7 @@ pages/data.py exists.
 """
 import streamlit as st
 
-from app import state, theme
+from app import sidebar, state, theme
 
 st.set_page_config(page_title="县区库款与三保监测", page_icon=":material/account_balance:", layout="wide")
 
@@ -19,13 +19,16 @@ pages = [
     st.Page(state.PAGES_DIR / "revenue.py", title="收入进度", icon=":material/trending_up:", url_path="revenue"),
     st.Page(state.PAGES_DIR / "risk.py", title="风险分级", icon=":material/warning:", url_path="risk"),
     st.Page(state.PAGES_DIR / "county.py", title="县区详情", icon=":material/location_city:", url_path="county"),
+    st.Page(state.PAGES_DIR / "dispatch.py", title="调度建议", icon=":material/swap_horiz:", url_path="dispatch"),
+    st.Page(state.PAGES_DIR / "letters.py", title="提示函", icon=":material/mail:", url_path="letters"),
+    st.Page(state.PAGES_DIR / "brief.py", title="周调度简报", icon=":material/summarize:", url_path="brief"),
     st.Page(state.PAGES_DIR / "reporting.py", title="报送情况", icon=":material/fact_check:", url_path="reporting"),
 ]
 if state.data_page_exists():
     pages.append(st.Page(state.PAGES_DIR / "data.py", title="数据管理", icon=":material/upload_file:", url_path="data"))
 
 st.sidebar.markdown("### 县区库款与“三保”监测")
-view = state.start()
+view = sidebar.start()
 theme.apply(view.meeting)
 try:
     st.navigation(pages, position="top" if view.meeting else "sidebar").run()

@@ -9,15 +9,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from fiscal.charts import IDLE_COLOR, PAYDAY_STATUS_COLORS
-from fiscal.policy import TIER_COLORS, TIER_LABELS
-from fiscal.reports import PAYDAY_STATUS_LABELS
-from fiscal.vocabulary import ARRIVALS, SHOWN_TIER_COLORS, SHOWN_TIER_LABELS, label_colours
+from fiscal.vocabulary import ARRIVALS, COVERAGE_BANDS, PAYDAY_STATUSES, SHOWN_TIERS, TIER_MOVES, label_colours
 
-TIER_TAG_COLORS = {SHOWN_TIER_LABELS[t]: SHOWN_TIER_COLORS[t] for t in SHOWN_TIER_LABELS}
-STATUS_TAG_COLORS = {PAYDAY_STATUS_LABELS[s]: colour for s, colour in PAYDAY_STATUS_COLORS.items()}
-BAND_TAG_COLORS = {"预警": TIER_COLORS[2], "偏低": TIER_COLORS[1], "正常": TIER_COLORS[0], "闲置": IDLE_COLOR}
-CHANGE_TAG_COLORS = {"进入": TIER_COLORS[3], "退出": TIER_COLORS[0], "升级": TIER_COLORS[3], "降级": TIER_COLORS[0]}
+TIER_TAG_COLORS = label_colours(SHOWN_TIERS)  # 无数据 included
+STATUS_TAG_COLORS = label_colours(PAYDAY_STATUSES)
+BAND_TAG_COLORS = label_colours(COVERAGE_BANDS)
+CHANGE_TAG_COLORS = label_colours(TIER_MOVES)
 
 # kind → Excel number format of the export
 EXCEL_FORMATS = {
@@ -130,6 +127,24 @@ COLUMNS = _catalogue(
     Col("yoy_growth", "同比增长", "percent"),
     # advances
     Col("advances_ratio", "暂付款比例", "percent"),
+    # dispatch suggestions (SPEC §9.1)
+    Col("cash_floor", "库款底线（万元）", "amount", help="预警线 × 月均库款支出：库款不应低于此数"),
+    Col("horizon_payroll", "近期应发工资（万元）", "amount", help="截至日后调度测算天数内各发薪日的应发工资合计"),
+    Col("payroll_topup", "工资待补足（万元）", "amount", help="近期应发工资 − 工资专户余额（不为负）"),
+    Col("dispatch_need", "建议调度（万元）", "amount", help="库款底线 + 工资待补足 − 库款余额（不为负）"),
+    Col("payroll_gap_3m", "三个月工资缺口（万元）", "amount", help="未来三个月应发工资 − 可用资金（不为负）"),
+    Col("counties", "县区数", "int"),
+    Col("needing", "需调度县区", "int"),
+    # prompt letters (SPEC §9.2)
+    Col("months_below", "连续低于提示线（月末数）", "int", help="从上月末往前数，库款保障水平连续低于提示线的月末个数（最多 12）"),
+    Col("persistent_label", "库款持续紧张", "text"),
+    Col("letter_status", "签发情况", "text"),
+    Col("number", "文号", "text"),
+    Col("issued_on", "成文日期", "date"),
+    Col("user", "签发人", "text"),
+    Col("issued_at", "登记时间", "text"),
+    Col("file_name", "文件名", "text", width="medium"),
+    Col("sha256_short", "SHA-256", "text"),
     # policy
     Col("indicator", "指标", "text", width="medium"),
     Col("rule", "规则", "text", width="large"),

@@ -5,8 +5,7 @@ import re
 
 import pandas as pd
 
-from fiscal.reports import PAYDAY_STATUS_LABELS
-from fiscal.vocabulary import NO_DATA
+from fiscal.vocabulary import NO_DATA, PAYDAY_STATUS_LABELS
 
 MISSING = "—"
 # Markdown (and Streamlit's :colour[…] / :material/…: directives) a user's text could carry.

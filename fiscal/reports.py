@@ -16,27 +16,17 @@ import pandas as pd
 
 from .data_gaps import display_rank, mark_blind
 from .extracts import KINDS
-from .indicators import COUNTY_COLUMNS, indicators, month_ends_before, tier_moves, tiers_by_date
+from .indicators import COUNTY_COLUMNS, indicators, month_ends_before, tiers_by_date
 from .lake import Snapshot
 from .policy import Policy
 from .queries import run
-from .vocabulary import ARRIVAL_LABELS, SHOWN_TIER_LABELS
+from .vocabulary import (ARRIVAL_LABELS, COVERAGE_BANDS, FOCUS_TIER, PAYDAY_STATUS_ORDER, SHOWN_TIER_LABELS,
+                         TIER_MOVE_LABELS, by_code)
 
 WEEK_DAYS = 7  # "本周变化" compares A with A − 7 days (the weekly dispatch meeting)
 HISTORY_MONTHS = 12  # SPEC §5: tier history over the month-ends of the last 12 months
-FOCUS_TIER = 3
-
-PAYDAY_STATUS_LABELS = {
-    "funded_on_time": "按时足额",
-    "funded_late": "迟于截止日",
-    "overdue": "逾期未足额",
-    "shortfall": "存在缺口",
-    "pending": "未到截止日",
-}
-# Worst first: when a month holds two paydays, the heat-map shows the worse one.
-PAYDAY_STATUS_ORDER = ("shortfall", "overdue", "funded_late", "pending", "funded_on_time")
-
 REASON_SEPARATOR = "；"
+IDLE_BAND = by_code(COVERAGE_BANDS)["idle"].label
 
 
 # ---- freshness and the default as-of date ----------------------------------------
@@ -137,7 +127,7 @@ def focus_moves(panel: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     moves = []
     for before, after in zip(dates, dates[1:]):
         was, now = wide[before] == FOCUS_TIER, wide[after] == FOCUS_TIER
-        for mask, change in ((now & ~was, "进入"), (was & ~now, "退出")):
+        for mask, change in ((now & ~was, TIER_MOVE_LABELS["entered"]), (was & ~now, TIER_MOVE_LABELS["left"])):
             rows = wide.loc[mask, [before, after]].set_axis(["tier_before", "tier_now"], axis=1).reset_index()
             moves.append(rows.assign(as_of=after, change=change))
     columns = ["as_of", "change", *COUNTY_COLUMNS, "tier_before", "tier_now"]
@@ -263,7 +253,7 @@ def payday_matrix(history: pd.DataFrame) -> pd.DataFrame:
 # ---- treasury -----------------------------------------------------------------------
 def idle_cash(metrics: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """Counties whose coverage is above the idle line, with the cash above that line."""
-    idle = metrics[metrics["coverage_months"] > policy.coverage_idle].copy()
+    idle = metrics[metrics["coverage_band"] == IDLE_BAND].copy()  # the band the indicator SQL gave
     idle["idle_amount"] = idle["treasury_balance"] - policy.coverage_idle * idle["avg_monthly_outflow"]
     return idle.sort_values("idle_amount", ascending=False, ignore_index=True)
 
@@ -279,15 +269,17 @@ def revenue_rows(snapshot: Snapshot, as_of: dt.date) -> pd.DataFrame:
     return run("revenue_progress", snapshot, as_of=as_of)
 
 
-def revenue_by_county(rows: pd.DataFrame) -> pd.DataFrame:
-    """M4 per county (summed over categories) with year-on-year growth of actual_ytd."""
-    grouped = rows.groupby([*COUNTY_COLUMNS, "month"], as_index=False)[
-        ["budget", "actual_ytd", "prev_actual_ytd"]].sum(min_count=1)
-    grouped["revenue_progress"] = grouped["actual_ytd"] / grouped["budget"]
-    grouped["time_progress"] = grouped["month"] / 12
-    grouped["revenue_gap_pp"] = 100 * (grouped["revenue_progress"] - grouped["time_progress"])
-    grouped["yoy_growth"] = grouped["actual_ytd"] / grouped["prev_actual_ytd"] - 1
-    return grouped.sort_values(["revenue_gap_pp", "county_code"], ignore_index=True)
+def revenue_by_county(metrics: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """M4 per county exactly as the indicator SQL computed it for the tiers (month, progress,
+    序时进度, gap and its severity), with the budget and actual summed from `rows` and the
+    year-on-year growth of actual_ytd. Counties without revenue rows are left out."""
+    m4 = metrics.loc[metrics["revenue_month"].notna(),
+                     [*COUNTY_COLUMNS, "revenue_month", "revenue_progress", "time_progress", "revenue_gap_pp",
+                      "sev_revenue"]]
+    sums = rows.groupby("county_code", as_index=False)[["budget", "actual_ytd", "prev_actual_ytd"]].sum(min_count=1)
+    table = m4.rename(columns={"revenue_month": "month"}).astype({"month": int}).merge(sums, on="county_code")
+    table["yoy_growth"] = table["actual_ytd"] / table["prev_actual_ytd"] - 1
+    return table.sort_values(["revenue_gap_pp", "county_code"], ignore_index=True)
 
 
 def revenue_totals(rows: pd.DataFrame) -> RevenueTotals | None:
@@ -329,8 +321,9 @@ def revenue_monthly(snapshot: Snapshot, county_code: str, as_of: dt.date) -> pd.
 
 # ---- forward payroll ----------------------------------------------------------------
 def forward_payroll(metrics: pd.DataFrame) -> pd.DataFrame:
-    """M5 per county: payroll due over the forward window, money available, cover; lowest first."""
-    table = metrics[[*COUNTY_COLUMNS, "tier", "tier_label", "payroll_cover_3m", "forward_need",
-                     "treasury_balance", "account_balance"]].copy()
-    table["available"] = table["payroll_cover_3m"] * table["forward_need"]
+    """M5 per county as the indicator SQL computed it: payroll due over the forward window,
+    money available, cover and its severity; lowest cover first."""
+    table = metrics[[*COUNTY_COLUMNS, "tier", "tier_label", "payroll_cover_3m", "sev_forward", "forward_need",
+                     "forward_available", "treasury_balance", "account_balance"]]
+    table = table.rename(columns={"forward_available": "available"})
     return table.sort_values(["payroll_cover_3m", "county_code"], ignore_index=True, na_position="last")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from app import formatting as fmt
-from app import state, widgets
+from app import cache, state, widgets
 from app.widgets import Kpi
 from fiscal import reports
 from fiscal.vocabulary import ARRIVAL_LABELS
@@ -12,7 +12,7 @@ if not widgets.require("counties", "treasury"):
     st.stop()
 
 view = state.view()
-status = state.filtered(reports.reporting_status, view.as_of)
+status = cache.filtered(reports.reporting_status, view.as_of)
 counts = status["arrival"].value_counts()
 week = f"{reports.week_before(view.as_of):%m-%d} 之后至 {view.as_of:%m-%d}"
 widgets.kpis([

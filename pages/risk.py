@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from app import state, widgets
+from app import cache, state, widgets
 from app.columns import TIER_TAG_COLORS
 from fiscal import charts, reports
 from fiscal.vocabulary import SHOWN_TIER_LABELS
@@ -12,7 +12,7 @@ if not widgets.require("counties", "treasury"):
     st.stop()
 
 view = state.view()
-panel, metrics = state.panel(), state.metrics()
+panel, metrics = cache.panel(), cache.metrics()
 widgets.tier_cards(metrics["tier"].value_counts().to_dict())
 
 st.subheader("各县区风险等级与原因")

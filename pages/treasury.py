@@ -4,11 +4,13 @@ import datetime as dt
 import streamlit as st
 
 from app import formatting as fmt
-from app import state, widgets
+from app import cache, state, widgets
 from app.widgets import Kpi
 from fiscal import charts, reports
+from fiscal.vocabulary import COVERAGE_BANDS, labels
 
 COMPARE_DEFAULT = 3  # lowest-coverage counties drawn against the median by default
+BAND_LABELS = labels(COVERAGE_BANDS)
 WINDOWS = {"近 3 个月": 92, "近 6 个月": 183, "近 12 个月": 366}
 
 widgets.page_header("库款保障")
@@ -17,14 +19,14 @@ if not widgets.require("counties", "treasury"):
 
 view = state.view()
 policy = view.policy
-panel, metrics = state.panel(), state.metrics()
+panel, metrics = cache.panel(), cache.metrics()
 bands = metrics["coverage_band"].value_counts()
 idle = reports.idle_cash(metrics, policy)
 widgets.kpis([
     Kpi("库款保障水平中位数", fmt.months(metrics["coverage_months"].median())),
-    Kpi(f"预警（低于 {policy.coverage_warning:.2f} 个月）", fmt.counties(bands.get("预警", 0))),
-    Kpi(f"偏低（低于 {policy.coverage_prompt:.2f} 个月）", fmt.counties(bands.get("偏低", 0))),
-    Kpi(f"闲置（高于 {policy.coverage_idle:.2f} 个月）", fmt.counties(bands.get("闲置", 0)),
+    Kpi(f"预警（低于 {policy.coverage_warning:.2f} 个月）", fmt.counties(bands.get(BAND_LABELS["warning"], 0))),
+    Kpi(f"偏低（低于 {policy.coverage_prompt:.2f} 个月）", fmt.counties(bands.get(BAND_LABELS["low"], 0))),
+    Kpi(f"闲置（高于 {policy.coverage_idle:.2f} 个月）", fmt.counties(bands.get(BAND_LABELS["idle"], 0)),
         f"超出闲置线 {fmt.amount(idle['idle_amount'].sum())}", colour="blue"),
 ])
 
@@ -46,7 +48,7 @@ county = pick.selectbox("县区", list(names), index=list(names).index(by_covera
                         format_func=names.get, key="treasury_county")
 days = WINDOWS[window.segmented_control("时间范围", list(WINDOWS), default="近 6 个月", key="treasury_window")
                or "近 6 个月"]
-daily = state.report(reports.county_daily, county, view.as_of - dt.timedelta(days=days), view.as_of)
+daily = cache.report(reports.county_daily, county, view.as_of - dt.timedelta(days=days), view.as_of)
 outflow = metrics.set_index("county_code").at[county, "avg_monthly_outflow"]
 if daily["treasury_balance"].notna().any():
     widgets.chart(charts.daily_treasury(daily, {
