@@ -26,16 +26,10 @@ def missing(value) -> bool:
 
 
 def amount(wan) -> str:
-    """An amount in 万元 for cards and sentences, short enough for a card: 10,000 万元 and
-    more in 亿元, 10,000 亿元 and more in 万亿元, about four significant digits (tables
-    keep the exact figure)."""
-    if missing(wan):
-        return MISSING
-    for unit, size in (("万亿元", 100_000_000), ("亿元", 10_000), ("万元", 1)):
-        if abs(wan) >= size or size == 1:
-            value = wan / size
-            decimals = 0 if abs(value) >= 1_000 else 1 if abs(value) >= 100 else 2
-            return f"{value:,.{decimals}f} {unit}"
+    """An amount as every page, table, export and document shows it: 万元, thousands
+    separators, two decimals (the Excel format #,##0.00). One unit everywhere, so figures
+    side by side compare at a glance and match the files to the cent."""
+    return MISSING if missing(wan) else f"{wan:,.2f} 万元"
 
 
 def months(value) -> str:

@@ -20,6 +20,8 @@ BASE_CSS = """
 .reason-list {margin: 0.2rem 0 0.4rem 1.1rem; padding: 0;}
 .reason-list li {margin: 0.1rem 0;}
 .view-line {color: #546e7a; font-size: 0.95rem; margin-top: -0.6rem;}
+/* A card's figure wraps rather than ending in "…": 287,583.62 万元 must be read in full. */
+[data-testid="stMetricValue"] > div {white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: anywhere;}
 .print-table {display: none;}
 .wrapped-table {max-height: 36rem; overflow-y: auto; border: 1px solid rgba(49, 51, 63, 0.12); border-radius: 0.5rem;}
 .wrapped-table table, .print-table table {border-collapse: collapse; width: 100%; font-size: 0.9rem;}
@@ -68,7 +70,7 @@ MEETING_CSS = """
 [data-testid="stDecoration"], [data-testid="stStatusWidget"] {display: none !important;}
 html {font-size: 20px;}
 [data-testid="stMainBlockContainer"] {max-width: none; padding: 3.2rem 2.5rem 2rem;}
-[data-testid="stMetricValue"] {font-size: 2.6rem;}
+[data-testid="stMetricValue"] {font-size: 2.1rem;}
 .tier-card .tier-card-value {font-size: 3rem;}
 </style>
 """

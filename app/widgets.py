@@ -2,6 +2,7 @@
 empty states. Pages stay short by composing these."""
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -11,9 +12,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from fiscal import reports
-from fiscal.export import to_csv_bytes, to_excel_bytes
+from fiscal.auth import DISPLAY_TZ
+from fiscal.export import with_context_csv, with_context_excel
 from fiscal.vocabulary import (BLUE, GREEN, ORANGE, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS, RED, SHOWN_TIER_COLORS,
-                               SHOWN_TIER_LABELS, SHOWN_TIERS, TIER_COLORS, YELLOW, by_code)
+                               SHOWN_TIER_LABELS, SHOWN_TIERS, YELLOW, by_code)
 
 from . import formatting as fmt
 from . import cache, sidebar, state
@@ -210,18 +212,37 @@ def downloads(frame: pd.DataFrame, specs: list[Col], *, key: str, file_stem: str
     if view.meeting:
         return
     kept = [s for s in specs if s.kind != "link"]  # relative app links mean nothing in a file
+    if "county_name" in frame and "county_code" in frame and COLUMNS["county_code"] not in kept:
+        at = next((i for i, s in enumerate(kept) if s.field == "county_name"), 0)
+        kept.insert(at, COLUMNS["county_code"])  # names change and repeat; the code identifies the county
     export = frame[[s.field for s in kept]].set_axis([s.label for s in kept], axis=1)
     fills = {s.label: s.tags for s in kept if s.kind == "tag"}
     formats = {s.label: EXCEL_FORMATS[s.kind] for s in kept if s.kind in EXCEL_FORMATS}
+    percents = [s.label for s in kept if s.kind in ("ratio", "percent")]
     name = f"{file_stem}_{view.as_of:%Y%m%d}" if view.as_of else file_stem
     with st.container(horizontal=True, horizontal_alignment="right", gap="small"):
-        st.download_button("CSV", data=lambda: to_csv_bytes(export), file_name=f"{name}.csv", mime="text/csv",
+        st.download_button("CSV", data=lambda: with_context_csv(export, export_context(view), percent_columns=percents),
+                           file_name=f"{name}.csv", mime="text/csv",
                            key=f"{key}_csv", on_click="ignore", icon=":material/download:", type="tertiary")
-        st.download_button("Excel", data=lambda: to_excel_bytes(export, sheet_name=file_stem, fills=fills,
-                                                                number_formats=formats),
+        st.download_button("Excel", data=lambda: with_context_excel(export, export_context(view), sheet_name=file_stem,
+                                                                    fills=fills,
+                                                                    number_formats=formats),
                            file_name=f"{name}.xlsx", key=f"{key}_xlsx", on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            icon=":material/download:", type="tertiary")
+
+
+def export_context(view: state.View) -> dict[str, str]:
+    """What a downloaded table needs to be read on its own: as of when, which cities, units, source."""
+    return {
+        "截至日期": f"{view.as_of:%Y-%m-%d}" if view.as_of else "尚无库款数据",
+        "地市": "、".join(view.cities) if view.cities else "全部地市",
+        "金额单位": "万元",
+        "比例": "CSV 中以百分数表示（列名注明“%”），Excel 中为百分比格式",
+        "数据版本": str(cache.lake().lake_version()),
+        "导出时间": dt.datetime.now(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M:%S（北京时间）"),
+        "数据来源": "演示数据（虚构）" if view.demo else "各县区报送数据",
+    }
 
 
 def matrix_table(matrix: pd.DataFrame, value_labels: dict, tags: dict[str, str], *, key: str, file_stem: str,

@@ -20,6 +20,7 @@ from .policy import Policy
 from .reports import payday_matrix
 from .vocabulary import (COVERAGE_BANDS, GREEN, LIGHT_GREEN, NO_DATA, NO_DATA_TIER, PAYDAY_STATUS_COLORS,
                          PAYDAY_STATUS_LABELS, PAYDAY_STATUS_ORDER, SHOWN_TIER_COLORS, SHOWN_TIER_LABELS, TIER_COLORS,
+                         TIER_LABELS,
                          by_code)
 
 FONT_FAMILY = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'

@@ -34,7 +34,7 @@ widgets.kpis([
         colour=band_colour_name(row.coverage_band)),
     Kpi("未来三个月工资保障倍数", fmt.number(row.payroll_cover_3m),
         help=f"低于 {view.policy.forward_warning:.2f} 为预警"),
-    Kpi("暂付款比例", fmt.percent(row.advances_ratio, 2), f"控制线 {view.policy.advances_cap:.0%}", colour="gray"),
+    Kpi("暂付款比例", fmt.percent(row.advances_ratio), f"控制线 {fmt.percent(view.policy.advances_cap)}", colour="gray"),
 ])
 widgets.kpis([
     Kpi("上次发薪", fmt.date(row.last_payday), fmt.status(row.last_payday_status),

@@ -155,11 +155,11 @@ def test_city_filter_narrows_every_table(demo_lake, monkeypatch):
 def test_meeting_mode_from_url_and_back(demo_lake, monkeypatch):
     app = open_page(demo_lake, "risk", monkeypatch, meeting="1")
     assert app.toggle(key="meeting").value
-    assert "stSidebar" in markdown(app)  # the meeting-mode CSS hides the sidebar
+    assert "html {font-size: 20px;}" in markdown(app)  # the meeting-mode CSS (it also hides the sidebar)
     assert not app.get("download_button")
     app.button(key="exit_meeting").click().run()
     assert not app.exception and not app.toggle(key="meeting").value
-    assert "stSidebar" not in markdown(app) and app.get("download_button")
+    assert "html {font-size: 20px;}" not in markdown(app) and app.get("download_button")
 
 
 def test_meeting_mode_survives_a_page_switch(demo_lake, monkeypatch):
@@ -221,11 +221,10 @@ def test_broken_policy_is_reported_not_raised(demo_lake, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("wan, text", [
-    (None, "—"), (float("nan"), "—"), (0.0, "0.00 万元"), (99.456, "99.46 万元"), (999.456, "999.5 万元"),
-    (6454.26, "6,454 万元"), (12_345.0, "1.23 亿元"), (-25_000.0, "-2.50 亿元"), (26_388_800.0, "2,639 亿元"),
-    (327_140_000.0, "3.27 万亿元"),
+    (None, "—"), (float("nan"), "—"), (0.0, "0.00 万元"), (99.456, "99.46 万元"), (9992.0, "9,992.00 万元"),
+    (16_300.0, "16,300.00 万元"), (-25_000.0, "-25,000.00 万元"), (327_140_000.0, "327,140,000.00 万元"),
 ])
-def test_amounts_in_wan_yi_and_wanyi(wan, text):
+def test_amounts_have_one_unit_and_format_everywhere(wan, text):
     assert fmt.amount(wan) == text
 
 
