@@ -117,3 +117,33 @@ def test_no_live_link_or_image_in_the_browser(hostile_lake, tmp_path, browser, p
                 assert f"{LINK}" in main or f"{IMAGE}" in main
         finally:
             context.close()
+
+
+def test_word_and_excel_documents_keep_hostile_names_as_text(hostile_lake, tmp_path):
+    """The weekly brief (.docx, .xlsx, .html) and the prompt letters name counties as typed."""
+    import shutil
+
+    import docx
+
+    from fiscal.cli import main
+
+    lake = tmp_path / "lake"
+    shutil.copytree(hostile_lake, lake)  # letters are registered in the lake
+    assert main(["brief", "--data", str(lake), "--as-of", "2026-11-20", "--out", str(tmp_path / "b.docx")]) == 0
+    assert main(["brief", "--data", str(lake), "--as-of", "2026-11-20", "--out", str(tmp_path / "b.xlsx")]) == 0
+    assert main(["brief", "--data", str(lake), "--as-of", "2026-11-20", "--out", str(tmp_path / "b.html")]) == 0
+    document = docx.Document(str(tmp_path / "b.docx"))
+    words = "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    assert f"{LINK}" in words or f"{IMAGE}" in words  # literal text, never a field or a link
+    assert not any(r.element.xpath(".//w:hyperlink | .//w:fldSimple") for p in document.paragraphs for r in p.runs)
+    html_text = (tmp_path / "b.html").read_text(encoding="utf-8")
+    assert "<img" not in html_text and "&lt;img src=x" in html_text or LINK in html_text
+    cells = [c for row in openpyxl.load_workbook(tmp_path / "b.xlsx").worksheets[0].iter_rows() for c in row
+             if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")]
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+    out = tmp_path / "letters"
+    assert main(["letters", "--data", str(lake), "--as-of", "2026-11-20", "--out", str(out)]) == 0
+    for path in out.glob("*.docx"):
+        text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+        assert any(name in text for name in (LINK, IMAGE, FORMULA))  # the name as typed, plain text
+        assert not docx.Document(str(path)).element.xpath(".//w:hyperlink")
