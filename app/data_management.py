@@ -16,7 +16,7 @@ import streamlit as st
 from fiscal import audit, auth, settings, uploads
 from fiscal.export import to_csv_bytes, to_excel_bytes
 from fiscal.extracts import KIND_ORDER, KINDS, UNITS
-from fiscal.ingest import Checked
+from fiscal.ingest import Checked, replaced_values
 from fiscal.lake import Lake, table_label
 from fiscal.service import COMMITTED, MOVED_ON, WriteService
 from fiscal.validation import Problem
@@ -198,6 +198,13 @@ def _preview(lake: Lake, checked: Checked) -> None:
         names |= extract.frame.set_index("county_code")["county_name"].to_dict()
     with st.expander(f"涉及的县区（{len(p.counties)} 个）"):
         st.markdown("、".join(f"{fmt.md_text(names.get(c, ''))}（{c}）" for c in p.counties))
+    spec = KINDS[extract.kind]
+    sample = extract.frame.head(5).rename(columns={c.name: c.label for c in spec.columns})
+    st.markdown(f"**导入后的样例（前 5 行，金额已换算为万元；文件单位：{extract.unit}）**")
+    st.dataframe(sample, hide_index=True, width="stretch", key="dm_sample")
+    if p.replaced_rows:
+        st.markdown(f"**将被替换的行：现值与新值（前 {min(p.replaced_rows, 20)} 行，共 {p.replaced_rows:,} 行）**")
+        st.dataframe(replaced_values(lake, extract), hide_index=True, width="stretch", key="dm_replaced")
 
 
 def upload_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | None) -> None:

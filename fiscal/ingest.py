@@ -97,6 +97,26 @@ def preview(lake: Lake, extract: Extract) -> Preview:
     )
 
 
+def replaced_values(lake: Lake, extract: Extract, limit: int = 20) -> pd.DataFrame:
+    """Up to `limit` rows the upload would replace: keys, then each value column now (现值) and
+    from the file (新值), headed with the Chinese labels — what an analyst checks before committing."""
+    spec = KINDS[extract.kind]
+    keys = list(spec.keys)
+    values = [c.name for c in spec.columns if c.name not in keys]
+    existing = lake.read(extract.kind)
+    incoming = extract.frame
+    for frame in (existing, incoming):
+        for key in keys:
+            if spec.column(key).kind == "date":
+                frame[key] = pd.to_datetime(frame[key]).dt.date
+    both = incoming.merge(existing, on=keys, suffixes=("_new", "_old")).head(limit)
+    columns = {k: spec.column(k).label for k in keys}
+    for name in values:
+        columns[f"{name}_old"] = f"{spec.column(name).label}（现值）"
+        columns[f"{name}_new"] = f"{spec.column(name).label}（新值）"
+    return both[list(columns)].rename(columns=columns)
+
+
 def ingest(lake: Lake, path: str | Path, *, user: str, kind: str | None = None, unit: str | None = None,
            source_name: str | None = None, today: dt.date | None = None, max_bytes: int | None = None) -> Ingested:
     """Check the file; if it has no errors, upsert it as one new lake version."""

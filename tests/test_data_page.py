@@ -350,3 +350,15 @@ def test_file_names_are_shown_literally_never_as_markdown(analyst):
     analyst.upload(UPLOADS / "good_treasury.csv", name="[点我](javascript:alert(1))**.csv")
     [caption] = [c for c in analyst.texts("caption") if c.startswith("文件「")]
     assert caption.startswith(r"文件「\[点我\]\(javascript\:alert\(1\)\)\*\*\.csv」")
+
+
+def test_preview_shows_converted_sample_rows_and_old_against_new(analyst):
+    analyst.upload(UPLOADS / "good_treasury_gbk_yuan.csv")  # in 元; line 4 replaces the lake's 2026-11-20 row
+    sample = analyst.tables("库款余额")[0]
+    assert sample["库款余额"].tolist()[:2] == [9854.67, 12345.67]  # 98,546,700.00 元 → 9,854.67 万元
+    [replaced] = analyst.tables("库款余额（新值）")
+    row = replaced.iloc[0]
+    assert row["区划代码"] == "990101" and str(row["日期"]) == "2026-11-20"
+    lake = analyst.lake.read("treasury")
+    now = lake[(lake["county_code"] == "990101") & (lake["date"].astype(str) == "2026-11-20")]["balance"].item()
+    assert row["库款余额（新值）"] == 9854.67 and row["库款余额（现值）"] == now
