@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+# Only this machine by default (uploads and sign-in travel unencrypted); to show the
+# dashboard on the meeting-room network: `make run ADDRESS=0.0.0.0`, behind HTTPS if possible.
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test test-fast browser demo-national bench clean
 
@@ -21,7 +24,8 @@ $(VENV)/.testing: requirements.txt requirements-test.txt | $(PY)
 	touch $@ $(VENV)/.runtime
 
 run: $(VENV)/.runtime
-	$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT) --browser.gatherUsageStats false
+	$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT) --server.address $(ADDRESS) \
+		--browser.gatherUsageStats false
 
 # Debian's Chromium and a CJK font for the real-browser tests (never a downloaded browser).
 browser:

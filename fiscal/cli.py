@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from .auth import AuthConfigError
+from .auth import DISPLAY_TZ, AuthConfigError
 from .extracts import KINDS, UNITS
 from .lake import Lake, LakeError
 from .policy import PolicyError, load_policy
@@ -214,9 +214,10 @@ def cmd_history(args) -> int:
     if not commits:
         print("数据湖中还没有版本")
         return 0
+    print("版本  时间（北京时间）         操作  操作人      数据类型                  行数  文件 / SHA-256 / 说明")
     for c in commits:
         detail = " ".join(x for x in (c.file_name, c.sha256[:12], c.note) if x)
-        print(f"{c.lake_version:>4}  {c.timestamp:%Y-%m-%d %H:%M:%S}  {c.operation_label:<4}  {c.user:<10}  "
+        print(f"{c.lake_version:>4}  {c.timestamp.astimezone(DISPLAY_TZ):%Y-%m-%d %H:%M:%S}  {c.operation_label:<4}  {c.user:<10}  "
               f"{','.join(c.kinds):<24}  {c.rows:>8} 行  {detail}")
     return 0
 

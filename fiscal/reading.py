@@ -10,6 +10,7 @@ import codecs
 import csv
 import io
 import re
+import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,10 +20,15 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fiscal import archive_guard
 from fiscal.extracts import KIND_ORDER, KINDS
 
 # Title and unit lines take a few rows at most; a header further down is not a header.
 HEADER_SCAN_ROWS = 50
+# Bounds on what one upload may cost the server, whatever its size on disk.
+MAX_ROWS = 2_000_000  # all sheets together; a national month of daily rows is ~100,000
+MAX_COLUMNS = 256  # cells beyond this are dropped (an extract has a dozen columns)
+MAX_READ_SECONDS = 60
 
 _UNIT = r"(?:人民币)?([千百万亿]*元)"
 # "单位：万元", "金额单位:元", also inside a title such as "库款日报（单位：亿元）".
@@ -82,6 +88,10 @@ def read_sheets(path: str | Path, name: str) -> list[Sheet]:
     suffix = Path(name).suffix.lower()
     # Trust the content over the extension: users rename files.
     if magic.startswith(b"PK\x03\x04"):
+        try:
+            archive_guard.check_zip(path)
+        except archive_guard.ArchiveRefused as exc:
+            raise ReadError(str(exc)) from exc
         return _read_xlsx(path)
     if magic.startswith(b"PAR1"):
         return _read_parquet(path)
@@ -99,15 +109,31 @@ def _read_csv(data: bytes) -> Sheet:
     sample = text[:10_000]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows, line = [], 1
+    rows, line, budget = [], 1, _Budget()
     try:
         for cells in reader:
+            budget.spend()
             if "".join(cells).strip():  # not blank (CSV cells are all text)
                 rows.append((line, cells))
             line = reader.line_num + 1  # a quoted cell may span lines; report where the record starts
     except csv.Error as exc:
         raise ReadError(f"第 {line} 行无法按 CSV 格式读取（{exc}）") from exc
     return Sheet(None, rows)
+
+
+class _Budget:
+    """Counts rows read and watches the clock: past either bound the read stops with a message."""
+
+    def __init__(self):
+        self.rows = 0
+        self.deadline = time.monotonic() + MAX_READ_SECONDS
+
+    def spend(self) -> None:
+        self.rows += 1
+        if self.rows > MAX_ROWS:
+            raise ReadError(f"文件超过 {MAX_ROWS:,} 行，超出一次上传的上限，请按月份或地区拆分后分批上传")
+        if self.rows % 10_000 == 0 and time.monotonic() > self.deadline:
+            raise ReadError(f"文件读取超过 {MAX_READ_SECONDS} 秒仍未完成，已停止；请导出为 CSV 或拆分后分批上传")
 
 
 def _decode(data: bytes) -> str:
@@ -128,16 +154,18 @@ def _read_xlsx(path: Path) -> list[Sheet]:
     except Exception as exc:
         raise ReadError("文件已损坏或不是有效的 Excel（.xlsx）文件，无法打开") from exc
     try:
-        sheets = []
+        sheets, budget = [], _Budget()
         for ws in workbook.worksheets:
             ws.reset_dimensions()  # exporters often write a wrong <dimension>, which would cut rows
-            rows = [
-                (number, list(cells))
-                for number, cells in enumerate(ws.iter_rows(values_only=True), start=1)
-                if not all(map(is_blank, cells))
-            ]
+            rows = []
+            for number, cells in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1):
+                budget.spend()
+                if not all(map(is_blank, cells)):
+                    rows.append((number, list(cells)))
             sheets.append(Sheet(ws.title, rows))
         return sheets
+    except ReadError:
+        raise
     except Exception as exc:
         raise ReadError("Excel 文件内容已损坏，无法读取") from exc
     finally:

@@ -77,6 +77,7 @@ class Extract:
     sheet: str | None
     unit: str  # unit applied to the amount columns
     header_row: int
+    unit_stated: bool = True  # False: no argument, unit line or header suffix named it (万元 assumed)
 
 
 def check_file(path, *, kind: str | None = None, unit: str | None = None,
@@ -118,8 +119,9 @@ def check_file(path, *, kind: str | None = None, unit: str | None = None,
         kind=table.kind, frame=parsed.frame, rows=parsed.rows, source_name=source_name,
         sheet=table.sheet, unit=units[amount_columns[0]] if amount_columns else (unit or "万元"),
         header_row=table.header_row,
+        unit_stated=bool(unit or table.unit_line or table.column_units) or not amount_columns,
     )
-    return extract, _capped(problems)
+    return extract, _capped(_grouped(problems))
 
 
 # ---------------------------------------------------------------- units
@@ -631,6 +633,27 @@ def _ytd_falling(parsed: _Parsed) -> list[Problem]:
 
 
 # ---------------------------------------------------------------- presentation
+
+GROUP_AT = 4  # the same warning on this many rows or more is shown once, with its rows listed
+
+
+def _grouped(problems: list[Problem]) -> list[Problem]:
+    """Warnings whose rule is word for word the same on many rows (dates after today, say) become
+    one line — "150 行：日期晚于今天（…）（第 2、3、… 行）" — instead of 150 identical lines."""
+    counts: dict[tuple[str, str | None], list[Problem]] = {}
+    for problem in problems:
+        if problem.level == "warning" and problem.row is not None:
+            counts.setdefault((problem.rule, problem.column), []).append(problem)
+    grouped = {key: rows for key, rows in counts.items() if len(rows) >= GROUP_AT}
+    if not grouped:
+        return problems
+    kept = [p for p in problems if (p.rule, p.column) not in grouped or p.level != "warning" or p.row is None]
+    for (rule, column), rows in grouped.items():
+        numbers = sorted(p.row for p in rows)
+        shown = "、".join(map(str, numbers[:10])) + ("…" if len(numbers) > 10 else "")
+        kept.append(Problem("warning", f"{len(numbers)} 行{rule}（第 {shown} 行）", None, column))
+    return kept
+
 
 def _capped(problems: list[Problem]) -> list[Problem]:
     """Errors first (so a capped list still shows them), then by row; at most MAX_PROBLEMS."""
