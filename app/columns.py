@@ -9,12 +9,16 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from fiscal.vocabulary import COVERAGE_BANDS, NO_DATA, PAYDAY_STATUSES, TIER_MOVES, TIERS, label_colours
+from fiscal.vocabulary import (ARRIVALS, COVERAGE_BANDS, FOCUS_SOURCES, LEDGER_STATUSES, PAYDAY_STATUSES, SHOWN_TIERS,
+                               TIER_COLORS, TIER_MOVES, label_colours)
 
-TIER_TAG_COLORS = label_colours(TIERS)
+TIER_TAG_COLORS = label_colours(SHOWN_TIERS)  # 无数据 included
 STATUS_TAG_COLORS = label_colours(PAYDAY_STATUSES)
 BAND_TAG_COLORS = label_colours(COVERAGE_BANDS)
 CHANGE_TAG_COLORS = label_colours(TIER_MOVES)
+FOCUS_SOURCE_TAG_COLORS = label_colours(FOCUS_SOURCES)
+LEDGER_STATUS_TAG_COLORS = label_colours(LEDGER_STATUSES)
+ACTION_TAG_COLORS = {"列入": TIER_COLORS[3], "移出": TIER_COLORS[0]}
 
 # kind → Excel number format of the export
 EXCEL_FORMATS = {
@@ -79,6 +83,7 @@ COLUMNS = _catalogue(
     Col("as_of", "日期", "date"),
     Col("change", "变化", "tag", tags=CHANGE_TAG_COLORS),
     Col("reasons", "风险原因", "text", width="large"),
+    Col("data_gaps", "缺少的数据", "text"),
     Col("detail_url", "详情", "link"),
     # treasury
     Col("treasury_date", "库款日期", "date"),
@@ -127,7 +132,7 @@ COLUMNS = _catalogue(
     # advances
     Col("advances_ratio", "暂付款比例", "percent"),
     # dispatch suggestions (SPEC §9.1)
-    Col("shown_tier", "风险等级", "tag", tags={**TIER_TAG_COLORS, NO_DATA.label: NO_DATA.colour},
+    Col("shown_tier", "风险等级", "tag", tags=TIER_TAG_COLORS,
         help="没有截至日及以前库款数据的县区显示为无数据"),
     Col("cash_floor", "库款底线（万元）", "amount", help="预警线 × 月均库款支出：库款不应低于此数"),
     Col("horizon_payroll", "近期应发工资（万元）", "amount", help="截至日后调度测算天数内各发薪日的应发工资合计"),
@@ -150,8 +155,34 @@ COLUMNS = _catalogue(
     # policy
     Col("indicator", "指标", "text", width="medium"),
     Col("rule", "规则", "text", width="large"),
+    # 报送情况
+    Col("arrival", "本周库款日报", "tag", tags=label_colours(ARRIVALS)),
+    Col("treasury_latest", "库款日报最新日期", "date"),
+    Col("payroll_account_latest", "工资专户余额最新日期", "date"),
+    Col("payroll_schedule_latest", "工资发放计划最晚发薪日", "date"),
+    Col("revenue_latest", "收入进度最新月份", "date"),
+    Col("advances_latest", "暂付款最新月份", "date"),
     # freshness
     Col("label", "数据", "text"),
     Col("latest", "最新日期", "date"),
     Col("rows", "行数", "int"),
+    # the 重点关注 list and its entries (SPEC §9.3)
+    Col("source_label", "来源", "tag", tags=FOCUS_SOURCE_TAG_COLORS, help="计算：风险等级为重点关注；人工：本局人工列入"),
+    Col("basis_label", "依据", "tag", tags=FOCUS_SOURCE_TAG_COLORS),
+    Col("action_label", "调整", "tag", tags=ACTION_TAG_COLORS),
+    Col("reason", "原因", "text", width="large", help="人工调整：调整理由；计算：风险原因"),
+    Col("why", "原因", "text", width="large"),
+    Col("since_text", "在名单上自", "text", help="按各月末名单判断；人工列入按生效日期。“或更早”：近 12 个月一直在名单上"),
+    Col("effective_from", "生效日期", "date"),
+    Col("until_text", "截止日期", "text", help="人工调整的最后一天（含当天）"),
+    Col("by", "操作人", "text"),
+    Col("recorded_at", "记录时间（北京时间）", "text"),
+    # the 工作台账 (SPEC §9.4)
+    Col("measure_id", "编号", "int"),
+    Col("measure", "措施", "text", width="large"),
+    Col("owner", "责任人", "text"),
+    Col("due", "完成时限", "date"),
+    Col("ledger_status_label", "状态", "tag", tags=LEDGER_STATUS_TAG_COLORS),
+    Col("note", "备注", "text", width="medium"),
+    Col("revision", "修订", "int"),
 )

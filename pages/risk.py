@@ -1,11 +1,12 @@
-"""风险分级：各县区等级与原因、现行政策参数、等级历史与重点关注名单变动、未来三个月工资保障。"""
+"""风险分级：重点关注名单（计算与人工调整）及其在办措施、各县区等级与原因、现行政策参数、
+等级历史与名单变动、未来三个月工资保障。"""
 import pandas as pd
 import streamlit as st
 
-from app import cache, state, widgets
+from app import bureau, cache, state, widgets
 from app.columns import TIER_TAG_COLORS
 from fiscal import charts, reports
-from fiscal.vocabulary import TIER_LABELS
+from fiscal.vocabulary import SHOWN_TIER_LABELS
 
 widgets.page_header("风险分级")
 if not widgets.require("counties", "treasury"):
@@ -13,13 +14,21 @@ if not widgets.require("counties", "treasury"):
 
 view = state.view()
 panel, metrics = cache.panel(), cache.metrics()
+bureau.show_flash()
 widgets.tier_cards(metrics["tier"].value_counts().to_dict())
+
+st.subheader("重点关注名单")
+on_focus = bureau.focus_section()
+bureau.focus_form()
+
+st.subheader("重点关注县区在办措施（工作台账）")
+bureau.open_measures_section(on_focus)
 
 st.subheader("各县区风险等级与原因")
 only_flagged = st.toggle("只看提示及以上的县区", value=True, key="risk_only_flagged")
 listed = metrics[metrics["tier"] >= 1] if only_flagged else metrics
-widgets.table(widgets.detail_links(listed), ["tier_label", "county_name", "city_name", "reasons", "detail_url"],
-              key="risk_tiers", file_stem="风险等级")
+widgets.wrapped_table(listed, ["tier_label", "county_name", "city_name", "reasons"], key="risk_tiers",
+                      file_stem="风险等级")
 
 with st.expander("现行政策参数（风险分级依据）"):
     lines = pd.DataFrame(view.policy.lines(), columns=["indicator", "rule"])
@@ -28,17 +37,11 @@ with st.expander("现行政策参数（风险分级依据）"):
 st.subheader("风险等级历史（各月末）")
 matrix = reports.tier_matrix(panel, view.as_of)
 widgets.chart(charts.tier_heatmap(matrix), key="tier_heatmap")
-widgets.matrix_table(matrix, TIER_LABELS, TIER_TAG_COLORS, key="risk_history", file_stem="风险等级历史",
+widgets.matrix_table(matrix, SHOWN_TIER_LABELS, TIER_TAG_COLORS, key="risk_history", file_stem="风险等级历史",
                      column_label=lambda d: f"{d:%Y-%m-%d}")
 
-st.subheader("重点关注名单变动（逐月）")
-moves = reports.focus_moves(panel, view.as_of)
-if moves.empty:
-    widgets.empty("近 12 个月没有县区进入或退出重点关注名单")
-else:
-    widgets.table(widgets.detail_links(widgets.with_labels(moves)), [
-        "as_of", "change", "county_name", "city_name", "tier_before_label", "tier_now_label", "detail_url"],
-        key="risk_focus_moves", file_stem="重点关注名单变动")
+st.subheader("重点关注名单变动（近 12 个月）")
+bureau.focus_history_section()
 
 st.subheader("未来三个月工资保障")
 forward = reports.forward_payroll(metrics)
