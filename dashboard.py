@@ -7,7 +7,7 @@ pages/data.py exists.
 """
 import streamlit as st
 
-from app import state, theme
+from app import sidebar, state, theme
 
 st.set_page_config(page_title="县区库款与三保监测", page_icon=":material/account_balance:", layout="wide")
 
@@ -24,7 +24,7 @@ if state.data_page_exists():
     pages.append(st.Page(state.PAGES_DIR / "data.py", title="数据管理", icon=":material/upload_file:", url_path="data"))
 
 st.sidebar.markdown("### 县区库款与“三保”监测")
-view = state.start()
+view = sidebar.start()
 theme.apply(view.meeting)
 try:
     st.navigation(pages, position="top" if view.meeting else "sidebar").run()

@@ -17,12 +17,11 @@ import streamlit as st
 from fiscal import focus, ledger, reports
 from fiscal.auth import DISPLAY_TZ, Identity
 from fiscal.lake import Lake
-from fiscal.policy import TIER_LABELS
 from fiscal.service import COMMITTED, FOCUS_ACTIONS, LEDGER_STATUS_CODES, WriteService
-from fiscal.vocabulary import FOCUS_SOURCES, labels
+from fiscal.vocabulary import FOCUS_SOURCES, TIER_LABELS, labels
 
 from . import formatting as fmt
-from . import state, widgets
+from . import cache, state, widgets
 from .data_management import _md, signed_in_analyst
 
 S = st.session_state
@@ -44,7 +43,7 @@ def _membership(snapshot_key: str, as_of: dt.date, _snapshot, _panel: pd.DataFra
 def members() -> pd.DataFrame:
     """Every county at the tier-history dates: on the list or not, and why (all cities)."""
     view = state.view()
-    return _membership(view.snapshot.key, view.as_of, _snapshot=view.snapshot, _panel=state.panel(all_cities=True))
+    return _membership(view.snapshot.key, view.as_of, _snapshot=view.snapshot, _panel=cache.panel(all_cities=True))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -149,7 +148,7 @@ def focus_form() -> None:
     view = state.view()
     form = f"focus_form_{S.get('_n_focus', 0)}"
     expected = _shown_version("focus")
-    counties = state.report(reports.county_list)
+    counties = cache.report(reports.county_list)
     names = fmt.county_labels(counties)
     with st.form(form, border=True):
         st.markdown("**人工调整重点关注名单**")
@@ -184,7 +183,7 @@ def focus_history_section() -> None:
         widgets.table(widgets.detail_links(shown), ["as_of", "change", "county_name", "city_name", "basis_label", "why",
                                                     "by", "detail_url"], key="focus_moves", file_stem="重点关注名单进出")
     st.markdown("**人工调整记录**")
-    entries = reports.in_cities(state.report(focus.entries), view.cities)
+    entries = reports.in_cities(cache.report(focus.entries), view.cities)
     if entries.empty:
         widgets.empty("还没有人工调整")
         return
@@ -233,7 +232,7 @@ def county_ledger_section(code: str, county_name: str) -> None:
         widgets.table(mine, [c for c in MEASURE_COLUMNS if c != "county_name"], key="county_ledger",
                       file_stem=f"工作台账_{county_name}")
         with st.expander("修改记录（每次新增和更新都保留）"):
-            revisions = state.report(ledger.history)
+            revisions = cache.report(ledger.history)
             revisions = _with_shown_columns(revisions[revisions["county_code"] == code])
             widgets.table(revisions, ["recorded_at", "by", "measure_id", "revision", "measure", "owner", "due",
                                       "ledger_status_label", "note"], key="county_ledger_history",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from fiscal import audit, auth, uploads
+from fiscal import audit, auth, settings, uploads
 from fiscal.export import to_csv_bytes, to_excel_bytes
 from fiscal.extracts import KIND_ORDER, KINDS, UNITS
 from fiscal.ingest import Checked
@@ -208,7 +208,7 @@ def upload_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | No
     if identity is None:
         st.info("上传和导入需要分析员登录。")
         return
-    limit = uploads.max_upload_bytes()
+    limit = settings.max_upload_bytes()
     upload = st.file_uploader(
         f"选择文件：CSV、Excel（.xlsx）或 Parquet，单个文件不超过 {uploads.human_size(limit)}",
         type=list(uploads.ACCEPTED_TYPES), key=f"dm_upload_{S.get('dm_upload_n', 0)}",

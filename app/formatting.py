@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from fiscal.reports import PAYDAY_STATUS_LABELS
+from fiscal.vocabulary import PAYDAY_STATUS_LABELS
 
 MISSING = "—"
 

@@ -11,12 +11,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from fiscal import reports
-from fiscal.charts import IDLE_COLOR, PAYDAY_STATUS_COLORS
 from fiscal.export import to_csv_bytes, to_excel_bytes
-from fiscal.policy import TIER_COLORS, TIER_LABELS
+from fiscal.vocabulary import (BLUE, GREEN, ORANGE, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS, RED, TIER_COLORS,
+                               TIER_LABELS, TIERS, YELLOW)
 
 from . import formatting as fmt
-from . import state
+from . import cache, sidebar, state
 from .columns import BAND_TAG_COLORS, COLUMNS, EXCEL_FORMATS, Col
 
 MEETING_FONT_SIZE = 18
@@ -31,7 +31,7 @@ def page_header(title: str, *, freshness: bool = False) -> None:
     heading, action = st.columns([5, 1], vertical_alignment="bottom")
     heading.title(title)
     if view.meeting:
-        action.button("退出会议模式", on_click=state.exit_meeting_mode, key="exit_meeting", width="stretch")
+        action.button("退出会议模式", on_click=sidebar.exit_meeting_mode, key="exit_meeting", width="stretch")
     parts = [f"截至 {view.as_of:%Y-%m-%d}" if view.as_of else "尚无库款数据",
              "、".join(view.cities) if view.cities else "全部地市"]
     if view.demo:
@@ -44,7 +44,7 @@ def page_header(title: str, *, freshness: bool = False) -> None:
 def freshness_line() -> None:
     """The latest date of each extract; those older than as_of − stale_days in red."""
     view = state.view()
-    fresh = state.report(reports.freshness, view.as_of, view.policy.stale_days)
+    fresh = cache.report(reports.freshness, view.as_of, view.policy.stale_days)
     parts = []
     for row in fresh.itertuples():
         if fmt.missing(row.latest):
@@ -60,9 +60,9 @@ def freshness_line() -> None:
 # ---- empty states -------------------------------------------------------------------------
 def require(*kinds: str) -> bool:
     """True when every kind has rows; otherwise say what is missing and where to upload it."""
-    missing = state.missing_kinds(*kinds)
+    missing = cache.missing_kinds(*kinds)
     for kind in missing:
-        label = state.kind_label(kind)
+        label = cache.kind_label(kind)
         st.info(f"尚无{label}数据，请在数据管理页上传{label}表", icon=":material/info:")
     if missing and state.data_page_exists():
         st.page_link(state.DATA_PAGE, label="前往数据管理", icon=":material/upload_file:")
@@ -97,7 +97,7 @@ def tier_change_cards(summary: pd.DataFrame) -> None:
 
 
 def tier_badge(tier: int) -> str:
-    light = " light" if tier == 1 else ""  # dark text on the yellow badge
+    light = " light" if TIERS[tier].text_light else ""  # dark text on a light badge
     return f'<span class="tier-badge{light}" style="--tier:{TIER_COLORS[tier]}">{TIER_LABELS[tier]}</span>'
 
 
@@ -112,8 +112,7 @@ class Kpi:
 
 
 # Streamlit's named colours closest to ours (st.metric takes names, not hex).
-NAMED_COLOURS = {TIER_COLORS[0]: "green", TIER_COLORS[1]: "yellow", TIER_COLORS[2]: "orange", TIER_COLORS[3]: "red",
-                 IDLE_COLOR: "blue"}
+NAMED_COLOURS = {GREEN: "green", YELLOW: "yellow", ORANGE: "orange", RED: "red", BLUE: "blue"}
 
 
 def band_colour_name(band: str | None) -> str:
@@ -220,7 +219,7 @@ def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
             frame[label] = frame[field].map(TIER_LABELS)
     for field in ("status", "last_payday_status", "next_payday_status"):
         if field in frame:
-            frame[f"{field}_label"] = frame[field].map(reports.PAYDAY_STATUS_LABELS)
+            frame[f"{field}_label"] = frame[field].map(PAYDAY_STATUS_LABELS)
     return frame
 
 

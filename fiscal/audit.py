@@ -20,6 +20,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from . import settings
+
 LOG_NAME = "audit.jsonl"
 LOCK_SUFFIX = ".lock"
 LOCK_TIMEOUT_S = 30
@@ -41,7 +43,6 @@ EVENT_LABELS = {
     "edit_rejected": "修改被拒绝",
     "edit_conflict": "未保存（数据已被他人更新）",
 }
-VIA_LABELS = {"cli": "命令行", "dashboard": "看板"}
 
 
 class AuditError(Exception):
@@ -51,8 +52,8 @@ class AuditError(Exception):
 def audit_dir_for(lake_root: str | Path) -> Path:
     """The audit directory of a lake: env FISCAL_AUDIT, else <lake parent>/audit/<lake name>."""
     lake_root = Path(lake_root).resolve()
-    configured = os.environ.get("FISCAL_AUDIT", "").strip()
-    folder = Path(configured).expanduser().resolve() if configured else lake_root.parent / "audit" / lake_root.name
+    configured = settings.audit_dir()
+    folder = configured.resolve() if configured else lake_root.parent / "audit" / lake_root.name
     if folder == lake_root or folder.is_relative_to(lake_root):
         raise AuditError(f"审计日志目录 {folder} 位于数据湖 {lake_root} 之内；请把 FISCAL_AUDIT 设为数据湖以外的目录")
     return folder
@@ -108,7 +109,7 @@ def _now() -> dt.datetime:
 def describe(record: dict) -> str:
     """A one-line Chinese summary of an event's details (for the page)."""
     from .lake import table_label
-    from .vocabulary import LEDGER_STATUSES, labels
+    from .vocabulary import FOCUS_ACTIONS, LEDGER_STATUSES, WRITE_ROUTES, labels
 
     names = {"kind": "数据类型", "file_name": "文件", "rows": "行数", "version": "新版本", "to_version": "回滚到版本",
              "inserted": "新增", "updated": "替换", "unit": "单位", "errors": "错误数", "warnings": "提示数",
@@ -131,9 +132,9 @@ def describe(record: dict) -> str:
         elif key == "kind":
             value = table_label(value)
         elif key == "via":
-            value = VIA_LABELS.get(value, value)
+            value = labels(WRITE_ROUTES).get(value, value)
         elif key == "action":
-            value = {"add": "列入", "remove": "移出"}.get(value, value)
+            value = labels(FOCUS_ACTIONS).get(value, value)
         elif key == "status":
             value = labels(LEDGER_STATUSES).get(value, value)
         elif key == "locked_until":

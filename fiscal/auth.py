@@ -51,9 +51,8 @@ from typing import Mapping
 from filelock import FileLock
 
 from .audit import AuditLog
+from .settings import secrets_path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 STATE_NAME = "signin_state.json"
 
 MAX_FAILURES = 5
@@ -129,11 +128,6 @@ def _dummy_hash() -> str:
 
 
 # ---------------------------------------------------------------- credentials file
-
-def secrets_path() -> Path:
-    configured = os.environ.get("FISCAL_SECRETS", "").strip()
-    return Path(configured).expanduser() if configured else DEFAULT_SECRETS_PATH
-
 
 def valid_name(name: str) -> bool:
     return bool(NAME_PATTERN.fullmatch(name or ""))

@@ -1,8 +1,9 @@
 """Plotly figures for the dashboard. Pure builders: data frames in, figures out.
 
-One colour language everywhere: the tier colours of `fiscal.policy.TIER_COLORS`, and
-for everything that maps onto a severity (coverage bands, payday statuses, revenue gaps)
-the colour of that severity. Charts that would list thousands of counties (national
+One colour language everywhere: every label and colour of a tier, coverage band or payday
+status comes from `fiscal.vocabulary`; whether a value is flagged, and how badly, comes from
+the severities the indicator SQL computed with the policy (never recomputed here), so a
+chart cannot disagree with a tier. Charts that would list thousands of counties (national
 scale) show the most relevant `max_rows` and say so in a note under the title.
 """
 from __future__ import annotations
@@ -13,8 +14,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .policy import TIER_COLORS, TIER_LABELS, Policy
-from .reports import PAYDAY_STATUS_LABELS, PAYDAY_STATUS_ORDER, payday_matrix
+from .policy import Policy
+from .reports import payday_matrix
+from .vocabulary import (COVERAGE_BANDS, GREEN, LIGHT_GREEN, NO_DATA, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS,
+                         PAYDAY_STATUS_ORDER, TIER_COLORS, TIER_LABELS, by_code)
 
 FONT_FAMILY = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
 MAX_ROWS = 40  # counties per chart before it only shows the most relevant ones
@@ -27,48 +30,39 @@ OUTFLOW_COLOR = "#c62828"
 BALANCE_COLOR = "#1565c0"
 ACCOUNT_COLOR = "#6a1b9a"
 MUTED_COLOR = "#616161"
-IDLE_COLOR = "#1565c0"
-MILD_COLOR = "#81c784"  # behind time progress, but within the prompt line
 # Lines of individual counties: dark, distinct, and none of them a tier or band colour.
 COUNTY_COLORWAY = ["#1565c0", "#6a1b9a", "#00838f", "#ad1457", "#283593", "#558b2f", "#0277bd", "#8e24aa"]
-
-# Payday statuses take the colour of the severity they carry (SPEC §5).
-PAYDAY_STATUS_COLORS = {
-    "funded_on_time": TIER_COLORS[0],
-    "funded_late": TIER_COLORS[1],
-    "overdue": TIER_COLORS[2],
-    "shortfall": TIER_COLORS[3],
-    "pending": "#b0bec5",
-}
 
 
 def coverage_bands(policy: Policy) -> list[tuple[str, float, float | None, str]]:
     """(label, lower, upper, colour) of the four 库款保障水平 bands of the policy."""
-    return [
-        ("预警", 0.0, policy.coverage_warning, TIER_COLORS[2]),
-        ("偏低", policy.coverage_warning, policy.coverage_prompt, TIER_COLORS[1]),
-        ("正常", policy.coverage_prompt, policy.coverage_idle, TIER_COLORS[0]),
-        ("闲置", policy.coverage_idle, None, IDLE_COLOR),
-    ]
+    lines = {
+        "warning": (0.0, policy.coverage_warning),
+        "low": (policy.coverage_warning, policy.coverage_prompt),
+        "normal": (policy.coverage_prompt, policy.coverage_idle),
+        "idle": (policy.coverage_idle, None),
+    }
+    bands = by_code(COVERAGE_BANDS)
+    return [(bands[code].label, low, high, bands[code].colour) for code, (low, high) in lines.items()]
 
 
-def revenue_gap_color(gap_pp: float, policy: Policy) -> str:
-    if gap_pp >= 0:
-        return TIER_COLORS[0]
-    if gap_pp >= policy.revenue_prompt_pp:
-        return MILD_COLOR
-    if gap_pp >= policy.revenue_warning_pp:
-        return TIER_COLORS[1]
-    return TIER_COLORS[2]
+def revenue_gap_color(gap_pp: float, severity: int) -> str:
+    """A county's revenue-gap colour: its tier colour when the SQL flagged the gap (severity ≥ 1),
+    else green when ahead of 序时进度 and light green when behind it within the prompt line."""
+    if severity:
+        return TIER_COLORS[severity]
+    return GREEN if gap_pp >= 0 else LIGHT_GREEN
 
 
 def revenue_gap_legend(policy: Policy) -> dict[str, str]:
     prompt, warning = -policy.revenue_prompt_pp, -policy.revenue_warning_pp
     return {
-        "快于序时": TIER_COLORS[0],
-        f"慢于序时 {prompt:g} 个百分点以内": MILD_COLOR,
-        f"落后 {prompt:g}–{warning:g} 个百分点（提示）": TIER_COLORS[1],
-        f"落后超过 {warning:g} 个百分点（预警）": TIER_COLORS[2],
+        "快于序时": GREEN,
+        f"慢于序时 {prompt:g} 个百分点以内": LIGHT_GREEN,
+        f"落后 {prompt:g}–{warning:g} 个百分点（{TIER_LABELS[policy.sev_revenue_prompt]}）":
+            TIER_COLORS[policy.sev_revenue_prompt],
+        f"落后超过 {warning:g} 个百分点（{TIER_LABELS[policy.sev_revenue_warning]}）":
+            TIER_COLORS[policy.sev_revenue_warning],
     }
 
 
@@ -166,10 +160,11 @@ def daily_treasury(daily: pd.DataFrame, reference_lines: dict[str, float] | None
 
 
 # ---- payroll ----------------------------------------------------------------------------
-def payday_heatmap(history: pd.DataFrame, max_rows: int = MAX_ROWS) -> go.Figure:
-    """County × month of payday statuses; counties with the most trouble first."""
+def payday_heatmap(history: pd.DataFrame, policy: Policy, max_rows: int = MAX_ROWS) -> go.Figure:
+    """County × month of payday statuses; counties with the most trouble first (by the policy's severities)."""
     matrix = payday_matrix(history)
-    severity = matrix.apply(lambda col: col.map(_status_severity)).fillna(0)
+    severities = payday_severities(policy)
+    severity = matrix.apply(lambda col: col.map(severities)).fillna(0)
     order = severity.assign(total=severity.sum(axis=1), worst=severity.max(axis=1)) \
         .sort_values(["worst", "total"], ascending=False, kind="stable").index
     shown = matrix.loc[order[:max_rows]]
@@ -190,8 +185,10 @@ def payday_heatmap(history: pd.DataFrame, max_rows: int = MAX_ROWS) -> go.Figure
     return _finish(fig, height=_rows_height(len(shown)), note=note, legend_bottom=True)
 
 
-def _status_severity(status) -> int:
-    return {"shortfall": 3, "overdue": 2, "funded_late": 1}.get(status, 0)
+def payday_severities(policy: Policy) -> dict[str, int]:
+    """Severity of each payday status in the policy (a past payday's: shortfall, funded late)."""
+    return {"shortfall": policy.sev_last_shortfall, "overdue": policy.sev_next_overdue,
+            "funded_late": policy.sev_last_late, "pending": 0, "funded_on_time": 0}
 
 
 def county_paydays(daily: pd.DataFrame, paydays: pd.DataFrame) -> go.Figure:
@@ -225,7 +222,7 @@ def forward_cover_bars(forward: pd.DataFrame, policy: Policy, max_rows: int = MA
     """未来三个月工资保障倍数 per county, lowest first, against the warning line."""
     rows = forward.dropna(subset=["payroll_cover_3m"]).sort_values("payroll_cover_3m")
     shown = rows.head(max_rows)
-    colours = [TIER_COLORS[2] if v < policy.forward_warning else TIER_COLORS[0] for v in shown["payroll_cover_3m"]]
+    colours = [TIER_COLORS[s] for s in shown["sev_forward"]]  # as the indicator SQL flagged it
     fig = go.Figure(go.Bar(
         x=shown["payroll_cover_3m"], y=shown["county_name"], orientation="h", marker_color=colours,
         text=[f"{v:.2f}" for v in shown["payroll_cover_3m"]], textposition="outside", cliponaxis=False,
@@ -250,7 +247,7 @@ def revenue_progress_bars(by_county: pd.DataFrame, policy: Policy, max_rows: int
     fig = go.Figure()
     fig.add_bar(
         x=shown["revenue_progress"], y=shown["county_name"], orientation="h",
-        marker_color=[revenue_gap_color(g, policy) for g in shown["revenue_gap_pp"]],
+        marker_color=[revenue_gap_color(g, s) for g, s in zip(shown["revenue_gap_pp"], shown["sev_revenue"])],
         text=[f"{p:.1%}" for p in shown["revenue_progress"]], textposition="inside", insidetextanchor="end",
         textfont_color="#ffffff", customdata=shown[["time_progress", "revenue_gap_pp"]],
         hovertemplate="%{y}<br>收入进度 %{x:.1%}<br>序时进度 %{customdata[0]:.1%}"
@@ -309,7 +306,7 @@ def tier_heatmap(matrix: pd.DataFrame, max_rows: int = MAX_ROWS) -> go.Figure:
     date_columns = [c for c in matrix.columns if isinstance(c, (dt.date, pd.Timestamp))]
     shown = matrix.head(max_rows)
     z = shown[date_columns].astype(float).to_numpy()
-    labels = shown[date_columns].apply(lambda col: col.map(TIER_LABELS)).fillna("无数据").to_numpy()
+    labels = shown[date_columns].apply(lambda col: col.map(TIER_LABELS)).fillna(NO_DATA.label).to_numpy()
     x = [*(f"{d:%Y-%m}" for d in date_columns[:-1]), f"截至 {date_columns[-1]:%m-%d}"]
     fig = go.Figure(go.Heatmap(
         z=z, x=x, y=shown["county_name"], customdata=labels, zmin=-0.5, zmax=3.5,

@@ -11,10 +11,9 @@ from pathlib import Path
 from .auth import AuthConfigError
 from .extracts import KINDS, UNITS
 from .lake import Lake, LakeError
-from .policy import DEFAULT_POLICY_PATH, PolicyError, load_policy
+from .policy import PolicyError, load_policy
+from .settings import DEFAULT_POLICY_PATH, DEMO_LAKE
 from .vocabulary import LEDGER_STATUSES
-
-DEMO_LAKE = Path(__file__).resolve().parent.parent / "data" / "demo"
 
 
 def _date(text: str) -> dt.date:
@@ -300,7 +299,8 @@ def cmd_metrics(args) -> int:
 
 
 def cmd_add_user(args) -> int:
-    from .auth import MIN_PASSWORD_LENGTH, secrets_path, set_password
+    from .auth import MIN_PASSWORD_LENGTH, set_password
+    from .settings import secrets_path
 
     path = args.secrets or secrets_path()
     if args.password_stdin:

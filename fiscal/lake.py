@@ -103,6 +103,7 @@ class LakeChanged(LakeError):
 class Lake:
     def __init__(self, root: str | Path):
         self.root = Path(root).resolve()
+        self._lock: FileLock | None = None
 
     # ---- reading -------------------------------------------------------------
     def path(self, kind: str) -> Path:
@@ -154,13 +155,19 @@ class Lake:
 
     # ---- writing -------------------------------------------------------------
     @contextmanager
-    def _writing(self):
-        """Hold the write lock; first clear what a writer killed mid-commit left behind."""
+    def writing(self):
+        """Hold the write lock (re-entrant within this Lake object, so a caller can check and
+        write under one lock); the outermost holder first clears what a writer killed
+        mid-commit left behind."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(self.root / LOCK_NAME), timeout=LOCK_TIMEOUT_S):
-            for kind in TABLE_ORDER:
-                if (table := self.table(kind)) is not None:
-                    _remove_unfinished_writes(table)
+        if self._lock is None:
+            self._lock = FileLock(str(self.root / LOCK_NAME), timeout=LOCK_TIMEOUT_S)
+        outermost = not self._lock.is_locked
+        with self._lock:
+            if outermost:
+                for kind in TABLE_ORDER:
+                    if (table := self.table(kind)) is not None:
+                        _remove_unfinished_writes(table)
             yield
 
     def upsert(self, kind: str, frame: pd.DataFrame, *, user: str, operation: str = "ingest",
@@ -172,7 +179,7 @@ class Lake:
         """
         spec = KINDS[kind]
         data = pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
-        with self._writing():
+        with self.writing():
             version = self._next_version()
             if expected_version is not None and version - 1 != expected_version:
                 raise LakeChanged(version - 1)
@@ -198,7 +205,7 @@ class Lake:
         """
         spec = RECORD_KINDS[kind]
         data = pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
-        with self._writing():
+        with self.writing():
             version = self._next_version()
             if expected_version is not None and version - 1 != expected_version:
                 raise LakeChanged(version - 1)
@@ -209,7 +216,7 @@ class Lake:
 
     def replace_all(self, frames: dict[str, pd.DataFrame], *, user: str, operation: str = "demo", note: str = "") -> int:
         """Overwrite every given table (used to load the demo lake). One lake version."""
-        with self._writing():
+        with self.writing():
             version = self._next_version()
             for kind in KIND_ORDER:
                 if kind not in frames:
@@ -227,7 +234,7 @@ class Lake:
         Record tables (records.py) are not touched: entries and ledger changes made since
         stay. With `expected_version`, roll back only if the lake is still at that version.
         """
-        with self._writing():
+        with self.writing():
             history = self.history()
             if expected_version is not None and history and history[0].lake_version != expected_version:
                 raise LakeChanged(history[0].lake_version)

@@ -5,10 +5,7 @@ import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "data" / "policy.toml"
-
-TIER_LABELS = {0: "正常", 1: "提示", 2: "预警", 3: "重点关注"}
-TIER_COLORS = {0: "#2e7d32", 1: "#f9a825", 2: "#ef6c00", 3: "#c62828"}
+from .settings import DEFAULT_POLICY_PATH
 
 
 class PolicyError(ValueError):

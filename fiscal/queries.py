@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
+from . import vocabulary
 from .lake import TABLE_ORDER, Snapshot, table_schema
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -48,6 +49,7 @@ def connection(root: Path) -> duckdb.DuckDBPyConnection:
             con.execute("SET allowed_directories = $dirs", {"dirs": [f"{root}/", f"{_empty_tables_dir()}/"]})
             con.execute("SET enable_external_access = false")
             con.execute(sql_text("macros"))
+            con.execute(vocabulary.sql_macros())  # the label macros, from the one vocabulary
             con.execute("SET lock_configuration = true")
             _connections[root] = con
         return _connections[root]

@@ -18,20 +18,10 @@ from .indicators import COUNTY_COLUMNS, indicators, month_ends_before, tier_move
 from .lake import Snapshot
 from .policy import Policy
 from .queries import run
+from .vocabulary import PAYDAY_STATUS_ORDER
 
 WEEK_DAYS = 7  # "本周变化" compares A with A − 7 days (the weekly dispatch meeting)
 HISTORY_MONTHS = 12  # SPEC §5: tier history over the month-ends of the last 12 months
-
-PAYDAY_STATUS_LABELS = {
-    "funded_on_time": "按时足额",
-    "funded_late": "迟于截止日",
-    "overdue": "逾期未足额",
-    "shortfall": "存在缺口",
-    "pending": "未到截止日",
-}
-# Worst first: when a month holds two paydays, the heat-map shows the worse one.
-PAYDAY_STATUS_ORDER = ("shortfall", "overdue", "funded_late", "pending", "funded_on_time")
-
 REASON_SEPARATOR = "；"
 
 
@@ -242,15 +232,17 @@ def revenue_rows(snapshot: Snapshot, as_of: dt.date) -> pd.DataFrame:
     return run("revenue_progress", snapshot, as_of=as_of)
 
 
-def revenue_by_county(rows: pd.DataFrame) -> pd.DataFrame:
-    """M4 per county (summed over categories) with year-on-year growth of actual_ytd."""
-    grouped = rows.groupby([*COUNTY_COLUMNS, "month"], as_index=False)[
-        ["budget", "actual_ytd", "prev_actual_ytd"]].sum(min_count=1)
-    grouped["revenue_progress"] = grouped["actual_ytd"] / grouped["budget"]
-    grouped["time_progress"] = grouped["month"] / 12
-    grouped["revenue_gap_pp"] = 100 * (grouped["revenue_progress"] - grouped["time_progress"])
-    grouped["yoy_growth"] = grouped["actual_ytd"] / grouped["prev_actual_ytd"] - 1
-    return grouped.sort_values(["revenue_gap_pp", "county_code"], ignore_index=True)
+def revenue_by_county(metrics: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """M4 per county exactly as the indicator SQL computed it for the tiers (month, progress,
+    序时进度, gap and its severity), with the budget and actual summed from `rows` and the
+    year-on-year growth of actual_ytd. Counties without revenue rows are left out."""
+    m4 = metrics.loc[metrics["revenue_month"].notna(),
+                     [*COUNTY_COLUMNS, "revenue_month", "revenue_progress", "time_progress", "revenue_gap_pp",
+                      "sev_revenue"]]
+    sums = rows.groupby("county_code", as_index=False)[["budget", "actual_ytd", "prev_actual_ytd"]].sum(min_count=1)
+    table = m4.rename(columns={"revenue_month": "month"}).astype({"month": int}).merge(sums, on="county_code")
+    table["yoy_growth"] = table["actual_ytd"] / table["prev_actual_ytd"] - 1
+    return table.sort_values(["revenue_gap_pp", "county_code"], ignore_index=True)
 
 
 def revenue_totals(rows: pd.DataFrame) -> RevenueTotals | None:
@@ -292,8 +284,9 @@ def revenue_monthly(snapshot: Snapshot, county_code: str, as_of: dt.date) -> pd.
 
 # ---- forward payroll ----------------------------------------------------------------
 def forward_payroll(metrics: pd.DataFrame) -> pd.DataFrame:
-    """M5 per county: payroll due over the forward window, money available, cover; lowest first."""
-    table = metrics[[*COUNTY_COLUMNS, "tier", "tier_label", "payroll_cover_3m", "forward_need",
-                     "treasury_balance", "account_balance"]].copy()
-    table["available"] = table["payroll_cover_3m"] * table["forward_need"]
+    """M5 per county as the indicator SQL computed it: payroll due over the forward window,
+    money available, cover and its severity; lowest cover first."""
+    table = metrics[[*COUNTY_COLUMNS, "tier", "tier_label", "payroll_cover_3m", "sev_forward", "forward_need",
+                     "forward_available", "treasury_balance", "account_balance"]]
+    table = table.rename(columns={"forward_available": "available"})
     return table.sort_values(["payroll_cover_3m", "county_code"], ignore_index=True, na_position="last")

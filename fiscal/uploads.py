@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+from .settings import MIB, max_upload_bytes
 from .validation import human_size
 
-MIB = 1024 * 1024
-MAX_UPLOAD_BYTES = 50 * MIB  # = the validation default and .streamlit/config.toml server.maxUploadSize (MB)
 CHUNK_BYTES = MIB
 # .xls is accepted only to explain that it must be saved as .xlsx (reading.py says so).
 ACCEPTED_TYPES = ("csv", "txt", "xlsx", "xlsm", "xls", "parquet")
@@ -36,16 +35,6 @@ class Spooled:
     path: Path  # private temp file; valid inside the `with spool(...)` block only
     size: int
     display_name: str
-
-
-def max_upload_bytes() -> int:
-    """The upload limit: env FISCAL_MAX_UPLOAD_BYTES (for tests and small deployments), else 50 MiB.
-
-    An environment value can only lower the limit: server.maxUploadSize is the ceiling."""
-    value = os.environ.get("FISCAL_MAX_UPLOAD_BYTES", "").strip()
-    if value.isdigit() and int(value) > 0:
-        return min(int(value), MAX_UPLOAD_BYTES)
-    return MAX_UPLOAD_BYTES
 
 
 def widget_limit_mb(limit: int) -> int:

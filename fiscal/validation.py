@@ -20,6 +20,7 @@ from openpyxl.utils.datetime import from_excel
 
 from fiscal import reading
 from fiscal.extracts import KINDS, TOTAL_CATEGORIES, UNITS, Column
+from fiscal.settings import MAX_UPLOAD_BYTES
 from fiscal.reading import detect_kind, is_blank  # detect_kind is part of this module's API
 
 __all__ = ["Problem", "Extract", "check_file", "detect_kind"]
@@ -78,7 +79,7 @@ class Extract:
 
 def check_file(path, *, kind: str | None = None, unit: str | None = None,
                known_counties: set[str] | None = None, today: dt.date | None = None,
-               max_bytes: int = 50 * 1024 * 1024, source_name: str | None = None,
+               max_bytes: int = MAX_UPLOAD_BYTES, source_name: str | None = None,
                ) -> tuple[Extract | None, list[Problem]]:
     """Read, type and check an upload; accept it iff no problem has level "error"."""
     if kind is not None and kind not in KINDS:

@@ -22,6 +22,7 @@ GREEN, YELLOW, ORANGE, RED = "#2e7d32", "#f9a825", "#ef6c00", "#c62828"
 GREY = "#78909c"  # 无数据: never green — a county we cannot see is not a safe county
 BLUE = "#1565c0"
 PALE = "#b0bec5"
+LIGHT_GREEN = "#81c784"  # behind 序时进度, but within the prompt line: not flagged, not quite green
 
 # SPEC §5 risk tiers 0–3.
 TIERS = (
@@ -54,10 +55,30 @@ PAYDAY_STATUSES = (
     Term("funded_on_time", "按时足额", GREEN, 0),
 )
 
+# How a county's tier moved between two dates (本周变化, 重点关注名单变动).
+TIER_MOVES = (
+    Term("up", "升级", RED),
+    Term("down", "降级", GREEN),
+    Term("entered", "进入", RED),
+    Term("left", "退出", GREEN),
+)
+
 # SPEC §9.3 where a county on the 重点关注 list comes from.
 FOCUS_SOURCES = (
     Term("computed", "计算", RED),
     Term("manual", "人工", "#6a1b9a"),
+)
+
+# SPEC §9.3 the two kinds of manual entry.
+FOCUS_ACTIONS = (
+    Term("add", "列入", RED),
+    Term("remove", "移出", GREEN),
+)
+
+# Where a write came from (the audit log's `via`): every write goes through fiscal.service.
+WRITE_ROUTES = (
+    Term("cli", "命令行", GREY),
+    Term("dashboard", "看板", BLUE),
 )
 
 # SPEC §9.4 ledger statuses; `overdue` is shown, never stored (due < today and not done).
@@ -92,8 +113,33 @@ def label_colours(terms: tuple[Term, ...]) -> dict[str, str]:
     return {t.label: t.colour for t in terms}
 
 
+def sql_macros() -> str:
+    """The label macros of the SQL files, written from the terms above (run once per connection).
+
+    `coverage_band` is SPEC's Chinese band label, `tier_label` the Chinese tier label; the
+    thresholds are the policy's, passed in by the caller.
+    """
+    band = {t.code: _sql_text(t.label) for t in COVERAGE_BANDS}
+    tiers = " ".join(f"WHEN {t.code} THEN {_sql_text(t.label)}" for t in TIERS)
+    return f"""
+CREATE MACRO coverage_band(coverage, warning_line, prompt_line, idle_line) AS
+    CASE WHEN coverage IS NULL THEN NULL
+         WHEN coverage < warning_line THEN {band["warning"]}
+         WHEN coverage < prompt_line THEN {band["low"]}
+         WHEN coverage <= idle_line THEN {band["normal"]}
+         ELSE {band["idle"]} END;
+CREATE MACRO tier_label(tier) AS CASE tier {tiers} END;
+"""
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 TIER_LABELS = labels(TIERS)
 TIER_COLORS = colours(TIERS)
 PAYDAY_STATUS_LABELS = labels(PAYDAY_STATUSES)
 PAYDAY_STATUS_COLORS = colours(PAYDAY_STATUSES)
 PAYDAY_STATUS_ORDER = tuple(t.code for t in PAYDAY_STATUSES)
+COVERAGE_BAND_COLORS = label_colours(COVERAGE_BANDS)  # bands travel as their Chinese labels (SPEC §6)
+TIER_MOVE_LABELS = labels(TIER_MOVES)

@@ -5,7 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from app import formatting as fmt
-from app import bureau, state, widgets
+from app import bureau, cache, sidebar, state, widgets
 from app.widgets import Kpi, band_colour_name, status_colour_name
 from fiscal import charts, reports
 
@@ -16,9 +16,9 @@ if not widgets.require("counties", "treasury"):
     st.stop()
 
 view = state.view()
-panel = state.panel(all_cities=True)
+panel = cache.panel(all_cities=True)
 metrics = reports.at_date(panel, view.as_of)
-code = state.county_choice(metrics)
+code = sidebar.county_choice(metrics)
 row = metrics.set_index("county_code").loc[code]
 
 st.markdown(f"## {row.county_name}　{widgets.tier_badge(int(row.tier))}", unsafe_allow_html=True)
@@ -49,7 +49,7 @@ widgets.kpis([
 ])
 
 st.subheader("库款日报（近 6 个月）")
-daily = state.report(reports.county_daily, code, view.as_of - dt.timedelta(days=DAILY_DAYS), view.as_of)
+daily = cache.report(reports.county_daily, code, view.as_of - dt.timedelta(days=DAILY_DAYS), view.as_of)
 if daily["treasury_balance"].notna().any():
     widgets.chart(charts.daily_treasury(daily, {
         f"预警线 {view.policy.coverage_warning:.2f} 个月": view.policy.coverage_warning * row.avg_monthly_outflow}),
@@ -58,18 +58,18 @@ else:
     widgets.empty("近 6 个月没有该县区的库款日报数据")
 
 st.subheader("库款保障水平（各月末）")
-widgets.chart(charts.coverage_trend(view.policy, reports.coverage_trend(state.panel(), view.as_of),
+widgets.chart(charts.coverage_trend(view.policy, reports.coverage_trend(cache.panel(), view.as_of),
                                    reports.county_history(panel, view.as_of, [code])), key="county_coverage")
 
 st.subheader("工资专户与发薪")
 if widgets.require("payroll_schedule"):
-    paydays = state.report(reports.payday_history, view.as_of, view.policy)
+    paydays = cache.report(reports.payday_history, view.as_of, view.policy)
     shown = paydays[(paydays["county_code"] == code) & (paydays["cutoff"] >= daily["date"].min())]
     widgets.chart(charts.county_paydays(daily, shown), key="county_paydays")
 
 st.subheader("收入进度（累计）")
 if widgets.require("revenue"):
-    monthly = state.report(reports.revenue_monthly, code, view.as_of)
+    monthly = cache.report(reports.revenue_monthly, code, view.as_of)
     if monthly.empty:
         widgets.empty("该县区尚无收入进度数据")
     else:

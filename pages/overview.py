@@ -2,9 +2,10 @@
 import streamlit as st
 
 from app import formatting as fmt
-from app import state, widgets
+from app import cache, state, widgets
 from app.widgets import Kpi
 from fiscal import reports
+from fiscal.vocabulary import TIER_MOVE_LABELS
 
 FOCUS_LINKS = 10  # counties listed by name at the top; the table below has them all
 
@@ -13,8 +14,8 @@ if not widgets.require("counties", "treasury"):
     st.stop()
 
 view = state.view()
-metrics = state.metrics()
-summary = reports.overview(metrics, state.filtered(reports.revenue_rows, view.as_of), view.as_of)
+metrics = cache.metrics()
+summary = reports.overview(metrics, cache.filtered(reports.revenue_rows, view.as_of), view.as_of)
 
 widgets.tier_cards(summary.tier_counts)
 revenue = summary.revenue
@@ -45,12 +46,12 @@ widgets.table(widgets.detail_links(metrics), [
 
 st.subheader("本周变化")
 st.caption(f"{reports.week_before(view.as_of):%Y-%m-%d} 至 {view.as_of:%Y-%m-%d} 风险等级有变化的县区")
-moves = reports.tier_moves(state.panel(), reports.week_before(view.as_of), view.as_of)
+moves = reports.tier_moves(cache.panel(), reports.week_before(view.as_of), view.as_of)
 widgets.tier_change_cards(reports.tier_change_summary(moves))
 if moves.empty:
     widgets.empty("本周没有县区的风险等级发生变化")
 else:
-    direction = (moves["tier_now"] > moves["tier_before"]).map({True: "升级", False: "降级"})
+    direction = (moves["tier_now"] > moves["tier_before"]).map({True: TIER_MOVE_LABELS["up"], False: TIER_MOVE_LABELS["down"]})
     widgets.table(widgets.detail_links(widgets.with_labels(moves).assign(change=direction)), [
         "change", "county_name", "city_name", "tier_before_label", "tier_now_label", "detail_url"],
         key="overview_moves", file_stem="本周等级变化")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from app import formatting as fmt
-from app import state, widgets
+from app import cache, state, widgets
 from app.widgets import Kpi
 from fiscal import charts, reports
 
@@ -13,7 +13,7 @@ if not widgets.require("counties", "payroll_schedule"):
     st.stop()
 
 view = state.view()
-table = widgets.with_labels(reports.payroll_table(state.metrics(), view.as_of))
+table = widgets.with_labels(reports.payroll_table(cache.metrics(), view.as_of))
 last_status = table["last_payday_status"]
 shortfalls = int((last_status == "shortfall").sum())
 widgets.kpis([
@@ -33,11 +33,11 @@ widgets.table(widgets.detail_links(table), [
     "last_payday_status_label", "last_payday_shortfall", "detail_url"], key="payroll_next", file_stem="下次发薪")
 
 st.subheader("近 12 个月发薪状态")
-history = state.filtered(reports.payday_history, view.as_of, view.policy)
+history = cache.filtered(reports.payday_history, view.as_of, view.policy)
 if history.empty:
     widgets.empty("近 12 个月没有发薪记录")
     st.stop()
-widgets.chart(charts.payday_heatmap(history), key="payday_heatmap")
+widgets.chart(charts.payday_heatmap(history, view.policy), key="payday_heatmap")
 problems = history[history["status"].isin(PROBLEM_STATUSES)].sort_values("payday", ascending=False)
 st.markdown(f"**未按时足额存入的发薪（{len(problems)} 次）**")
 if problems.empty:

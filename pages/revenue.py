@@ -2,7 +2,7 @@
 import streamlit as st
 
 from app import formatting as fmt
-from app import state, widgets
+from app import cache, state, widgets
 from app.widgets import Kpi
 from fiscal import charts, reports
 
@@ -11,7 +11,7 @@ if not widgets.require("counties", "revenue"):
     st.stop()
 
 view = state.view()
-rows = state.filtered(reports.revenue_rows, view.as_of)
+rows = cache.filtered(reports.revenue_rows, view.as_of)
 totals = reports.revenue_totals(rows)
 if totals is None:
     widgets.empty(f"{view.as_of.year} 年尚无收入进度数据，请在数据管理页上传收入进度表")
@@ -26,7 +26,7 @@ widgets.kpis([
         help=f"与上年 1–{totals.month} 月累计收入比较"),
 ])
 
-by_county = reports.revenue_by_county(rows)
+by_county = reports.revenue_by_county(cache.metrics(), rows)
 st.subheader("各县区收入进度与序时进度")
 widgets.chart(charts.revenue_progress_bars(by_county, view.policy), key="revenue_bars")
 

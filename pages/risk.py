@@ -3,17 +3,17 @@
 import pandas as pd
 import streamlit as st
 
-from app import bureau, state, widgets
+from app import bureau, cache, state, widgets
 from app.columns import TIER_TAG_COLORS
 from fiscal import charts, reports
-from fiscal.policy import TIER_LABELS
+from fiscal.vocabulary import TIER_LABELS
 
 widgets.page_header("风险分级")
 if not widgets.require("counties", "treasury"):
     st.stop()
 
 view = state.view()
-panel, metrics = state.panel(), state.metrics()
+panel, metrics = cache.panel(), cache.metrics()
 bureau.show_flash()
 widgets.tier_cards(metrics["tier"].value_counts().to_dict())
 

@@ -4,7 +4,7 @@ import datetime as dt
 import streamlit as st
 
 from app import formatting as fmt
-from app import state, widgets
+from app import cache, state, widgets
 from app.widgets import Kpi
 from fiscal import charts, reports
 
@@ -17,7 +17,7 @@ if not widgets.require("counties", "treasury"):
 
 view = state.view()
 policy = view.policy
-panel, metrics = state.panel(), state.metrics()
+panel, metrics = cache.panel(), cache.metrics()
 bands = metrics["coverage_band"].value_counts()
 idle = reports.idle_cash(metrics, policy)
 widgets.kpis([
@@ -46,7 +46,7 @@ county = pick.selectbox("县区", list(names), index=list(names).index(by_covera
                         format_func=names.get, key="treasury_county")
 days = WINDOWS[window.segmented_control("时间范围", list(WINDOWS), default="近 6 个月", key="treasury_window")
                or "近 6 个月"]
-daily = state.report(reports.county_daily, county, view.as_of - dt.timedelta(days=days), view.as_of)
+daily = cache.report(reports.county_daily, county, view.as_of - dt.timedelta(days=days), view.as_of)
 outflow = metrics.set_index("county_code").at[county, "avg_monthly_outflow"]
 if daily["treasury_balance"].notna().any():
     widgets.chart(charts.daily_treasury(daily, {

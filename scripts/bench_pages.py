@@ -69,7 +69,7 @@ def bench_reports(lake_dir: Path, as_of: dt.date | None, repeat: int) -> list[tu
         "overview (pandas)": lambda: reports.overview(metrics, rows, as_of),
         "payroll_table (pandas)": lambda: reports.payroll_table(metrics, as_of),
         "payday_matrix (pandas)": lambda: reports.payday_matrix(history),
-        "revenue_by_county (pandas)": lambda: reports.revenue_by_county(rows),
+        "revenue_by_county (pandas)": lambda: reports.revenue_by_county(metrics, rows),
     }
     results = [("Lake.snapshot", snapshot_cold, snapshot_warm)]
     for name, function in cases.items():

@@ -9,7 +9,10 @@ import pytest
 
 from fiscal import charts, reports
 from fiscal.demo import DEMO_END
-from fiscal.policy import TIER_COLORS, Policy
+from fiscal.indicators import metrics as metrics_at
+from fiscal.policy import Policy
+from fiscal.vocabulary import PAYDAY_STATUS_COLORS, PAYDAY_STATUS_ORDER, TIER_COLORS
+from tests.conftest import D
 
 AS_OF = DEMO_END
 
@@ -83,15 +86,15 @@ def test_daily_treasury_balance_and_flow_bars(demo, county):
 
 def test_payday_heatmap_status_colours_and_cap(demo, policy):
     history = reports.payday_history(demo, AS_OF, policy)
-    fig = charts.payday_heatmap(history)
+    fig = charts.payday_heatmap(history, policy)
     heatmap = fig.data[0]
-    codes = {s: i for i, s in enumerate(reports.PAYDAY_STATUS_ORDER)}
+    codes = {s: i for i, s in enumerate(PAYDAY_STATUS_ORDER)}
     for status, index in codes.items():
         assert colour_at(heatmap.colorscale, index, heatmap.zmin, heatmap.zmax).lower() == \
-            charts.PAYDAY_STATUS_COLORS[status].lower()
+            PAYDAY_STATUS_COLORS[status].lower()
     assert heatmap.y[0] in set(history.loc[history["status"] == "shortfall", "county_name"])  # worst first
     assert len(heatmap.x) == 12
-    capped = charts.payday_heatmap(history, max_rows=5)
+    capped = charts.payday_heatmap(history, policy, max_rows=5)
     assert len(capped.data[0].y) == 5 and "共 30 个" in capped.layout.title.text
 
 
@@ -106,16 +109,28 @@ def test_tier_heatmap_uses_tier_colours(panel):
     assert legend == {"正常": TIER_COLORS[0], "提示": TIER_COLORS[1], "预警": TIER_COLORS[2], "重点关注": TIER_COLORS[3]}
 
 
-@pytest.mark.parametrize("gap, colour", [
-    (0.0, TIER_COLORS[0]), (3.0, TIER_COLORS[0]), (-0.1, charts.MILD_COLOR), (-8.0, charts.MILD_COLOR),
-    (-8.1, TIER_COLORS[1]), (-20.0, TIER_COLORS[1]), (-20.1, TIER_COLORS[2]),
-])
-def test_revenue_gap_colours_at_the_policy_lines(gap, colour, policy):
-    assert charts.revenue_gap_color(gap, policy) == colour
+def test_revenue_chart_and_tier_agree_at_exactly_the_prompt_line(make_lake, policy):
+    """Budget 300, actual 101 in May: 101/300 − 5/12 = −0.08, i.e. exactly −8 pp (in floating
+    point 100 × (101/300 − 5/12) = −8.000000000000002). Not below the prompt line: tier 正常 and
+    a light-green bar. Actual 100 is 8.33 pp behind: tier 提示 and a yellow bar."""
+    lake = make_lake(revenue=[("000001", 2025, 5, "税收收入", 300.0, 101.0),
+                              ("000002", 2025, 5, "税收收入", 300.0, 100.0)])
+    as_of = D(2025, 5, 20)
+    snapshot = lake.snapshot()
+    tiers = metrics_at(snapshot, as_of, policy).set_index("county_code")
+    assert tiers.loc["000001", "revenue_gap_pp"] == -8.0
+    assert (tiers.loc["000001", "tier"], tiers.loc["000001", "tier_label"]) == (0, "正常")
+    assert (tiers.loc["000002", "tier"], tiers.loc["000002", "tier_label"]) == (1, "提示")
+
+    by_county = reports.revenue_by_county(tiers.reset_index(), reports.revenue_rows(snapshot, as_of))
+    bars = charts.revenue_progress_bars(by_county, policy).data[0]
+    colours = dict(zip(bars.y, bars.marker.color))
+    assert colours == {"测试县01": "#81c784", "测试县02": "#f9a825"}
+    assert by_county.set_index("county_code").loc["000001", "revenue_gap_pp"] == -8.0
 
 
-def test_revenue_bars_worst_first_with_time_progress(demo, policy):
-    by_county = reports.revenue_by_county(reports.revenue_rows(demo, AS_OF))
+def test_revenue_bars_worst_first_with_time_progress(demo, policy, metrics):
+    by_county = reports.revenue_by_county(metrics, reports.revenue_rows(demo, AS_OF))
     fig = charts.revenue_progress_bars(by_county, policy)
     bars = fig.data[0]
     assert list(bars.y) == list(by_county.sort_values("revenue_gap_pp")["county_name"])
@@ -152,7 +167,7 @@ def test_county_paydays_segments_from_cutoff_to_payday(demo, policy, county):
     assert len(segments) == len(paydays)
     first = paydays.iloc[0]
     assert list(segments[0].x) == [first["cutoff"], first["payday"]]
-    assert segments[0].line.color == charts.PAYDAY_STATUS_COLORS[first["status"]]
+    assert segments[0].line.color == PAYDAY_STATUS_COLORS[first["status"]]
     assert sum(1 for s in segments if s.showlegend) == paydays["status"].nunique()
 
 

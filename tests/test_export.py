@@ -11,9 +11,9 @@ import pytest
 from openpyxl import load_workbook
 
 from fiscal.export import is_formula_like, neutralise, to_csv_bytes, to_excel_bytes
-from fiscal.policy import TIER_COLORS, TIER_LABELS
+from fiscal.vocabulary import TIERS, label_colours
 
-TIER_FILLS = {TIER_LABELS[t]: TIER_COLORS[t] for t in range(4)}
+TIER_FILLS = label_colours(TIERS)
 DANGEROUS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR", "=HYPERLINK(\"http://x\")"]
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from fiscal.indicators import metrics, to_records
-from fiscal.policy import DEFAULT_POLICY_PATH, Policy, PolicyError, load_policy
+from fiscal.policy import Policy, PolicyError, load_policy
+from fiscal.settings import DEFAULT_POLICY_PATH
 from tests.conftest import D
 
 

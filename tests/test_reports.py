@@ -195,19 +195,20 @@ def test_revenue_reports_by_county_category_and_total(make_lake, policy):
     snapshot = make_lake(**REVENUE).snapshot()
     as_of = D(2025, 3, 20)
     rows = reports.revenue_rows(snapshot, as_of)
-    by_county = reports.revenue_by_county(rows).set_index("county_code")
+    by_county = reports.revenue_by_county(metrics(snapshot, as_of, policy), rows).set_index("county_code")
     one = by_county.loc["000001"]
-    assert one["month"] == 3
-    assert one["revenue_progress"] == pytest.approx(300 / 1800)
-    assert one["revenue_gap_pp"] == pytest.approx(100 * (300 / 1800 - 0.25))
-    assert one["yoy_growth"] == pytest.approx(300 / 300 - 1)
+    # March: (240 + 60) / (1200 + 600) = 1/6 against 3/12 → −8.33 pp, the prompt severity
+    assert (one["month"], one["budget"], one["actual_ytd"], one["prev_actual_ytd"]) == (3, 1800.0, 300.0, 300.0)
+    assert one["revenue_progress"] == pytest.approx(0.166667, abs=1e-6)
+    assert one["time_progress"] == 0.25
+    assert one["revenue_gap_pp"] == pytest.approx(-8.333333, abs=1e-6)
+    assert one["sev_revenue"] == 1
+    assert one["yoy_growth"] == 0.0  # 300 this March, 300 last March
     two = by_county.loc["000002"]
-    assert two["month"] == 2 and pd.isna(two["yoy_growth"])  # no row a year before
-
-    expected = metrics(snapshot, as_of, policy).set_index("county_code")
-    for code in ("000001", "000002"):
-        assert by_county.loc[code, "revenue_progress"] == pytest.approx(expected.loc[code, "revenue_progress"])
-        assert by_county.loc[code, "revenue_gap_pp"] == pytest.approx(expected.loc[code, "revenue_gap_pp"])
+    # February: 160 / 800 = 0.2 against 2/12 → +3.33 pp; no row a year before
+    assert (two["month"], two["revenue_progress"], two["sev_revenue"]) == (2, 0.2, 0)
+    assert two["revenue_gap_pp"] == pytest.approx(3.333333, abs=1e-6)
+    assert pd.isna(two["yoy_growth"])
 
     totals = reports.revenue_totals(rows)  # only the counties that reported March
     assert (totals.month, totals.counties, totals.budget, totals.actual_ytd) == (3, 1, 1800.0, 300.0)
@@ -225,29 +226,60 @@ def test_revenue_monthly_curve(make_lake):
     assert monthly["revenue_progress"].tolist() == pytest.approx([300 / 1500, 180 / 1200, 300 / 1800])
 
 
-def test_demo_revenue_agrees_with_metrics(demo, panel):
-    by_county = reports.revenue_by_county(reports.revenue_rows(demo, AS_OF)).set_index("county_code")
-    at = reports.at_date(panel, AS_OF).set_index("county_code")
-    assert by_county["revenue_gap_pp"].sort_index().to_numpy() == pytest.approx(
-        at["revenue_gap_pp"].sort_index().to_numpy())
-
-
 # ---- forward payroll and the overview --------------------------------------------------
-def test_forward_payroll_available_and_order(panel):
-    forward = reports.forward_payroll(reports.at_date(panel, AS_OF))
-    assert forward["payroll_cover_3m"].dropna().is_monotonic_increasing
-    row = forward.iloc[0]
-    assert row["available"] == pytest.approx(row["payroll_cover_3m"] * row["forward_need"])
+# A = 2025-04-10. Treasury in January–March (3 months of history) for 000001 and 000002,
+# February–March only (too short) for 000003.
+FORWARD_AS_OF = D(2025, 4, 10)
+FORWARD = dict(
+    treasury=[
+        ("000001", D(2025, 1, 15), 1000.0, 600.0, 500.0),
+        ("000001", D(2025, 2, 15), 1100.0, 700.0, 600.0),
+        ("000001", D(2025, 3, 15), 1200.0, 800.0, 700.0),
+        *[("000002", D(2025, m, 15), 100.0, 100.0, 200.0) for m in (1, 2, 3)],
+        *[("000003", D(2025, m, 15), 500.0, 100.0, 100.0) for m in (2, 3)],
+    ],
+    payroll_schedule=[
+        *[("000001", D(2025, m, 5), 300.0) for m in (1, 2, 3)],
+        *[("000001", D(2025, m, 5), 400.0) for m in (5, 6, 7)],
+        *[("000002", D(2025, m, 5), 100.0) for m in (1, 2, 3)],
+        *[("000002", D(2025, m, 20), 300.0) for m in (4, 5, 6)],
+    ],
+    payroll_account=[
+        ("000001", D(2025, 1, 1), 300.0),
+        ("000001", D(2025, 4, 1), 100.0),
+    ],
+    revenue=[
+        ("000001", 2025, 3, "税收收入", 1200.0, 300.0),
+        ("000002", 2025, 2, "税收收入", 800.0, 160.0),
+    ],
+)
 
 
-def test_overview_figures(demo, panel):
-    at = reports.at_date(panel, AS_OF)
-    summary = reports.overview(at, reports.revenue_rows(demo, AS_OF), AS_OF)
-    assert sum(summary.tier_counts.values()) == summary.counties == 30
-    assert summary.tier_counts[3] == int((at["tier"] == 3).sum()) >= 1
-    assert summary.payroll_unfunded == int(reports.payroll_unfunded(at, AS_OF).sum()) >= 1
-    assert summary.median_coverage == pytest.approx(at["coverage_months"].median())
-    assert summary.revenue.month == AS_OF.month and summary.revenue.counties == 30
+def test_forward_payroll_by_hand(make_lake, policy):
+    snapshot = make_lake(**FORWARD).snapshot()
+    forward = reports.forward_payroll(metrics(snapshot, FORWARD_AS_OF, policy))
+    # 000002: 100 + 0 + 3 × (100 − (200 − 100)) = 100 available for 3 × 300 due → 0.111, 预警
+    # 000001: 1200 + 100 + 3 × (700 − (600 − 300)) = 2500 available for 3 × 400 due → 2.083
+    # 000003: two months of history only → no assessment, listed last
+    assert forward["county_code"].tolist() == ["000002", "000001", "000003"]
+    assert forward["available"].tolist()[:2] == [100.0, 2500.0] and pd.isna(forward["available"].iloc[2])
+    assert forward["forward_need"].tolist()[:2] == [900.0, 1200.0]
+    assert forward["payroll_cover_3m"].tolist()[:2] == pytest.approx([0.111111, 2.083333], abs=1e-6)
+    assert forward["sev_forward"].tolist() == [2, 0, 0]
+
+
+def test_overview_figures_by_hand(make_lake, policy):
+    snapshot = make_lake(**FORWARD).snapshot()
+    at = metrics(snapshot, FORWARD_AS_OF, policy)
+    summary = reports.overview(at, reports.revenue_rows(snapshot, FORWARD_AS_OF), FORWARD_AS_OF)
+    # 000002 missed its March payday (no payroll account) → 重点关注; the others 正常
+    assert summary.counties == 3 and summary.tier_counts == {0: 2, 1: 0, 2: 0, 3: 1}
+    # only 000002's next payday (04-20, cutoff 04-13 within a week, account empty) is unfunded
+    assert summary.payroll_unfunded == 1
+    assert summary.median_coverage == 1.25  # median of 1200 / 600 = 2.0 and 100 / 200 = 0.5
+    revenue = summary.revenue  # only 000001 reported March
+    assert (revenue.month, revenue.counties, revenue.budget, revenue.actual_ytd) == (3, 1, 1200.0, 300.0)
+    assert revenue.progress == 0.25 and revenue.gap_pp == 0.0
 
 
 def test_lake_with_only_counties_and_treasury(make_lake, policy):

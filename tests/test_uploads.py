@@ -15,7 +15,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from fiscal import uploads
+from fiscal import settings, uploads
 from fiscal.ingest import check, commit, ingest
 from fiscal.lake import Lake
 from fiscal.validation import check_file
@@ -37,18 +37,18 @@ def lake(demo_template, tmp_path):
 
 def test_upload_limit_matches_streamlit_config_and_validation():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert config["server"]["maxUploadSize"] * 1024 * 1024 == uploads.MAX_UPLOAD_BYTES
-    assert check_file.__kwdefaults__["max_bytes"] == uploads.MAX_UPLOAD_BYTES
-    assert uploads.widget_limit_mb(uploads.MAX_UPLOAD_BYTES) == config["server"]["maxUploadSize"]
+    assert config["server"]["maxUploadSize"] * 1024 * 1024 == settings.MAX_UPLOAD_BYTES
+    assert check_file.__kwdefaults__["max_bytes"] == settings.MAX_UPLOAD_BYTES
+    assert uploads.widget_limit_mb(settings.MAX_UPLOAD_BYTES) == config["server"]["maxUploadSize"]
 
 
 def test_environment_can_only_lower_the_limit(monkeypatch):
     monkeypatch.setenv("FISCAL_MAX_UPLOAD_BYTES", "2048")
-    assert uploads.max_upload_bytes() == 2048 and uploads.widget_limit_mb(2048) == 1
-    monkeypatch.setenv("FISCAL_MAX_UPLOAD_BYTES", str(10 * uploads.MAX_UPLOAD_BYTES))
-    assert uploads.max_upload_bytes() == uploads.MAX_UPLOAD_BYTES
+    assert settings.max_upload_bytes() == 2048 and uploads.widget_limit_mb(2048) == 1
+    monkeypatch.setenv("FISCAL_MAX_UPLOAD_BYTES", str(10 * settings.MAX_UPLOAD_BYTES))
+    assert settings.max_upload_bytes() == settings.MAX_UPLOAD_BYTES
     monkeypatch.setenv("FISCAL_MAX_UPLOAD_BYTES", "lots")
-    assert uploads.max_upload_bytes() == uploads.MAX_UPLOAD_BYTES
+    assert settings.max_upload_bytes() == settings.MAX_UPLOAD_BYTES
 
 
 # ---------------------------------------------------------------- display names
@@ -118,7 +118,7 @@ def test_spool_stops_at_the_limit_and_leaves_nothing(tmp_path):
     assert str(too_big.value) == "文件超过上限 4.0 KB，请拆分后分批上传"
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(uploads.UploadTooLarge, match="文件大小 60.0 MB，超过上限 50.0 MB"):
-        with uploads.spool(io.BytesIO(b""), "big.csv", size_hint=60 * uploads.MIB, directory=tmp_path):
+        with uploads.spool(io.BytesIO(b""), "big.csv", size_hint=60 * settings.MIB, directory=tmp_path):
             pass
 
 

@@ -170,10 +170,11 @@ indicators AS (
            m4.revenue_month, m4.revenue_progress, m4.time_progress,
            -- rounded so that a gap of exactly −8 pp is not flagged by floating-point noise
            round(100 * (m4.revenue_progress - m4.time_progress), 9) AS revenue_gap_pp,
-           CASE WHEN r.history_months >= $min_history_months AND fn.need > 0 THEN
-               (coalesce(m1.treasury_balance, 0) + coalesce(acct.account_balance, 0)
-                + $forward_months * (r.avg_in - (r.avg_out - r.avg_payroll))) / fn.need
-           END AS payroll_cover_3m,
+           CASE WHEN r.history_months >= $min_history_months THEN
+               coalesce(m1.treasury_balance, 0) + coalesce(acct.account_balance, 0)
+               + $forward_months * (r.avg_in - (r.avg_out - r.avg_payroll))
+           END AS forward_available,
+           CASE WHEN fn.need > 0 THEN forward_available / fn.need END AS payroll_cover_3m,
            m6.advances_ratio,
            coalesce(r.history_months, 0) AS history_months,
            acct.account_balance,
@@ -246,6 +247,6 @@ SELECT county_code, county_name, city_name, as_of,
                 100 * advances_ratio, 100 * $advances_cap) END
        ], lambda r: r IS NOT NULL) AS reasons,
        sev_coverage, sev_last_payday, sev_next_payday, sev_forward, sev_revenue, sev_advances,
-       next_payday_cutoff, history_months, account_balance, forward_need
+       next_payday_cutoff, history_months, account_balance, forward_need, forward_available
 FROM tiered
 ORDER BY as_of, tier DESC, county_code

@@ -24,12 +24,5 @@ CREATE MACRO payday_ratio(status, due, bal_cutoff, bal_as_of) AS
 CREATE MACRO payday_shortfall(status, due, bal_eve) AS
     CASE WHEN status = 'shortfall' THEN round(due - coalesce(bal_eve, 0), 6) ELSE 0 END;
 
-CREATE MACRO coverage_band(coverage, warning_line, prompt_line, idle_line) AS
-    CASE WHEN coverage IS NULL THEN NULL
-         WHEN coverage < warning_line THEN '预警'
-         WHEN coverage < prompt_line THEN '偏低'
-         WHEN coverage <= idle_line THEN '正常'
-         ELSE '闲置' END;
-
-CREATE MACRO tier_label(tier) AS
-    CASE tier WHEN 0 THEN '正常' WHEN 1 THEN '提示' WHEN 2 THEN '预警' WHEN 3 THEN '重点关注' END;
+-- coverage_band and tier_label carry the Chinese labels of fiscal/vocabulary.py, which
+-- writes them (vocabulary.sql_macros) when the connection is made.

@@ -1,0 +1,106 @@
+"""Data access for the pages, cached on the lake snapshot.
+
+`report()`/`panel()` cache on the snapshot key: a new upload or rollback is a new key, so
+nothing stale is ever served, and pages never open a database connection themselves.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from fiscal import reports, settings
+from fiscal.extracts import KINDS
+from fiscal.lake import Lake, Snapshot
+from fiscal.policy import Policy, PolicyError, load_policy
+
+from . import state
+
+
+def report(function: Callable, *args):
+    """`function(snapshot, *args)` from fiscal.reports, cached per lake version and arguments."""
+    return report_on(state.view().snapshot, function, *args)
+
+
+def report_on(snapshot: Snapshot, function: Callable, *args):
+    return _cached_report(f"{function.__module__}.{function.__qualname__}", snapshot.key, args,
+                          _function=function, _snapshot=snapshot)
+
+
+@st.cache_data(show_spinner="正在计算…", max_entries=256)
+def _cached_report(name: str, snapshot_key: str, args: tuple, _function: Callable, _snapshot: Snapshot):
+    return _function(_snapshot, *args)
+
+
+def panel(all_cities: bool = False) -> pd.DataFrame:
+    """The indicator panel at the view's as-of date, for the chosen cities (or all)."""
+    current = state.view()
+    # keyed by the extract tables only: a list or ledger edit does not recompute the indicators
+    frame = _cached_panel(current.snapshot.extracts_key, current.as_of, current.policy, _snapshot=current.snapshot)
+    return frame if all_cities else reports.in_cities(frame, current.cities)
+
+
+# Each national-scale panel is some 15 MB, so keep only a few as-of dates.
+@st.cache_data(show_spinner="正在计算各县区指标…", max_entries=8)
+def _cached_panel(snapshot_key: str, as_of: dt.date, policy: Policy, _snapshot: Snapshot) -> pd.DataFrame:
+    return reports.indicator_panel(_snapshot, as_of, policy)
+
+
+def metrics() -> pd.DataFrame:
+    """Every county (of the chosen cities) at the as-of date, riskiest first."""
+    return reports.at_date(panel(), state.view().as_of)
+
+
+def filtered(function: Callable, *args) -> pd.DataFrame:
+    """A cached report frame restricted to the chosen cities."""
+    return reports.in_cities(report(function, *args), state.view().cities)
+
+
+def rows_by_kind() -> dict[str, int]:
+    """How many rows each extract kind holds in the current lake version."""
+    fresh = report(reports.freshness)
+    counts = dict(zip(fresh["kind"], fresh["rows"].astype(int)))
+    counts["counties"] = len(report(reports.county_list))
+    return counts
+
+
+def missing_kinds(*kinds: str) -> list[str]:
+    """Those of `kinds` that have no rows in the current lake version."""
+    counts = rows_by_kind()
+    return [k for k in kinds if counts.get(k, 0) == 0]
+
+
+def kind_label(kind: str) -> str:
+    return KINDS[kind].label
+
+
+def lake() -> Lake:
+    return Lake(settings.data_dir())
+
+
+def policy_or_stop() -> Policy:
+    """The policy in force (cached until its file changes); a broken file stops the page with its message."""
+    path = settings.policy_path()
+    try:
+        return _cached_policy(str(path), path.stat().st_mtime if path.exists() else 0.0)
+    except PolicyError as exc:
+        st.error(f"政策文件无法使用：{exc}")
+        st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _cached_policy(path: str, modified: float) -> Policy:
+    return load_policy(path)
+
+
+def is_demo(snapshot: Snapshot) -> bool:
+    return _cached_is_demo(snapshot.key, _root=snapshot.root)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _cached_is_demo(snapshot_key: str, _root: Path) -> bool:
+    history = Lake(_root).history()
+    return bool(history) and history[-1].operation == "demo"

@@ -1,0 +1,124 @@
+"""The shared sidebar (截至日期, 地市, 会议模式) and the URL that mirrors it.
+
+`start()` runs once per rerun in dashboard.py, before the page: it takes the lake snapshot
+(a few ms), loads the policy, draws the sidebar and keeps those choices in session state
+and in the URL (`?as_of=…&city=…&meeting=1`) so a link shows the same view.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from fiscal import reports
+
+from . import cache, state
+from . import formatting as fmt
+
+EARLIEST = dt.date(2000, 1, 1)
+
+_URL_SEEN_KEY = "_url_seen"  # the query-parameter values last written or adopted
+
+
+def start() -> state.View:
+    """Snapshot the lake, load the policy, draw the sidebar; remember the result for the page."""
+    state.leave_pages_folder_mode()
+    snapshot = cache.lake().snapshot()
+    policy = cache.policy_or_stop()
+    latest = cache.report_on(snapshot, reports.latest_date)
+    counties = cache.report_on(snapshot, reports.county_list)
+    cities = tuple(dict.fromkeys(counties["city_name"]))
+    _adopt_url(latest, cities)
+    with st.sidebar:
+        as_of, chosen, meeting = _sidebar(latest, cities)
+    current = state.View(snapshot, policy, as_of, tuple(chosen), meeting, demo=cache.is_demo(snapshot))
+    state.remember(current)
+    _write_url(current)
+    return current
+
+
+def _sidebar(latest: dt.date | None, cities: tuple[str, ...]) -> tuple[dt.date | None, list[str], bool]:
+    if latest is None:
+        st.caption("数据湖中还没有库款数据，截至日期不可选")
+        as_of = None
+    else:
+        # Follow the newest data while the user has not picked another date.
+        if st.session_state.get("_latest") != latest:
+            if st.session_state.get("as_of") in (None, st.session_state.get("_latest")):
+                st.session_state["as_of"] = latest
+            st.session_state["_latest"] = latest
+        as_of = st.date_input("截至日期", key="as_of", min_value=EARLIEST, max_value=_latest_choice(latest),
+                              help=f"默认为库款数据最新日期 {latest:%Y-%m-%d}")
+    chosen = st.multiselect("地市", cities, key="cities", placeholder="全部地市")
+    meeting = st.toggle("会议模式", key="meeting", help="隐藏侧栏和工具栏、放大字体和图表，便于投屏")
+    return as_of, chosen, meeting
+
+
+def _latest_choice(latest: dt.date) -> dt.date:
+    """The latest selectable as-of date: today, or the newest data if that is later (demo data)."""
+    return max(latest, dt.date.today())
+
+
+def _adopt_url(latest: dt.date | None, cities: tuple[str, ...]) -> None:
+    """Take choices from the URL when it carries values this session has not seen.
+
+    A missing parameter changes nothing: switching pages drops the query string, and the
+    choices must survive that (they are written back by `_write_url`).
+    """
+    seen = st.session_state.setdefault(_URL_SEEN_KEY, {})
+    params = st.query_params
+    as_of = params.get("as_of")
+    if as_of and as_of != seen.get("as_of") and latest is not None:
+        try:
+            st.session_state["as_of"] = min(max(dt.date.fromisoformat(as_of), EARLIEST), _latest_choice(latest))
+            st.session_state["_latest"] = latest
+        except ValueError:
+            st.toast(f"链接中的日期无法识别：{as_of}")
+        seen["as_of"] = as_of
+    chosen = params.get_all("city")
+    if chosen and chosen != seen.get("city"):
+        st.session_state["cities"] = [c for c in chosen if c in cities]
+        seen["city"] = chosen
+    meeting = params.get("meeting")
+    if meeting is not None and meeting != seen.get("meeting"):
+        st.session_state["meeting"] = meeting == "1"
+        seen["meeting"] = meeting
+
+
+def _write_url(current: state.View) -> None:
+    seen = st.session_state[_URL_SEEN_KEY]
+    wanted = {
+        "as_of": current.as_of.isoformat() if current.as_of else None,
+        "city": list(current.cities) or None,
+        "meeting": "1" if current.meeting else None,
+    }
+    for key, value in wanted.items():
+        if value is None:
+            st.query_params.pop(key, None)
+        elif st.query_params.get_all(key) != (value if isinstance(value, list) else [value]):
+            st.query_params[key] = value
+        seen[key] = value
+
+
+def county_choice(metrics: pd.DataFrame) -> str:
+    """The county picker of 县区详情, in step with `?county=` (read on load, written back).
+
+    Defaults to the riskiest county; a county in the URL that this session has not seen
+    yet (a shared link) takes over.
+    """
+    names = fmt.county_labels(metrics)
+    seen = st.session_state[_URL_SEEN_KEY]
+    linked = st.query_params.get("county")
+    if linked in names and linked != seen.get("county"):
+        st.session_state["county"] = linked
+    elif linked and linked not in names and linked != seen.get("county"):
+        st.warning(f"链接中的县区代码 {linked} 不在县区名录中，已改为显示风险最高的县区")
+    code = st.selectbox("县区", list(names), format_func=names.get, key="county", persist_state="session")
+    st.query_params["county"] = code
+    seen["county"] = code
+    return code
+
+
+def exit_meeting_mode() -> None:
+    st.session_state["meeting"] = False

@@ -1,0 +1,77 @@
+"""Every setting the project reads from the environment: name, default and meaning, in one registry.
+
+Nothing else reads `os.environ`; code asks the typed accessors below. The README's
+environment table is checked against `SETTINGS` by tests/test_readme.py, so a new setting
+is documented or the suite fails.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_LAKE = PROJECT_ROOT / "data" / "demo"
+DEFAULT_POLICY_PATH = PROJECT_ROOT / "data" / "policy.toml"
+DEFAULT_SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+MIB = 1024 * 1024
+# The ceiling of every upload; .streamlit/config.toml server.maxUploadSize (in MB) must agree.
+MAX_UPLOAD_BYTES = 50 * MIB
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # the environment variable
+    default: str  # as the README states it
+    meaning: str
+
+
+SETTINGS = (
+    Setting("FISCAL_DATA", "`data/demo`", "看板读取的数据湖目录（命令行用 `--data`）"),
+    Setting("FISCAL_POLICY", "`data/policy.toml`", "风险政策文件（预警线、提示线等）"),
+    Setting("FISCAL_SECRETS", "`.streamlit/secrets.toml`", "分析员账号文件（加盐哈希）"),
+    Setting("FISCAL_AUDIT", "`<数据湖上级目录>/audit/<数据湖名>/`", "操作日志与登录锁定状态的目录，必须在数据湖之外"),
+    Setting("FISCAL_MAX_UPLOAD_BYTES", "52428800（50 MB）", "上传文件大小上限（字节），只能调低"),
+)
+_NAMES = {s.name for s in SETTINGS}
+
+
+def raw(name: str) -> str | None:
+    """The value of a registered setting, stripped; None when it is unset or blank."""
+    if name not in _NAMES:
+        raise KeyError(f"{name} is not a registered setting (fiscal/settings.py SETTINGS)")
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def _path(name: str) -> Path | None:
+    value = raw(name)
+    return Path(value).expanduser() if value else None
+
+
+def data_dir() -> Path:
+    return _path("FISCAL_DATA") or DEMO_LAKE
+
+
+def policy_path() -> Path:
+    return _path("FISCAL_POLICY") or DEFAULT_POLICY_PATH
+
+
+def secrets_path() -> Path:
+    return _path("FISCAL_SECRETS") or DEFAULT_SECRETS_PATH
+
+
+def audit_dir() -> Path | None:
+    """The configured audit directory; None: the default beside the lake (fiscal.audit)."""
+    return _path("FISCAL_AUDIT")
+
+
+def max_upload_bytes() -> int:
+    """The upload limit: FISCAL_MAX_UPLOAD_BYTES (for tests and small deployments), else 50 MiB.
+
+    A value can only lower the limit (server.maxUploadSize is the ceiling); one that is not
+    a positive whole number is ignored."""
+    value = raw("FISCAL_MAX_UPLOAD_BYTES") or ""
+    if value.isdigit() and int(value) > 0:
+        return min(int(value), MAX_UPLOAD_BYTES)
+    return MAX_UPLOAD_BYTES
