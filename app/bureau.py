@@ -168,7 +168,7 @@ def focus_form() -> None:
     if submitted:
         outcome = _service().enter_focus(code or "", action, reason, user=identity.name, effective_from=start,
                                          until=until, expected_version=expected)
-        _report(outcome, f"已{FOCUS_ACTIONS[action]}：{names.get(code, code)}", "focus")
+        _report(outcome, f"已{FOCUS_ACTIONS[action]}：{_md(names.get(code, code))}", "focus")
 
 
 def focus_history_section() -> None:

@@ -33,6 +33,7 @@ TEMPORARY_COMMIT = re.compile(r"\d{20}\.json#\d+")
 LOCK_TIMEOUT_S = 120
 
 OPERATION_LABELS = {"create": "建立", "ingest": "导入", "rollback": "回滚", "demo": "演示数据"}
+RECORD_OPERATION_LABEL = "业务记录"  # an append to a record table (its kind names which)
 # Every table of a lake: the extracts first (counties before the kinds that reference it), then the records.
 TABLE_ORDER = (*KIND_ORDER, *RECORD_ORDER)
 
@@ -84,7 +85,7 @@ class Commit:
     @property
     def operation_label(self) -> str:
         if self.operation in RECORD_KINDS:
-            return RECORD_KINDS[self.operation].label
+            return RECORD_OPERATION_LABEL
         return OPERATION_LABELS.get(self.operation, self.operation)
 
 
