@@ -1,11 +1,12 @@
-# Two commands: `make run` (dashboard on the shipped demo lake) and `make test`.
+# Two commands: `make run` (dashboard on the shipped demo lake) and `make test` (the full suite).
+# `make test-fast` is the inner loop: every test but the real-browser ones, no apt-get.
 # Everything they need is installed here, into .venv and (for browser tests) with apt-get.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test browser demo-national bench clean
+.PHONY: run test test-fast browser demo-national bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,9 @@ browser:
 
 test: $(VENV)/.testing browser
 	$(PY) -m pytest
+
+test-fast: $(VENV)/.testing
+	$(PY) -m pytest -m "not browser" -q
 
 # A national-scale lake (2,844 counties × 3 years) and the timing table.
 demo-national: $(VENV)/.runtime

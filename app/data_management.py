@@ -88,21 +88,22 @@ def signed_in_analyst(lake_root: Path) -> auth.Identity | None:
         return None
 
 
-def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog) -> auth.Identity | None:
+def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog, *, purpose: str = "上传、导入和回滚") -> auth.Identity | None:
+    """The analyst of this session, or the sign-in form; `purpose` names what signing in allows."""
     try:
         configured = authn.configured()
         identity = _current_identity(authn, log) if configured else None
     except auth.AuthConfigError as exc:
-        st.error(f"{exc}。上传、导入和回滚已停用，请管理员检查账号配置。")
+        st.error(f"{exc}。{purpose}已停用，请管理员检查账号配置。")
         return None
     if not configured:
-        st.warning("尚未配置分析员账号：上传、导入和回滚已停用（查看不受影响）。"
+        st.warning(f"尚未配置分析员账号：{purpose}已停用（查看不受影响）。"
                    "管理员可在服务器上运行 `python -m fiscal add-user 用户名` 添加账号。")
         return None
     with st.container(border=True):
         if identity:
             left, right = st.columns([4, 1], vertical_alignment="center")
-            left.markdown(f"已登录分析员：**{_md(identity.label)}**　可以上传、导入和回滚数据。")
+            left.markdown(f"已登录分析员：**{_md(identity.label)}**　可以{purpose}。")
             if right.button("退出登录", key="dm_logout", width="stretch"):
                 log.append("logout", identity.name, method=identity.method)
                 S.pop("dm_identity", None)
@@ -110,9 +111,9 @@ def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog) -> auth.Identi
                     st.logout()
                 st.rerun()
             return identity
-        st.markdown("**分析员登录**　查看无需登录；上传、导入和回滚需要分析员登录。")
+        st.markdown(f"**分析员登录**　查看无需登录；{purpose}需要分析员登录。")
         if _oidc_configured() and st.user.get("is_logged_in"):
-            st.warning(f"{_md(st.user.get('email') or '当前用户')} 不在分析员名单中，不能上传或回滚。")
+            st.warning(f"{_md(st.user.get('email') or '当前用户')} 不在分析员名单中，不能{purpose}。")
         if authn.has_password_accounts():
             with st.form("dm_sign_in", clear_on_submit=True, border=False):  # no password kept in the session
                 name_col, pw_col, button_col = st.columns([2, 2, 1], vertical_alignment="bottom")

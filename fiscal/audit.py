@@ -40,6 +40,7 @@ EVENT_LABELS = {
     "rollback_failed": "回滚失败",
     "focus_entry": "调整重点关注名单",
     "ledger_entry": "记录工作台账",
+    "letters_issued": "签发提示函",
     "edit_rejected": "修改被拒绝",
     "edit_conflict": "未保存（数据已被他人更新）",
 }

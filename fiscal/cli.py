@@ -61,6 +61,28 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
     data_arg(metrics)
 
+    dispatch = sub.add_parser("dispatch", help="调度建议：各县区建议调度的库款")
+    dispatch.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
+    dispatch.add_argument("--format", choices=["json", "csv"], default="json")
+    dispatch.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
+    data_arg(dispatch)
+
+    letters = sub.add_parser("letters", help="签发本月库款保障水平偏低的提示函（Word），登记文号")
+    letters.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
+    letters.add_argument("--out", type=Path, required=True, help="提示函 .docx 的输出目录")
+    letters.add_argument("--format", choices=["json"], default="json")
+    letters.add_argument("--user", default=getpass.getuser(), help="记录在提示函登记中的签发人")
+    letters.add_argument("--again", action="store_true",
+                         help="本月已签发过提示函时，确认再次签发（使用新的文号）")
+    letters.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
+    data_arg(letters)
+
+    brief = sub.add_parser("brief", help="周调度简报（.docx 或 .xlsx，按文件后缀）")
+    brief.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
+    brief.add_argument("--out", type=Path, required=True, help="输出文件：.docx（打印、转发）、.xlsx 或 .html")
+    brief.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
+    data_arg(brief)
+
     add_user = sub.add_parser("add-user", help="添加分析员账号或修改其密码（写入 .streamlit/secrets.toml）")
     add_user.add_argument("name", help="用户名（字母、数字、汉字和 . _ - @）")
     add_user.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（第一行），用于脚本")
@@ -278,23 +300,85 @@ def cmd_ledger(args) -> int:
     return 0
 
 
-def cmd_metrics(args) -> int:
-    from .indicators import METRIC_KEYS, metrics, to_records
+class NoAsOfDate(LakeError):
+    def __init__(self):
+        super().__init__("数据湖中没有库款数据，请用 --as-of 指定日期")
+
+
+def _snapshot_and_date(args):
+    """The lake snapshot and the as-of date: --as-of, else the latest treasury date."""
     from .reports import latest_date
 
-    lake = Lake(args.data)
-    snapshot = lake.snapshot()
+    snapshot = Lake(args.data).snapshot()
     as_of = args.as_of or latest_date(snapshot)
     if as_of is None:
-        print("错误：数据湖中没有库款数据，请用 --as-of 指定日期", file=sys.stderr)
-        return 1
+        raise NoAsOfDate()
+    return snapshot, as_of
+
+
+def _print_json(records: list[dict]) -> None:
+    # indented only for a person at a terminal: the C encoder (no indent) is several times faster
+    print(json.dumps(records, ensure_ascii=False, indent=2 if sys.stdout.isatty() else None))
+
+
+def cmd_metrics(args) -> int:
+    from .indicators import METRIC_KEYS, metrics, to_records
+
+    snapshot, as_of = _snapshot_and_date(args)
     frame = metrics(snapshot, as_of, load_policy(args.policy))
     if args.format == "json":
-        # indented only for a person at a terminal: the C encoder (no indent) is several times faster
-        print(json.dumps(to_records(frame), ensure_ascii=False, indent=2 if sys.stdout.isatty() else None))
+        _print_json(to_records(frame))
     else:
         table = frame[list(METRIC_KEYS)].assign(reasons=frame["reasons"].map("；".join))
         table.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_dispatch(args) -> int:
+    from .dispatch import DISPATCH_KEYS, dispatch
+    from .indicators import json_records
+
+    snapshot, as_of = _snapshot_and_date(args)
+    frame = dispatch(snapshot, as_of, load_policy(args.policy))
+    if args.format == "json":
+        _print_json(json_records(frame, DISPATCH_KEYS))
+    else:
+        frame[list(DISPATCH_KEYS)].to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
+    return 0
+
+
+def cmd_letters(args) -> int:
+    from .indicators import json_records
+    from .issuing import issue
+    from .letters import LETTER_KEYS
+
+    _, as_of = _snapshot_and_date(args)
+    result = issue(Lake(args.data), as_of, load_policy(args.policy), user=args.user, again=args.again)
+    print(result.message, file=sys.stderr)
+    if not result.ok:
+        return 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    for letter in result.letters:
+        (args.out / letter.file_name).write_bytes(letter.content)
+    files = {letter.county_code: letter.file_name for letter in result.letters}
+    rows = result.rows.assign(file=result.rows["county_code"].map(files))
+    _print_json(json_records(rows, LETTER_KEYS))
+    return 0
+
+
+def cmd_brief(args) -> int:
+    from . import brief
+
+    renderers = {".docx": brief.to_docx, ".xlsx": brief.to_xlsx, ".html": lambda b: brief.to_html(b).encode("utf-8")}
+    render = renderers.get(args.out.suffix.lower())
+    if render is None:
+        print(f"错误：输出文件应以 .docx、.xlsx 或 .html 结尾：{args.out.name}", file=sys.stderr)
+        return 1
+    snapshot, as_of = _snapshot_and_date(args)
+    data = render(brief.build(snapshot, as_of, load_policy(args.policy)))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    print(f"已生成周调度简报（截至 {as_of:%Y-%m-%d}）：{args.out}", file=sys.stderr)
     return 0
 
 
@@ -318,6 +402,6 @@ def cmd_add_user(args) -> int:
 COMMANDS = {
     "demo": cmd_demo, "validate": cmd_validate, "ingest": cmd_ingest,
     "history": cmd_history, "rollback": cmd_rollback, "metrics": cmd_metrics,
-    "focus": cmd_focus, "ledger": cmd_ledger,
+    "dispatch": cmd_dispatch, "letters": cmd_letters, "brief": cmd_brief, "focus": cmd_focus, "ledger": cmd_ledger,
     "add-user": cmd_add_user,
 }

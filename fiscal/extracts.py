@@ -5,7 +5,7 @@ the demo generator all read it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyarrow as pa
 
@@ -37,7 +37,6 @@ class ExtractKind:
     label: str
     columns: tuple[Column, ...]
     keys: tuple[str, ...]
-    extra_rules: tuple[str, ...] = field(default=())
 
     @property
     def column_names(self) -> list[str]:

@@ -116,9 +116,6 @@ class Lake:
         except TableNotFoundError:
             return None
 
-    def exists(self) -> bool:
-        return any(self.table(k) is not None for k in KIND_ORDER)
-
     def snapshot(self) -> Snapshot:
         versions, files = [], {}
         for kind in TABLE_ORDER:

@@ -105,6 +105,21 @@ RECORD_KINDS: dict[str, RecordKind] = {
             RecordField("status", pa.string(), "状态"),  # vocabulary.LEDGER_STATUSES code, never `overdue`
             RecordField("note", pa.string(), "备注", required=False),
         ), event="ledger_entry"),
+        # SPEC §9.2: the register of issued prompt letters, one row per letter, with the file itself
+        # so that a letter can be downloaded again exactly as it was sent.
+        RecordKind("letters", "提示函登记", (
+            RecordField("number", pa.string(), "文号"),
+            RecordField("year", pa.int64(), "年度"),
+            RecordField("sequence", pa.int64(), "序号"),
+            COUNTY_CODE,
+            RecordField("county_name", pa.string(), "县区"),
+            RecordField("as_of", pa.date32(), "截至日期"),
+            RecordField("batch", pa.string(), "批次"),  # YYYY-MM of as_of: one monthly batch
+            RecordField("issued_on", pa.date32(), "成文日期"),
+            RecordField("file_name", pa.string(), "文件名"),
+            RecordField("sha256", pa.string(), "SHA-256"),
+            RecordField("content", pa.binary(), "文件"),
+        ), event="letters_issued"),
     )
 }
 RECORD_ORDER = tuple(RECORD_KINDS)

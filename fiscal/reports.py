@@ -14,15 +14,16 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .extracts import KINDS
-from .indicators import COUNTY_COLUMNS, indicators, month_ends_before, tier_moves, tiers_by_date
+from .indicators import COUNTY_COLUMNS, indicators, month_ends_before, tiers_by_date
 from .lake import Snapshot
 from .policy import Policy
 from .queries import run
-from .vocabulary import PAYDAY_STATUS_ORDER
+from .vocabulary import COVERAGE_BANDS, PAYDAY_STATUS_ORDER, by_code
 
 WEEK_DAYS = 7  # "本周变化" compares A with A − 7 days (the weekly dispatch meeting)
 HISTORY_MONTHS = 12  # SPEC §5: tier history over the month-ends of the last 12 months
 REASON_SEPARATOR = "；"
+IDLE_BAND = by_code(COVERAGE_BANDS)["idle"].label
 
 
 # ---- freshness and the default as-of date ----------------------------------------
@@ -216,7 +217,7 @@ def payday_matrix(history: pd.DataFrame) -> pd.DataFrame:
 # ---- treasury -----------------------------------------------------------------------
 def idle_cash(metrics: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """Counties whose coverage is above the idle line, with the cash above that line."""
-    idle = metrics[metrics["coverage_months"] > policy.coverage_idle].copy()
+    idle = metrics[metrics["coverage_band"] == IDLE_BAND].copy()  # the band the indicator SQL gave
     idle["idle_amount"] = idle["treasury_balance"] - policy.coverage_idle * idle["avg_monthly_outflow"]
     return idle.sort_values("idle_amount", ascending=False, ignore_index=True)
 

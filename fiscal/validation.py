@@ -21,9 +21,9 @@ from openpyxl.utils.datetime import from_excel
 from fiscal import reading
 from fiscal.extracts import KINDS, TOTAL_CATEGORIES, UNITS, Column
 from fiscal.settings import MAX_UPLOAD_BYTES
-from fiscal.reading import detect_kind, is_blank  # detect_kind is part of this module's API
+from fiscal.reading import is_blank
 
-__all__ = ["Problem", "Extract", "check_file", "detect_kind"]
+__all__ = ["Problem", "Extract", "check_file"]
 
 MAX_PROBLEMS = 200
 CONTINUITY_TOLERANCE = 0.01  # 万元

@@ -5,6 +5,7 @@ from app import formatting as fmt
 from app import cache, state, widgets
 from app.widgets import Kpi
 from fiscal import reports
+from fiscal.indicators import tier_moves
 from fiscal.vocabulary import TIER_MOVE_LABELS
 
 FOCUS_LINKS = 10  # counties listed by name at the top; the table below has them all
@@ -46,7 +47,7 @@ widgets.table(widgets.detail_links(metrics), [
 
 st.subheader("本周变化")
 st.caption(f"{reports.week_before(view.as_of):%Y-%m-%d} 至 {view.as_of:%Y-%m-%d} 风险等级有变化的县区")
-moves = reports.tier_moves(cache.panel(), reports.week_before(view.as_of), view.as_of)
+moves = tier_moves(cache.panel(), reports.week_before(view.as_of), view.as_of)
 widgets.tier_change_cards(reports.tier_change_summary(moves))
 if moves.empty:
     widgets.empty("本周没有县区的风险等级发生变化")

@@ -5,8 +5,9 @@ from app import formatting as fmt
 from app import cache, state, widgets
 from app.widgets import Kpi
 from fiscal import charts, reports
+from fiscal.vocabulary import PAYDAY_STATUSES
 
-PROBLEM_STATUSES = ("shortfall", "overdue", "funded_late")
+PROBLEM_STATUSES = [t.code for t in PAYDAY_STATUSES if t.severity]  # shortfall, overdue, funded late
 
 widgets.page_header("工资保障")
 if not widgets.require("counties", "payroll_schedule"):

@@ -7,8 +7,10 @@ from app import formatting as fmt
 from app import cache, state, widgets
 from app.widgets import Kpi
 from fiscal import charts, reports
+from fiscal.vocabulary import COVERAGE_BANDS, labels
 
 COMPARE_DEFAULT = 3  # lowest-coverage counties drawn against the median by default
+BAND_LABELS = labels(COVERAGE_BANDS)
 WINDOWS = {"近 3 个月": 92, "近 6 个月": 183, "近 12 个月": 366}
 
 widgets.page_header("库款保障")
@@ -22,9 +24,9 @@ bands = metrics["coverage_band"].value_counts()
 idle = reports.idle_cash(metrics, policy)
 widgets.kpis([
     Kpi("库款保障水平中位数", fmt.months(metrics["coverage_months"].median())),
-    Kpi(f"预警（低于 {policy.coverage_warning:.2f} 个月）", fmt.counties(bands.get("预警", 0))),
-    Kpi(f"偏低（低于 {policy.coverage_prompt:.2f} 个月）", fmt.counties(bands.get("偏低", 0))),
-    Kpi(f"闲置（高于 {policy.coverage_idle:.2f} 个月）", fmt.counties(bands.get("闲置", 0)),
+    Kpi(f"预警（低于 {policy.coverage_warning:.2f} 个月）", fmt.counties(bands.get(BAND_LABELS["warning"], 0))),
+    Kpi(f"偏低（低于 {policy.coverage_prompt:.2f} 个月）", fmt.counties(bands.get(BAND_LABELS["low"], 0))),
+    Kpi(f"闲置（高于 {policy.coverage_idle:.2f} 个月）", fmt.counties(bands.get(BAND_LABELS["idle"], 0)),
         f"超出闲置线 {fmt.amount(idle['idle_amount'].sum())}", colour="blue"),
 ])
 

@@ -37,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
 
     rows = []
-    if not Lake(args.lake).exists():
+    if not Lake(args.lake).history():
         command = [sys.executable, "-m", "fiscal", "demo", "--out", str(args.lake),
                    "--counties", str(args.counties), "--years", str(args.years)]
         rows.append(("fiscal demo（生成并写入数据湖）", timed(lambda: subprocess.run(command, cwd=ROOT, check=True,

@@ -38,6 +38,7 @@ def timed(function, repeat: int) -> tuple[float, float]:
 def bench_reports(lake_dir: Path, as_of: dt.date | None, repeat: int) -> list[tuple[str, float, float]]:
     from fiscal import reports
     from fiscal import focus
+    from fiscal.indicators import tier_moves
     from fiscal.lake import Lake
     from fiscal.policy import load_policy
 
@@ -62,7 +63,7 @@ def bench_reports(lake_dir: Path, as_of: dt.date | None, repeat: int) -> list[tu
         "county_daily": lambda: reports.county_daily(snapshot, county, start, as_of),
         "revenue_monthly": lambda: reports.revenue_monthly(snapshot, county, as_of),
         "at_date (pandas)": lambda: reports.at_date(panel, as_of),
-        "tier_moves (pandas)": lambda: reports.tier_moves(panel, reports.week_before(as_of), as_of),
+        "tier_moves (pandas)": lambda: tier_moves(panel, reports.week_before(as_of), as_of),
         "tier_matrix (pandas)": lambda: reports.tier_matrix(panel, as_of),
         "focus membership (SQL)": lambda: focus.membership(snapshot, panel),
         "coverage_trend (pandas)": lambda: reports.coverage_trend(panel, as_of),

@@ -99,11 +99,28 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+# True once nothing is still loading: no skeleton, every shown Plotly chart has drawn its SVG
+# and every shown data grid its canvas (those in a closed expander are not drawn).
+_PAINTED = """() => {
+    const shown = id => [...document.querySelectorAll(`[data-testid="${id}"]`)].filter(e => e.checkVisibility());
+    return !document.querySelector('[data-testid="stSkeleton"]')
+        && shown('stPlotlyChart').every(c => c.querySelector('.main-svg'))
+        && shown('stDataFrame').every(g => g.querySelector('canvas'));
+}"""
+
+# Resolves once the main area's height is the same over two animation frames (charts resized).
+_SETTLED = """async () => {
+    const frame = () => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    const height = () => document.querySelector('[data-testid="stMain"]')?.scrollHeight ?? 0;
+    for (let last = -1, i = 0; height() !== last && i < 100; i++) { last = height(); await frame(); }
+}"""
+
+
 def wait_for_app(page, timeout: int = APP_TIMEOUT_MS) -> None:
-    """Until the app is mounted and its script has finished running."""
+    """Until the app is mounted, its script has finished running and its charts and grids are drawn."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
-    page.wait_for_timeout(300)  # let charts and grids paint
+    page.wait_for_function(_PAINTED, timeout=timeout)
 
 
 def wait_for_heading(page, title: str, timeout: int = APP_TIMEOUT_MS) -> None:
@@ -119,7 +136,8 @@ def screenshot(page, name: str) -> Path:
         "() => Math.max(document.body.scrollHeight, ...[...document.querySelectorAll("
         "'[data-testid=\"stMain\"], [data-testid=\"stAppViewContainer\"]')].map(e => e.scrollHeight))")
     page.set_viewport_size({"width": page.viewport_size["width"], "height": min(int(height) + 40, 12_000)})
-    page.wait_for_timeout(600)
+    page.evaluate(_SETTLED)
+    page.wait_for_function(_PAINTED, timeout=APP_TIMEOUT_MS)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(VIEWPORT)

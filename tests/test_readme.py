@@ -17,6 +17,7 @@ MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
 def test_the_two_commands_are_make_targets():
     assert "make run" in README and "make test" in README
     assert re.search(r"^run:", MAKEFILE, re.M) and re.search(r"^test:", MAKEFILE, re.M)
+    assert "make test-fast" in README and re.search(r'^test-fast:.*\n\t.*pytest -m "not browser"', MAKEFILE, re.M)
     assert (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().endswith("make test")
 
 

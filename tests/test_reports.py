@@ -8,7 +8,7 @@ import pytest
 
 from fiscal import reports
 from fiscal.demo import DEMO_END
-from fiscal.indicators import metrics, tier_changes, tier_history
+from fiscal.indicators import metrics, tier_changes, tier_history, tier_moves
 from fiscal.lake import Lake
 from tests.conftest import D
 
@@ -34,7 +34,7 @@ def test_panel_holds_history_dates_and_week_before(panel):
 
 def test_tier_moves_equal_indicators_tier_changes(demo, panel, policy):
     expected = tier_changes(demo, AS_OF, policy)
-    got = reports.tier_moves(panel, reports.week_before(AS_OF), AS_OF)
+    got = tier_moves(panel, reports.week_before(AS_OF), AS_OF)
     assert not got.empty
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False)
 
@@ -162,14 +162,6 @@ def test_payroll_table_days_left_and_unfunded_first(panel):
 
 
 # ---- treasury --------------------------------------------------------------------------
-def test_idle_cash_amount_above_the_idle_line(panel, policy):
-    idle = reports.idle_cash(reports.at_date(panel, AS_OF), policy)
-    assert not idle.empty and (idle["coverage_months"] > policy.coverage_idle).all()
-    row = idle.iloc[0]
-    assert row["idle_amount"] == pytest.approx(row["treasury_balance"] - 0.8 * row["avg_monthly_outflow"])
-    assert idle["idle_amount"].is_monotonic_decreasing
-
-
 def test_county_daily_carries_the_account_balance_into_the_window(make_lake):
     lake = make_lake(**WORKED)
     daily = reports.county_daily(lake.snapshot(), "000001", D(2025, 2, 25), D(2025, 3, 10))
@@ -266,6 +258,20 @@ def test_forward_payroll_by_hand(make_lake, policy):
     assert forward["forward_need"].tolist()[:2] == [900.0, 1200.0]
     assert forward["payroll_cover_3m"].tolist()[:2] == pytest.approx([0.111111, 2.083333], abs=1e-6)
     assert forward["sev_forward"].tolist() == [2, 0, 0]
+
+
+def test_idle_cash_by_hand(make_lake, policy):
+    snapshot = make_lake(**FORWARD).snapshot()
+    idle = reports.idle_cash(metrics(snapshot, FORWARD_AS_OF, policy), policy)
+    # 000001: 1200 / 600 = 2.0 months > 0.8 (闲置): 1200 − 0.8 × 600 = 720 above the line;
+    # 000002 at 0.5 months is 正常, 000003 has no coverage
+    assert idle["county_code"].tolist() == ["000001"]
+    assert idle["coverage_band"].tolist() == ["闲置"] and idle["idle_amount"].tolist() == [720.0]
+
+
+def test_idle_cash_lists_the_most_idle_cash_first(panel, policy):
+    idle = reports.idle_cash(reports.at_date(panel, AS_OF), policy)
+    assert len(idle) >= 2 and idle["idle_amount"].is_monotonic_decreasing
 
 
 def test_overview_figures_by_hand(make_lake, policy):
