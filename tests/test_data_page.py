@@ -131,7 +131,7 @@ def test_wrong_password_then_lockout_after_five_failures_survives_a_new_session(
 
 
 def test_sign_in_and_out(analyst):
-    assert analyst.texts("markdown")[0] == f"已登录分析员：**{ANALYST}**\u3000可以上传、导入和回滚数据。"
+    assert analyst.texts("markdown")[0] == f"已登录分析员：**{ANALYST}**\u3000可以上传、导入和回滚。"
     assert analyst.at.file_uploader and "回滚需要分析员登录。" not in analyst.texts("info")
     analyst.button("dm_logout").click()
     analyst.run()
@@ -163,7 +163,7 @@ def test_oidc_user_on_the_allow_list_is_an_analyst(page):
     assert page.events() == ["login_success"]  # once per session
     page.at.user = {"is_logged_in": True, "email": "wang@czj.example.gov.cn"}
     page.run()
-    assert r"wang@czj\.example\.gov\.cn 不在分析员名单中，不能上传或回滚。" in page.texts("warning")
+    assert r"wang@czj\.example\.gov\.cn 不在分析员名单中，不能上传、导入和回滚。" in page.texts("warning")
     assert not page.at.file_uploader
 
 
