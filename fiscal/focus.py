@@ -75,7 +75,7 @@ def moves(members: pd.DataFrame) -> pd.DataFrame:
     lapsed = changed["action_before"].notna().to_numpy()
     changed["why"] = np.select(
         [manual, entered & lapsed, entered, lapsed],
-        [changed["reason"].fillna(""),
+        [changed["entry_reason"].fillna(""),
          "人工移出期满，等级仍为重点关注：" + changed["tier_reasons"].fillna(""),
          "等级升为重点关注：" + changed["tier_reasons"].fillna(""),
          "人工列入期满，等级为" + tier_now],

@@ -61,7 +61,7 @@ VIA_CLI, VIA_DASHBOARD = "cli", "dashboard"
 # when another writer commits in between.
 ATTEMPTS = 3
 
-FOCUS_ACTIONS = labels(FOCUS_ACTION_TERMS)  # add → 列入, remove → 移出
+FOCUS_ACTIONS = labels(FOCUS_ACTION_TERMS)  # add → 列入, remove → 移出, withdraw → 撤销调整
 LEDGER_STATUS_CODES = tuple(t.code for t in LEDGER_STATUSES if t.code != "overdue")  # overdue is derived
 MAX_TEXT = 500  # reasons, measures, notes: a paragraph, not a document
 
@@ -172,7 +172,8 @@ class WriteService:
                     effective_from: dt.date | None = None, until: dt.date | None = None,
                     expected_version: int | None = None) -> Outcome:
         """Record a manual entry: `add` puts the county on the list, `remove` takes it off (even
-        at tier 3), from `effective_from` (default today) until `until` (None: open-ended)."""
+        at tier 3), `withdraw` lets the computed rule decide again, from `effective_from`
+        (default today) until `until` (None: open-ended)."""
         code = (county_code or "").strip()
         reason = (reason or "").strip()
         start = effective_from or dt.date.today()
@@ -180,7 +181,8 @@ class WriteService:
         def prepare(lake: Lake) -> pd.DataFrame:
             problems = []
             if action not in FOCUS_ACTIONS:
-                problems.append(f"调整方式只能是 add（列入）或 remove（移出），收到：{action}")
+                problems.append("调整方式只能是 " + "、".join(f"{code}（{label}）" for code, label in FOCUS_ACTIONS.items())
+                                + f"，收到：{action}")
             problems += _county_problems(lake, code)
             problems += _text_problems("理由", reason, "每次调整重点关注名单都要写明理由")
             if until is not None and until < start:

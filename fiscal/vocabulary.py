@@ -69,10 +69,13 @@ FOCUS_SOURCES = (
     Term("manual", "人工", "#6a1b9a"),
 )
 
-# SPEC §9.3 the two kinds of manual entry.
+# SPEC §9.3 the kinds of manual entry: add and remove; withdraw (撤销) ends earlier entries'
+# effect from its start date, so that the computed rule decides again (a mistaken entry
+# cannot be deleted: the list is append-only).
 FOCUS_ACTIONS = (
     Term("add", "列入", RED),
     Term("remove", "移出", GREEN),
+    Term("withdraw", "撤销调整", GREY),
 )
 
 # Where a write came from (the audit log's `via`): every write goes through fiscal.service.
