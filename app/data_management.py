@@ -276,7 +276,7 @@ def versions_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | 
         "操作人": c.user, "文件名": c.file_name, "行数": c.rows, "新增": c.inserted, "替换": c.updated,
         "数据类型": "、".join(table_label(k) for k in c.kinds), "说明": c.note, "SHA-256": c.sha256,
     } for c in commits])
-    st.caption(f"当前版本：{current}。每次导入或回滚都生成一个新版本，旧版本全部保留。")
+    st.caption(f"当前版本：{current}。每次导入、回滚和业务记录（重点关注名单调整、工作台账等）都生成一个新版本，旧版本全部保留。")
     st.dataframe(table, hide_index=True, width="stretch", key="dm_history",
                  column_config={"数据类型": st.column_config.TextColumn(width="medium"),
                                 "说明": st.column_config.TextColumn(width="medium")})

@@ -317,7 +317,9 @@ def _commit(version: int, entries: list[dict]) -> Commit:
         file_name=first.get("file_name", ""),
         sha256=first.get("sha256", ""),
         rows=sum(int(e.get("rows", 0) or 0) for e in entries),
-        inserted=sum(int(m.get("num_target_rows_inserted", 0)) for m in metrics),
+        inserted=sum(int(m.get("num_target_rows_inserted", 0)) for m in metrics)
+        + sum(int(e.get("operationMetrics", {}).get("num_added_rows", 0)) for e in entries
+              if e.get("operation_kind") in RECORD_KINDS),  # a record append adds rows without a merge
         updated=sum(int(m.get("num_target_rows_updated", 0)) for m in metrics),
         note=first.get("note", ""),
     )
