@@ -18,6 +18,8 @@ A rejected or refused call leaves every byte of the lake as it was.
 Record tables (fiscal/records.py) — the bureau's own append-only records — are written
 with `append(kind, prepare, user=…)`; `prepare(lake)` returns the rows of the kind's own
 fields as a DataFrame (the service stamps `user` and `at`) or raises `Rejected(...)`.
+It runs twice — once before the lock, so that a bad request never touches the lake, and
+once under it — so it must only read the lake and build rows (no other side effects).
 The audit line carries the kind's `event`, the new version, the row count and `details`
 (by default the single row's fields). Example — a register of issued letters::
 
