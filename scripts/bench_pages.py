@@ -37,8 +37,8 @@ def timed(function, repeat: int) -> tuple[float, float]:
 
 def bench_reports(lake_dir: Path, as_of: dt.date | None, repeat: int) -> list[tuple[str, float, float]]:
     from fiscal import reports
-    from fiscal import focus
     from fiscal.indicators import tier_moves
+    from fiscal import focus
     from fiscal.lake import Lake
     from fiscal.policy import load_policy
 

@@ -25,7 +25,7 @@ def test_dispatch_page(demo_lake, monkeypatch, policy):  # noqa: F811
     needing = suggestions[suggestions["dispatch_need"] > 0]
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["需调度县区"] == f"{len(needing)} 个县区"
-    assert metrics["建议调度合计"] == f"{needing['dispatch_need'].sum() / 10000:,.2f} 亿元"
+    assert metrics["建议调度合计"] == f"{needing['dispatch_need'].sum():,.2f} 万元"  # one unit everywhere
     assert texts(app, "subheader") == ["各市小计", f"需调度的县区（{len(needing)}）", "各县区调度建议"]
     assert len(app.get("plotly_chart")) == 1
     assert len(app.dataframe) == 2 and len(app.get("download_button")) == 4
@@ -60,7 +60,7 @@ def test_thin_lake_pages_render(thin_lake, monkeypatch, page, title):  # noqa: F
 
 def test_lines_in_force_show_dispatch_and_letters(demo_lake, monkeypatch):  # noqa: F811
     app = open_page(demo_lake, "risk", monkeypatch)
-    lines = next(d.value for d in app.dataframe if "indicator" in d.value.columns)  # the policy lines
+    lines = next(d.value for d in app.dataframe if "indicator" in d.value.columns)
     rules = dict(zip(lines["indicator"], lines["rule"]))
     assert "未来 30 天应发工资" in rules["调度建议"]
     assert "连续 2 个月末低于提示线" in rules["提示函"] and "10 天内回复" in rules["提示函"]
