@@ -17,9 +17,8 @@ import streamlit as st
 from fiscal import focus, ledger, reports
 from fiscal.auth import DISPLAY_TZ, Identity
 from fiscal.lake import Lake
-from fiscal.vocabulary import TIER_LABELS
 from fiscal.service import COMMITTED, FOCUS_ACTIONS, LEDGER_STATUS_CODES, WriteService
-from fiscal.vocabulary import FOCUS_SOURCES, labels
+from fiscal.vocabulary import FOCUS_SOURCES, TIER_LABELS, labels
 
 from . import formatting as fmt
 from . import cache, state, widgets
@@ -169,7 +168,7 @@ def focus_form() -> None:
     if submitted:
         outcome = _service().enter_focus(code or "", action, reason, user=identity.name, effective_from=start,
                                          until=until, expected_version=expected)
-        _report(outcome, f"已{FOCUS_ACTIONS[action]}：{names.get(code, code)}", "focus")
+        _report(outcome, f"已{FOCUS_ACTIONS[action]}：{fmt.md_text(names.get(code, code))}", "focus")
 
 
 def focus_history_section() -> None:

@@ -9,16 +9,16 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from fiscal.vocabulary import (ARRIVALS, COVERAGE_BANDS, FOCUS_SOURCES, LEDGER_STATUSES, PAYDAY_STATUSES, SHOWN_TIERS,
-                               TIER_COLORS, TIER_MOVES, label_colours)
+from fiscal.vocabulary import (ARRIVALS, COVERAGE_BANDS, FOCUS_ACTIONS, FOCUS_SOURCES, LEDGER_STATUSES,
+                               PAYDAY_STATUSES, SHOWN_TIERS, TIER_MOVES, label_colours)
 
 TIER_TAG_COLORS = label_colours(SHOWN_TIERS)  # 无数据 included
 STATUS_TAG_COLORS = label_colours(PAYDAY_STATUSES)
 BAND_TAG_COLORS = label_colours(COVERAGE_BANDS)
 CHANGE_TAG_COLORS = label_colours(TIER_MOVES)
 FOCUS_SOURCE_TAG_COLORS = label_colours(FOCUS_SOURCES)
+FOCUS_ACTION_TAG_COLORS = label_colours(FOCUS_ACTIONS)
 LEDGER_STATUS_TAG_COLORS = label_colours(LEDGER_STATUSES)
-ACTION_TAG_COLORS = {"列入": TIER_COLORS[3], "移出": TIER_COLORS[0]}
 
 # kind → Excel number format of the export
 EXCEL_FORMATS = {
@@ -169,7 +169,7 @@ COLUMNS = _catalogue(
     # the 重点关注 list and its entries (SPEC §9.3)
     Col("source_label", "来源", "tag", tags=FOCUS_SOURCE_TAG_COLORS, help="计算：风险等级为重点关注；人工：本局人工列入"),
     Col("basis_label", "依据", "tag", tags=FOCUS_SOURCE_TAG_COLORS),
-    Col("action_label", "调整", "tag", tags=ACTION_TAG_COLORS),
+    Col("action_label", "调整", "tag", tags=FOCUS_ACTION_TAG_COLORS),
     Col("reason", "原因", "text", width="large", help="人工调整：调整理由；计算：风险原因"),
     Col("why", "原因", "text", width="large"),
     Col("since_text", "在名单上自", "text", help="按各月末名单判断；人工列入按生效日期。“或更早”：近 12 个月一直在名单上"),

@@ -295,7 +295,7 @@ def versions_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | 
     } for c in commits])
     if identity is None:  # who changed the data is for analysts (names invite guessing at sign-in)
         table = table.drop(columns="操作人")
-    st.caption(f"当前版本：{current}。每次导入或回滚都生成一个新版本，旧版本全部保留。")
+    st.caption(f"当前版本：{current}。每次导入、回滚和业务记录（重点关注名单调整、工作台账等）都生成一个新版本，旧版本全部保留。")
     st.dataframe(table, hide_index=True, width="stretch", key="dm_history",
                  column_config={"数据类型": st.column_config.TextColumn(width="medium"),
                                 "说明": st.column_config.TextColumn(width="medium")})

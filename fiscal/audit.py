@@ -45,7 +45,6 @@ EVENT_LABELS = {
     "edit_rejected": "修改被拒绝",
     "edit_conflict": "未保存（数据已被他人更新）",
 }
-VIA_LABELS = {"cli": "命令行", "dashboard": "看板"}
 
 
 class AuditError(Exception):
@@ -112,7 +111,7 @@ def _now() -> dt.datetime:
 def describe(record: dict) -> str:
     """A one-line Chinese summary of an event's details (for the page)."""
     from .lake import table_label
-    from .vocabulary import LEDGER_STATUSES, labels
+    from .vocabulary import FOCUS_ACTIONS, LEDGER_STATUSES, WRITE_ROUTES, labels
 
     names = {"kind": "数据类型", "file_name": "文件", "rows": "行数", "version": "新版本", "to_version": "回滚到版本",
              "inserted": "新增", "updated": "替换", "unit": "单位", "errors": "错误数", "warnings": "提示数",
@@ -135,9 +134,9 @@ def describe(record: dict) -> str:
         elif key == "kind":
             value = table_label(value)
         elif key == "via":
-            value = VIA_LABELS.get(value, value)
+            value = labels(WRITE_ROUTES).get(value, value)
         elif key == "action":
-            value = {"add": "列入", "remove": "移出"}.get(value, value)
+            value = labels(FOCUS_ACTIONS).get(value, value)
         elif key == "status":
             value = labels(LEDGER_STATUSES).get(value, value)
         elif key == "locked_until":

@@ -91,7 +91,8 @@ def _user_arg(p) -> None:
 def add_focus_commands(sub, data_arg) -> None:
     focus = sub.add_parser("focus", help="重点关注名单：人工列入、移出与查看（SPEC §9.3）")
     actions = focus.add_subparsers(dest="focus_command", required=True)
-    for name, text in (("add", "人工列入重点关注名单"), ("remove", "人工移出重点关注名单（等级为重点关注也移出）")):
+    for name, text in (("add", "人工列入重点关注名单"), ("remove", "人工移出重点关注名单（等级为重点关注也移出）"),
+                       ("withdraw", "撤销此前的人工调整，恢复按风险等级计算")):
         p = actions.add_parser(name, help=text)
         p.add_argument("code", help="区划代码")
         p.add_argument("--reason", default="", help="理由（必填）")
@@ -253,7 +254,7 @@ def cmd_focus(args) -> int:
         print(f"错误：{outcome.message}。数据湖未改变", file=sys.stderr)
         return 1
     span = f"{start:%Y-%m-%d} 至 {args.until:%Y-%m-%d}" if args.until else f"自 {start:%Y-%m-%d} 起长期"
-    print(f"已{FOCUS_ACTIONS[args.focus_command]}重点关注名单：{args.code.strip()}，{span}有效；"
+    print(f"已记录重点关注名单调整（{FOCUS_ACTIONS[args.focus_command]}）：{args.code.strip()}，{span}有效；"
           f"操作人 {args.user}，新版本 {outcome.version}")
     return 0
 

@@ -36,6 +36,7 @@ TEMPORARY_COMMIT = re.compile(r"\d{20}\.json#\d+")
 LOCK_TIMEOUT_S = 120
 
 OPERATION_LABELS = {"create": "建立", "ingest": "导入", "rollback": "回滚", "demo": "演示数据"}
+RECORD_OPERATION_LABEL = "业务记录"  # an append to a record table (its kind names which)
 # Every table of a lake: the extracts first (counties before the kinds that reference it), then the records.
 TABLE_ORDER = (*KIND_ORDER, *RECORD_ORDER)
 
@@ -87,7 +88,7 @@ class Commit:
     @property
     def operation_label(self) -> str:
         if self.operation in RECORD_KINDS:
-            return RECORD_KINDS[self.operation].label
+            return RECORD_OPERATION_LABEL
         return OPERATION_LABELS.get(self.operation, self.operation)
 
 
@@ -106,6 +107,7 @@ class LakeChanged(LakeError):
 class Lake:
     def __init__(self, root: str | Path):
         self.root = Path(root).resolve()
+        self._lock: FileLock | None = None
 
     # ---- reading -------------------------------------------------------------
     def path(self, kind: str) -> Path:
@@ -167,13 +169,19 @@ class Lake:
 
     # ---- writing -------------------------------------------------------------
     @contextmanager
-    def _writing(self):
-        """Hold the write lock; first clear what a writer killed mid-commit left behind."""
+    def writing(self):
+        """Hold the write lock (re-entrant within this Lake object, so a caller can check and
+        write under one lock); the outermost holder first clears what a writer killed
+        mid-commit left behind."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(self.root / LOCK_NAME), timeout=LOCK_TIMEOUT_S):
-            for kind in TABLE_ORDER:
-                if (table := self.table(kind)) is not None:
-                    _remove_unfinished_writes(table)
+        if self._lock is None:
+            self._lock = FileLock(str(self.root / LOCK_NAME), timeout=LOCK_TIMEOUT_S)
+        outermost = not self._lock.is_locked
+        with self._lock:
+            if outermost:
+                for kind in TABLE_ORDER:
+                    if (table := self.table(kind)) is not None:
+                        _remove_unfinished_writes(table)
             yield
 
     def upsert(self, kind: str, frame: pd.DataFrame, *, user: str, operation: str = "ingest",
@@ -185,10 +193,8 @@ class Lake:
         """
         spec = KINDS[kind]
         data = _arrow(frame, spec)
-        with self._writing():
-            version = self._next_version()
-            if expected_version is not None and version - 1 != expected_version:
-                raise LakeChanged(version - 1)
+        with self.writing():
+            version = self._claim_version(expected_version)
             meta = _metadata(version, operation, user, file_name=file_name, sha256=sha256, rows=len(frame), note=note)
             table = self.table(kind)
             if table is None:  # the first load: nothing to replace, one plain write
@@ -215,10 +221,8 @@ class Lake:
         """
         spec = RECORD_KINDS[kind]
         data = _arrow(frame, spec)
-        with self._writing():
-            version = self._next_version()
-            if expected_version is not None and version - 1 != expected_version:
-                raise LakeChanged(version - 1)
+        with self.writing():
+            version = self._claim_version(expected_version)
             meta = _metadata(version, kind, user, rows=len(data), note=note)
             write_deltalake(str(self.path(kind)), data, mode="append",
                             commit_properties=CommitProperties(custom_metadata=meta))
@@ -226,7 +230,7 @@ class Lake:
 
     def replace_all(self, frames: dict[str, pd.DataFrame], *, user: str, operation: str = "demo", note: str = "") -> int:
         """Overwrite every given table (used to load the demo lake). One lake version."""
-        with self._writing():
+        with self.writing():
             version = self._next_version()
             for kind in KIND_ORDER:
                 if kind not in frames:
@@ -244,7 +248,7 @@ class Lake:
         Record tables (records.py) are not touched: entries and ledger changes made since
         stay. With `expected_version`, roll back only if the lake is still at that version.
         """
-        with self._writing():
+        with self.writing():
             history = self.history()
             if expected_version is not None and history and history[0].lake_version != expected_version:
                 raise LakeChanged(history[0].lake_version)
@@ -275,6 +279,14 @@ class Lake:
 
     def _next_version(self) -> int:
         return self.lake_version() + 1
+
+    def _claim_version(self, expected_version: int | None) -> int:
+        """The version the caller (holding the write lock) is about to write; LakeChanged when
+        `expected_version` is given and the lake is no longer at it."""
+        version = self._next_version()
+        if expected_version is not None and version - 1 != expected_version:
+            raise LakeChanged(version - 1)
+        return version
 
 
 def _arrow(frame: pd.DataFrame, spec) -> pa.Table:
@@ -323,7 +335,9 @@ def _commit(version: int, entries: list[dict]) -> Commit:
         file_name=first.get("file_name", ""),
         sha256=first.get("sha256", ""),
         rows=sum(int(e.get("rows", 0) or 0) for e in entries),
-        inserted=sum(int(m.get("num_target_rows_inserted", 0)) for m in metrics),
+        inserted=sum(int(m.get("num_target_rows_inserted", 0)) for m in metrics)
+        + sum(int(e.get("operationMetrics", {}).get("num_added_rows", 0)) for e in entries
+              if e.get("operation_kind") in RECORD_KINDS),  # a record append adds rows without a merge
         updated=sum(int(m.get("num_target_rows_updated", 0)) for m in metrics),
         note=first.get("note", ""),
     )

@@ -4,10 +4,10 @@ goes through `WriteService`.
 Each call
 1. checks what is asked (county known, reason given, dates in order …) against the lake
    as it is at one version — nothing is written when a check fails;
-2. writes under the lake's write lock (Lake.upsert / append / rollback take it), only if
-   the lake is still at that version: a caller that showed the user version v passes
-   `expected_version=v` and gets `moved_on` if someone else wrote meanwhile; a caller
-   without one (the command line) is checked again against the newer version and retried;
+2. writes under the lake's write lock, only if the lake is still at that version: a caller
+   that showed the user version v passes `expected_version=v` and gets `moved_on` if someone
+   else wrote meanwhile; for a caller without one (the command line) a record is checked
+   again under the lock, against exactly the version it is written on top of;
 3. appends one line to the audit log (audit.jsonl, outside the lake) — whatever the
    outcome: committed, rejected (with the problems) or refused because the lake moved on —
    naming the user and where the call came from (`via`: cli / dashboard);
@@ -18,6 +18,8 @@ A rejected or refused call leaves every byte of the lake as it was.
 Record tables (fiscal/records.py) — the bureau's own append-only records — are written
 with `append(kind, prepare, user=…)`; `prepare(lake)` returns the rows of the kind's own
 fields as a DataFrame (the service stamps `user` and `at`) or raises `Rejected(...)`.
+It runs twice — once before the lock, so that a bad request never touches the lake, and
+once under it — so it must only read the lake and build rows (no other side effects).
 The audit line carries the kind's `event`, the new version, the row count and `details`
 (by default the single row's fields). Example — a register of issued letters::
 
@@ -52,14 +54,16 @@ from . import ingest as uploads_ingest
 from .audit import AuditLog
 from .lake import Lake, LakeChanged, LakeError
 from .records import AT_FIELD, RECORD_KINDS, USER_FIELD
-from .vocabulary import LEDGER_STATUSES
+from .vocabulary import FOCUS_ACTIONS as FOCUS_ACTION_TERMS
+from .vocabulary import LEDGER_STATUSES, labels
 
 COMMITTED, REJECTED, MOVED_ON = "committed", "rejected", "moved_on"
 VIA_CLI, VIA_DASHBOARD = "cli", "dashboard"
-# A caller without an expected version is checked again on the newer lake this often.
+# An upload checked without the lock (reading a file takes time) is checked again this often
+# when another writer commits in between.
 ATTEMPTS = 3
 
-FOCUS_ACTIONS = {"add": "列入", "remove": "移出"}
+FOCUS_ACTIONS = labels(FOCUS_ACTION_TERMS)  # add → 列入, remove → 移出, withdraw → 撤销调整
 LEDGER_STATUS_CODES = tuple(t.code for t in LEDGER_STATUSES if t.code != "overdue")  # overdue is derived
 MAX_TEXT = 500  # reasons, measures, notes: a paragraph, not a document
 
@@ -126,38 +130,36 @@ class WriteService:
                request: dict | None = None) -> Outcome:
         """Append the rows `prepare(lake)` returns to record table `kind` as one new lake version.
 
-        `prepare` sees the lake at the version the rows will be written on top of; it raises
-        `Rejected` when the request breaks a rule. `details` go to the audit line (default:
-        the fields of a single row); `request` (what was asked) goes to the audit line of a
-        rejected call.
+        `prepare` runs once before the lock (to refuse a bad request without touching the
+        lake) and once under it, where it sees the lake at the version the rows are written
+        on top of; it raises `Rejected` when the request breaks a rule. `details` go to the
+        audit line (default: the fields of a single row); `request` (what was asked) goes to
+        the audit line of a rejected call.
         """
         spec = RECORD_KINDS[kind]
         user = (user or "").strip()
-        attempts = 1 if expected_version is not None else ATTEMPTS
-        for _ in range(attempts):
-            version = self.lake.lake_version()
-            if expected_version is not None and version != expected_version:
-                return self._moved_on(kind, user, expected_version, version)
-            try:
-                if not user:
-                    raise Rejected("操作人不能为空")
-                rows = prepare(self.lake).reset_index(drop=True)
-            except Rejected as rejected:
-                return self._rejected(kind, user, rejected.problems, request or details)
-            rows = rows.assign(**{USER_FIELD: user, AT_FIELD: self.clock()})
-            audit_details = details if details is not None else (
-                {k: rows.at[0, k] for k in spec.column_names if k not in (USER_FIELD, AT_FIELD)} if len(rows) == 1 else {})
-            try:
+
+        def checked_rows() -> pd.DataFrame:
+            if not user:
+                raise Rejected("操作人不能为空")
+            return prepare(self.lake).reset_index(drop=True)
+
+        try:
+            checked_rows()  # a request that breaks a rule never touches the lake, not even its lock file
+            with self.lake.writing():
+                version = self.lake.lake_version()
+                if expected_version is not None and version != expected_version:
+                    return self._moved_on(kind, user, expected_version, version)
+                rows = checked_rows().assign(**{USER_FIELD: user, AT_FIELD: self.clock()})  # again, under the lock
                 new_version = self.lake.append(kind, rows, user=user, expected_version=version)
-            except LakeChanged as changed:
-                if expected_version is not None:
-                    return self._moved_on(kind, user, expected_version, changed.current)
-                continue  # check again on the newer lake
-            except (LakeError, Timeout, OSError) as exc:
-                return self._rejected(kind, user, (f"写入失败，数据未改变：{exc}",), request or audit_details)
-            self._audit(spec.event, user, kind=kind, version=new_version, rows=len(rows), **audit_details)
-            return Outcome(COMMITTED, version=new_version, rows=rows)
-        return self._moved_on(kind, user, None, self.lake.lake_version())
+        except Rejected as rejected:
+            return self._rejected(kind, user, rejected.problems, request or details)
+        except (LakeError, Timeout, OSError) as exc:
+            return self._rejected(kind, user, (f"写入失败，数据未改变：{exc}",), request or details)
+        if details is None:
+            details = {k: rows.at[0, k] for k in spec.column_names if k not in (USER_FIELD, AT_FIELD)} if len(rows) == 1 else {}
+        self._audit(spec.event, user, kind=kind, version=new_version, rows=len(rows), **details)
+        return Outcome(COMMITTED, version=new_version, rows=rows)
 
     def _rejected(self, kind: str, user: str, problems: tuple[str, ...], details: dict | None) -> Outcome:
         self._audit("edit_rejected", user, kind=kind, problems="；".join(problems), **(details or {}))
@@ -172,7 +174,8 @@ class WriteService:
                     effective_from: dt.date | None = None, until: dt.date | None = None,
                     expected_version: int | None = None) -> Outcome:
         """Record a manual entry: `add` puts the county on the list, `remove` takes it off (even
-        at tier 3), from `effective_from` (default today) until `until` (None: open-ended)."""
+        at tier 3), `withdraw` lets the computed rule decide again, from `effective_from`
+        (default today) until `until` (None: open-ended)."""
         code = (county_code or "").strip()
         reason = (reason or "").strip()
         start = effective_from or dt.date.today()
@@ -180,7 +183,8 @@ class WriteService:
         def prepare(lake: Lake) -> pd.DataFrame:
             problems = []
             if action not in FOCUS_ACTIONS:
-                problems.append(f"调整方式只能是 add（列入）或 remove（移出），收到：{action}")
+                problems.append("调整方式只能是 " + "、".join(f"{code}（{label}）" for code, label in FOCUS_ACTIONS.items())
+                                + f"，收到：{action}")
             problems += _county_problems(lake, code)
             problems += _text_problems("理由", reason, "每次调整重点关注名单都要写明理由")
             if until is not None and until < start:

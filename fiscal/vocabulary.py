@@ -69,6 +69,21 @@ FOCUS_SOURCES = (
     Term("manual", "人工", "#6a1b9a"),
 )
 
+# SPEC §9.3 the kinds of manual entry: add and remove; withdraw (撤销) ends earlier entries'
+# effect from its start date, so that the computed rule decides again (a mistaken entry
+# cannot be deleted: the list is append-only).
+FOCUS_ACTIONS = (
+    Term("add", "列入", RED),
+    Term("remove", "移出", GREEN),
+    Term("withdraw", "撤销调整", GREY),
+)
+
+# Where a write came from (the audit log's `via`): every write goes through fiscal.service.
+WRITE_ROUTES = (
+    Term("cli", "命令行", GREY),
+    Term("dashboard", "看板", BLUE),
+)
+
 # SPEC §9.4 ledger statuses; `overdue` is shown, never stored (due < today and not done).
 LEDGER_STATUSES = (
     Term("not_started", "未开始", PALE, text_light=True),

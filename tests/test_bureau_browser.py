@@ -10,7 +10,7 @@ import pytest
 from fiscal.audit import AuditLog
 from fiscal.lake import Lake
 from fiscal.service import WriteService
-from tests.browser_support import APP_TIMEOUT_MS, VIEWPORT, running_app, screenshot, wait_for_app, wait_for_heading
+from tests.browser_support import APP_TIMEOUT_MS, running_app, screenshot, wait_for_app, wait_for_heading
 from tests.upload_support import ANALYST, PASSWORD, add_analyst, build_demo
 
 pytestmark = pytest.mark.browser
@@ -33,15 +33,9 @@ def site(tmp_path_factory):
         yield server
 
 
-@pytest.fixture
-def page(browser):  # noqa: F811
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-    context.set_default_timeout(APP_TIMEOUT_MS)
-    tab = context.new_page()
-    try:
-        yield tab
-    finally:
-        context.close()
+@pytest.fixture(autouse=True)
+def patient(page):
+    page.set_default_timeout(APP_TIMEOUT_MS)  # a cold page and a write take a few seconds
 
 
 def nav(page, title: str) -> None:

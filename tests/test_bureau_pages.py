@@ -169,3 +169,72 @@ def test_meeting_mode_shows_the_open_measures_overdue_first_without_forms(site):
     assert measures[["county_name", "measure", "ledger_status_label"]].values.tolist() == [
         ["演示县06", "约谈县财政局", ["已逾期"]], ["演示县06", "督促足额存入工资专户", ["未开始"]]]
     assert not [b for b in app.button if b.label == "保存调整"]
+
+
+def test_the_whole_story_a_new_analyst_the_meeting_the_cli_and_a_rollback(site):
+    """Sign in, take a tier-3 county off the list until a date, add another, record two measures
+    for it, see it all in meeting mode and in the audit log, get the same list as `focus list`,
+    then upload an extract and roll it back without losing any of it."""
+    from fiscal.focus import focus_list
+    from fiscal.policy import load_policy
+    from tests.upload_support import UPLOADS
+
+    lake, log = site
+    app = open_app(signed_in=True, page="risk")
+    app.radio(key="focus_form_0_action").set_value("remove")
+    app.selectbox(key="focus_form_0_county").set_value(TIER3_COUNTY)
+    app.text_area(key="focus_form_0_reason").set_value("已调度资金，工资专户已足额")
+    app.date_input(key="focus_form_0_until").set_value(dt.date(2026, 12, 31))
+    submit(app, "focus_form_0")
+    app.selectbox(key="focus_form_1_county").set_value(OTHER_COUNTY)
+    app.text_area(key="focus_form_1_reason").set_value("收入大幅下滑")
+    submit(app, "focus_form_1")
+
+    app.switch_page("../pages/county.py")
+    run(app)
+    app.selectbox(key="county").set_value(OTHER_COUNTY)
+    run(app)
+    for n, (measure, due) in enumerate((("压减一般性支出", dt.date(2026, 12, 15)), ("盘活存量资金", dt.date(2026, 11, 30)))):
+        form = f"ledger_add_{OTHER_COUNTY}_{n}"
+        app.text_area(key=f"{form}_measure").set_value(measure)
+        app.text_input(key=f"{form}_owner").set_value("预算科")
+        app.date_input(key=f"{form}_due").set_value(due)
+        submit(app, form)
+
+    app.switch_page("../pages/risk.py")
+    run(app)
+    app.toggle(key="meeting").set_value(True)
+    run(app)
+    shown = table(app, "source_label")
+    assert shown[["county_name", "source_label"]].values.tolist() == [["演示县03", ["人工"]], ["演示县17", ["计算"]]]
+    assert table(app, "measure")["measure"].tolist() == ["盘活存量资金", "压减一般性支出"]  # by due date
+    assert not [b for b in app.button if b.label == "保存调整"]
+
+    snapshot = lake.snapshot()
+    as_of = app.date_input(key="as_of").value
+    assert focus_list(snapshot, as_of, load_policy())[["county_code", "source"]].values.tolist() == [
+        [OTHER_COUNTY, "manual"], ["990207", "computed"]]
+
+    app.toggle(key="meeting").set_value(False)
+    app.switch_page("../pages/data.py")
+    run(app)
+    audit = table(app, "事件")["事件"].tolist()
+    assert audit[:4] == ["记录工作台账", "记录工作台账", "调整重点关注名单", "调整重点关注名单"]
+
+    before_upload = lake.lake_version()
+    app.file_uploader[0].set_value(("good_treasury.csv", (UPLOADS / "good_treasury.csv").read_bytes(), "text/csv"))
+    run(app)
+    app.button(key="dm_commit").click()
+    run(app)
+    assert lake.lake_version() == before_upload + 1
+    entries, measures = lake.read("focus"), lake.read("ledger")
+    app.selectbox(key=f"dm_rb_version_{before_upload + 1}").set_value(before_upload)
+    app.button(key="dm_rb_start").click()
+    run(app)
+    app.button(key="dm_rb_confirm").click()
+    run(app)
+    assert lake.history()[0].operation == "rollback"
+    assert lake.read("focus").equals(entries) and lake.read("ledger").equals(measures)
+    assert focus_list(lake.snapshot(), as_of, load_policy())[["county_code", "source"]].values.tolist() == [
+        [OTHER_COUNTY, "manual"], ["990207", "computed"]]
+    assert [r["event"] for r in log.read()][:2] == ["rollback", "ingest"]

@@ -106,6 +106,10 @@ def test_ledger_add_update_list(demo):
     assert [m["measure_id"] for m in json.loads(fiscal(demo, "ledger", "list", "--county", "990207").stdout)] == [2]
     history = json.loads(fiscal(demo, "ledger", "list", "--history").stdout)
     assert [(h["measure_id"], h["revision"]) for h in history] == [(2, 1), (1, 2), (1, 1)]
+    _, audit = demo
+    audited = [(r["event"], r["user"], r["via"], r["measure_id"], r["revision"]) for r in AuditLog(audit).read()][::-1]
+    assert audited == [("ledger_entry", "张三", "cli", 1, 1), ("ledger_entry", "李四", "cli", 1, 2),
+                       ("ledger_entry", "张三", "cli", 2, 1)]
 
 
 def test_a_rollback_of_an_upload_keeps_the_list_and_the_ledger(demo):

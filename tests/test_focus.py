@@ -147,3 +147,24 @@ def test_without_entries_the_moves_follow_the_tier_matrix(demo, panel):
         assert (row.change == "退出") == (was == 3 and now != 3)
     entered = sum((matrix[a] == 3) & (matrix[b] != 3) for b, a in zip(dates, dates[1:])).sum()
     assert (moves["change"] == "进入").sum() == entered
+
+
+def test_a_withdrawal_lets_the_computed_rule_decide_again(make_lake):
+    codes = ["000001", "000002"]
+    lake = make_lake(treasury=[(c, D(2025, 1, 1), 1.0, 0.0, 0.0) for c in codes],
+                     counties=[(c, f"县{c[-1]}", "测试市") for c in codes])
+    ticks = itertools.count()
+    service = WriteService(lake, clock=lambda: pd.Timestamp("2025-04-01", tz="UTC") + pd.Timedelta(minutes=next(ticks)))
+    service.enter_focus("000001", "remove", "误操作", user="甲", effective_from=D(2025, 1, 1))  # tier 3 taken off
+    service.enter_focus("000002", "add", "误操作", user="甲", effective_from=D(2025, 1, 1))  # tier 1 put on
+    for code in codes:
+        assert service.enter_focus(code, "withdraw", "撤销误操作", user="乙", effective_from=D(2025, 3, 1)).committed
+    tiers = pd.DataFrame([{"county_code": c, "county_name": f"县{c[-1]}", "city_name": "测试市", "as_of": pd.Timestamp(d),
+                           "tier": t, "reasons": f"{c} 等级原因"} for c, t in (("000001", 3), ("000002", 1))
+                          for d in (FEB, MAR)])
+    members = focus.membership(lake.snapshot(), tiers)
+    assert focus.on_list(members, FEB)["county_code"].tolist() == ["000002"]  # before the withdrawals
+    assert focus.on_list(members, MAR)[["county_code", "source", "reason"]].values.tolist() == [
+        ["000001", "computed", "000001 等级原因"]]
+    assert focus.moves(members)[["county_code", "change", "basis", "why", "by"]].values.tolist() == [
+        ["000001", "进入", "manual", "撤销误操作", "乙"], ["000002", "退出", "manual", "撤销误操作", "乙"]]

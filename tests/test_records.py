@@ -54,8 +54,8 @@ def test_append_stamps_who_and_when_and_is_one_lake_version(lake, service):
     assert rows[["county_code", "action", "reason", "user"]].values.tolist() == [["000001", "add", "库款紧张", "张三"]]
     assert rows["at"].tolist() == [AT]
     newest = lake.history()[0]
-    assert (newest.lake_version, newest.kinds, newest.user, newest.operation_label) == (1, ("focus",), "张三",
-                                                                                         "重点关注名单调整")
+    assert (newest.lake_version, newest.kinds, newest.user, newest.operation_label, newest.rows, newest.inserted) == (
+        1, ("focus",), "张三", "业务记录", 1, 1)
 
 
 def test_appends_never_change_earlier_rows_and_read_at_a_version(lake, service):

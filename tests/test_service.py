@@ -32,7 +32,7 @@ def lake(make_lake):
     ("", "add", "库款紧张", None, None, "县区代码不能为空"),
     ("000001", "add", "   ", None, None, "理由不能为空"),
     ("000001", "remove", "好转", D(2025, 3, 1), D(2025, 2, 1), "截止日期 2025-02-01 早于生效日期 2025-03-01"),
-    ("000001", "delete", "好转", None, None, "调整方式只能是 add（列入）或 remove（移出）"),
+    ("000001", "delete", "好转", None, None, "调整方式只能是 add（列入）、remove（移出）、withdraw（撤销调整）"),
     ("000001", "add", "长" * 501, None, None, "理由过长"),
 ])
 def test_a_rejected_focus_edit_leaves_every_byte_of_the_lake(lake, code, action, reason, start, until, problem):

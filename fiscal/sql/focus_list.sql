@@ -2,8 +2,8 @@
 -- (county_code, county_name, city_name, as_of, tier, reasons: one row per county and date).
 -- A county's deciding entry at A is its latest (by `at`) manual entry in force at A
 -- (effective_from ≤ A ≤ until; no until: open-ended): add → on the list (source manual),
--- remove → off the list even at tier 3; no entry in force → on the list iff tier 3
--- (source computed). Along the dates of `tiers` (oldest first) each row also says whether
+-- remove → off the list even at tier 3; no entry in force, or a withdraw (which ends the
+-- effect of earlier entries) → on the list iff tier 3 (source computed, the tier reasons). Along the dates of `tiers` (oldest first) each row also says whether
 -- the county was on the list at the previous date and since when its current run on the
 -- list lasts: the first date of the run, or a manual add's effective_from when that falls
 -- after the previous date; `since_open` when the run reaches back to the first date.
@@ -46,8 +46,8 @@ starts AS (
 )
 SELECT as_of, county_code, county_name, city_name, tier, reasons AS tier_reasons, on_list,
        CASE WHEN NOT on_list THEN NULL WHEN action = 'add' THEN 'manual' ELSE 'computed' END AS source,
-       CASE WHEN action IS NOT NULL THEN entry_reason ELSE reasons END AS reason,
-       action, effective_from, until, "user", timezone('UTC', "at") AS "at",  -- naive UTC: see focus.py
+       CASE WHEN action IN ('add', 'remove') THEN entry_reason ELSE reasons END AS reason,
+       action, entry_reason, effective_from, until, "user", timezone('UTC', "at") AS "at",  -- naive UTC: see focus.py
        coalesce(on_list_before, false) AS on_list_before, tier_before, action_before, previous_date,
        CASE WHEN on_list THEN max(entered_on) OVER (PARTITION BY county_code, run) END AS since,
        CASE WHEN on_list THEN max(CASE WHEN entered_on IS NOT NULL AND on_list_before IS NULL THEN 1 ELSE 0 END)
