@@ -126,6 +126,24 @@ COLUMNS = _catalogue(
     Col("yoy_growth", "同比增长", "percent"),
     # advances
     Col("advances_ratio", "暂付款比例", "percent"),
+    # dispatch suggestions (SPEC §9.1)
+    Col("cash_floor", "库款底线（万元）", "amount", help="预警线 × 月均库款支出：库款不应低于此数"),
+    Col("horizon_payroll", "近期应发工资（万元）", "amount", help="截至日后调度测算天数内各发薪日的应发工资合计"),
+    Col("payroll_topup", "工资待补足（万元）", "amount", help="近期应发工资 − 工资专户余额（不为负）"),
+    Col("dispatch_need", "建议调度（万元）", "amount", help="库款底线 + 工资待补足 − 库款余额（不为负）"),
+    Col("payroll_gap_3m", "三个月工资缺口（万元）", "amount", help="未来三个月应发工资 − 可用资金（不为负）"),
+    Col("counties", "县区数", "int"),
+    Col("needing", "需调度县区", "int"),
+    # prompt letters (SPEC §9.2)
+    Col("months_below", "连续低于提示线（月末数）", "int", help="从上月末往前数，库款保障水平连续低于提示线的月末个数（最多 12）"),
+    Col("persistent_label", "库款持续紧张", "text"),
+    Col("letter_status", "签发情况", "text"),
+    Col("number", "文号", "text"),
+    Col("issued_on", "成文日期", "date"),
+    Col("user", "签发人", "text"),
+    Col("issued_at", "登记时间", "text"),
+    Col("file_name", "文件名", "text", width="medium"),
+    Col("sha256_short", "SHA-256", "text"),
     # policy
     Col("indicator", "指标", "text", width="medium"),
     Col("rule", "规则", "text", width="large"),

@@ -16,8 +16,9 @@ import streamlit as st
 from fiscal import audit, auth, settings, uploads
 from fiscal.export import to_csv_bytes, to_excel_bytes
 from fiscal.extracts import KIND_ORDER, KINDS, UNITS
-from fiscal.ingest import Checked, check, commit
-from fiscal.lake import Lake
+from fiscal.ingest import Checked
+from fiscal.lake import Lake, table_label
+from fiscal.service import COMMITTED, MOVED_ON, WriteService
 from fiscal.validation import Problem
 
 SESSION_HOURS = 8
@@ -77,21 +78,22 @@ def _current_identity(authn: auth.Authenticator, log: audit.AuditLog) -> auth.Id
     return None
 
 
-def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog) -> auth.Identity | None:
+def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog, *, purpose: str = "上传、导入和回滚") -> auth.Identity | None:
+    """The analyst of this session, or the sign-in form; `purpose` names what signing in allows."""
     try:
         configured = authn.configured()
         identity = _current_identity(authn, log) if configured else None
     except auth.AuthConfigError as exc:
-        st.error(f"{exc}。上传、导入和回滚已停用，请管理员检查账号配置。")
+        st.error(f"{exc}。{purpose}已停用，请管理员检查账号配置。")
         return None
     if not configured:
-        st.warning("尚未配置分析员账号：上传、导入和回滚已停用（查看不受影响）。"
+        st.warning(f"尚未配置分析员账号：{purpose}已停用（查看不受影响）。"
                    "管理员可在服务器上运行 `python -m fiscal add-user 用户名` 添加账号。")
         return None
     with st.container(border=True):
         if identity:
             left, right = st.columns([4, 1], vertical_alignment="center")
-            left.markdown(f"已登录分析员：**{_md(identity.label)}**　可以上传、导入和回滚数据。")
+            left.markdown(f"已登录分析员：**{_md(identity.label)}**　可以{purpose}。")
             if right.button("退出登录", key="dm_logout", width="stretch"):
                 log.append("logout", identity.name, method=identity.method)
                 S.pop("dm_identity", None)
@@ -99,9 +101,9 @@ def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog) -> auth.Identi
                     st.logout()
                 st.rerun()
             return identity
-        st.markdown("**分析员登录**　查看无需登录；上传、导入和回滚需要分析员登录。")
+        st.markdown(f"**分析员登录**　查看无需登录；{purpose}需要分析员登录。")
         if _oidc_configured() and st.user.get("is_logged_in"):
-            st.warning(f"{_md(st.user.get('email') or '当前用户')} 不在分析员名单中，不能上传或回滚。")
+            st.warning(f"{_md(st.user.get('email') or '当前用户')} 不在分析员名单中，不能{purpose}。")
         if authn.has_password_accounts():
             with st.form("dm_sign_in", clear_on_submit=True, border=False):  # no password kept in the session
                 name_col, pw_col, button_col = st.columns([2, 2, 1], vertical_alignment="bottom")
@@ -131,17 +133,18 @@ def _check_upload(lake: Lake, log: audit.AuditLog, upload, kind: str | None, uni
     if key in cache:
         return key, cache[key]
     name = uploads.display_name(upload.name)
+    service = WriteService(lake, log)
     try:
         with uploads.spool(upload, upload.name, max_bytes=limit, size_hint=upload.size) as spooled:
-            checked = check(lake, spooled.path, kind=kind, unit=unit, source_name=spooled.display_name,
-                            max_bytes=limit)
-    except uploads.UploadTooLarge as exc:
-        checked = Checked(None, [Problem("error", str(exc))], "")
-    except Exception as exc:  # a reader bug must not show a traceback; nothing was written
-        checked = Checked(None, [Problem("error", f"文件无法读取（{type(exc).__name__}），请检查文件格式后重新上传")], "")
-    if checked.errors:
-        log.append("upload_rejected", user, file_name=name, sha256=checked.sha256, size=upload.size,
-                   kind=kind or (checked.extract.kind if checked.extract else ""), errors=len(checked.errors))
+            # check_upload audits a file with errors itself
+            checked = service.check_upload(spooled.path, user=user, kind=kind, unit=unit,
+                                           source_name=spooled.display_name, max_bytes=limit, size=upload.size)
+    except Exception as exc:  # too large, or a reader bug (no traceback shown); nothing was written
+        message = (str(exc) if isinstance(exc, uploads.UploadTooLarge)
+                   else f"文件无法读取（{type(exc).__name__}），请检查文件格式后重新上传")
+        checked = Checked(None, [Problem("error", message)], "")
+        service.audit_rejected_upload(user, file_name=name, sha256=checked.sha256, size=upload.size, kind=kind or "",
+                                      errors=len(checked.errors))
     cache[key] = checked
     return key, checked
 
@@ -232,21 +235,16 @@ def upload_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | No
 
 def _commit(lake: Lake, log: audit.AuditLog, identity: auth.Identity, checked: Checked, key: tuple) -> None:
     extract = checked.extract
-    try:
-        result = commit(lake, checked, user=identity.name)
-    except Exception as exc:  # the lake is unchanged (one atomic Delta commit); say what happened
-        log.append("commit_failed", identity.name, kind=extract.kind, file_name=extract.source_name,
-                   sha256=checked.sha256, reason=str(exc)[:300])
-        st.error(f"导入失败，数据未改变：{exc}")
-        return
-    if result.version is None:  # the lake moved on since the check: show the new preview first
-        S.setdefault("dm_checks", {})[key] = result
-        S["dm_commit_messages"] = result.messages
+    outcome = WriteService(lake, log).commit_upload(checked, user=identity.name)
+    if outcome.status == MOVED_ON:  # the lake moved on since the check: show the new preview first
+        S.setdefault("dm_checks", {})[key] = outcome.detail
+        S["dm_commit_messages"] = list(outcome.messages)
         st.rerun()
-    newest = next(c for c in lake.history() if c.lake_version == result.version)
-    log.append("ingest", identity.name, kind=extract.kind, file_name=extract.source_name, sha256=checked.sha256,
-               rows=len(extract.frame), version=result.version, inserted=newest.inserted, updated=newest.updated,
-               unit=extract.unit)
+    if outcome.status != COMMITTED:  # the lake is unchanged (one atomic Delta commit); say what happened
+        st.error("；".join(outcome.problems))
+        return
+    newest = next(c for c in lake.history() if c.lake_version == outcome.version)
+    result = outcome.detail
     _flash("success", f"已导入「{_md(extract.source_name)}」：{KINDS[extract.kind].label} {len(extract.frame)} 行，"
                       f"新增 {newest.inserted} 行，替换 {newest.updated} 行，新版本 {result.version}。各看板已使用新数据。")
     S["dm_upload_n"] = S.get("dm_upload_n", 0) + 1
@@ -266,7 +264,7 @@ def versions_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | 
     table = pd.DataFrame([{
         "版本": c.lake_version, "时间（北京时间）": _local(c.timestamp), "操作": c.operation_label,
         "操作人": c.user, "文件名": c.file_name, "行数": c.rows, "新增": c.inserted, "替换": c.updated,
-        "数据类型": "、".join(KINDS[k].label for k in c.kinds), "说明": c.note, "SHA-256": c.sha256,
+        "数据类型": "、".join(table_label(k) for k in c.kinds), "说明": c.note, "SHA-256": c.sha256,
     } for c in commits])
     st.caption(f"当前版本：{current}。每次导入或回滚都生成一个新版本，旧版本全部保留。")
     st.dataframe(table, hide_index=True, width="stretch", key="dm_history",
@@ -303,19 +301,18 @@ def versions_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | 
     if pending is None or pending not in older:
         return
     with st.container(border=True):
-        st.warning(f"确认回滚：全部数据将恢复到{shown[pending]}时的状态，并记为新版本 {current + 1}。"
-                   f"当前版本 {current} 及其他版本都会保留，之后仍可恢复。")
+        st.warning(f"确认回滚：各类上报数据将恢复到{shown[pending]}时的状态，并记为新版本 {current + 1}。"
+                   f"当前版本 {current} 及其他版本都会保留，之后仍可恢复。重点关注名单调整和工作台账是本局的工作记录，"
+                   f"不随回滚撤销。")
         buttons = st.container(horizontal=True)
         if buttons.button("确认回滚", type="primary", key="dm_rb_confirm"):
             S.pop("dm_rb_target", None)
-            try:
-                new_version = lake.rollback(pending, user=identity.name)
-            except Exception as exc:  # LakeError, a lock timeout…: the lake is as it was
-                log.append("rollback_failed", identity.name, to_version=pending, reason=str(exc)[:300])
-                st.error(f"回滚失败，数据未改变：{exc}")
+            outcome = WriteService(lake, log).rollback(pending, user=identity.name, expected_version=current)
+            if not outcome.committed:  # refused, a lock timeout, the lake moved on…: the lake is as it was
+                st.error(f"回滚失败，数据未改变：{outcome.message}")
                 return
-            log.append("rollback", identity.name, to_version=pending, version=new_version)
-            _flash("success", f"已回滚到版本 {pending}，新版本 {new_version}。各看板已使用回滚后的数据。")
+            _flash("success", f"已回滚到版本 {pending}，新版本 {outcome.version}。各看板已使用回滚后的数据；"
+                              f"重点关注名单调整和工作台账保持不变。")
             st.rerun()
         if buttons.button("取消", key="dm_rb_cancel"):
             S.pop("dm_rb_target", None)

@@ -38,7 +38,13 @@ EVENT_LABELS = {
     "commit_failed": "导入失败",
     "rollback": "回滚",
     "rollback_failed": "回滚失败",
+    "focus_entry": "调整重点关注名单",
+    "ledger_entry": "记录工作台账",
+    "letters_issued": "签发提示函",
+    "edit_rejected": "修改被拒绝",
+    "edit_conflict": "未保存（数据已被他人更新）",
 }
+VIA_LABELS = {"cli": "命令行", "dashboard": "看板"}
 
 
 class AuditError(Exception):
@@ -104,12 +110,17 @@ def _now() -> dt.datetime:
 
 def describe(record: dict) -> str:
     """A one-line Chinese summary of an event's details (for the page)."""
-    from .extracts import KINDS
+    from .lake import table_label
+    from .vocabulary import LEDGER_STATUSES, labels
 
     names = {"kind": "数据类型", "file_name": "文件", "rows": "行数", "version": "新版本", "to_version": "回滚到版本",
              "inserted": "新增", "updated": "替换", "unit": "单位", "errors": "错误数", "warnings": "提示数",
              "method": "方式", "failures": "连续失败次数", "locked_until": "锁定至", "reason": "原因",
-             "size": "字节数", "sha256": "SHA-256"}
+             "size": "字节数", "sha256": "SHA-256",
+             "county_code": "县区代码", "action": "调整", "measure_id": "措施编号", "revision": "修订",
+             "measure": "措施", "owner": "责任人", "due": "完成时限", "status": "状态", "note": "备注",
+             "effective_from": "生效日期", "until": "截止日期", "problems": "问题", "expected": "预期版本",
+             "current": "当前版本", "via": "途径"}
     keys = [k for k in names if k in record] + [k for k in record if k not in names and k not in ("ts", "event", "user")]
     parts = []
     for key in keys:
@@ -121,7 +132,13 @@ def describe(record: dict) -> str:
         elif key == "method":
             value = {"password": "密码", "oidc": "统一身份认证"}.get(value, value)
         elif key == "kind":
-            value = KINDS[value].label if value in KINDS else value
+            value = table_label(value)
+        elif key == "via":
+            value = VIA_LABELS.get(value, value)
+        elif key == "action":
+            value = {"add": "列入", "remove": "移出"}.get(value, value)
+        elif key == "status":
+            value = labels(LEDGER_STATUSES).get(value, value)
         elif key == "locked_until":
             value = _beijing(value)
         parts.append(f"{names.get(key, key)}：{value}")

@@ -370,3 +370,33 @@ def _finish(fig: go.Figure, *, height: int, note: str | None = None, legend_bott
         fig.update_layout(title=dict(text=note, font=dict(size=12, color=MUTED_COLOR), x=0, xanchor="left",
                                      y=1, yanchor="top", pad=dict(t=6)))
     return fig
+
+
+# ---- dispatch (SPEC §9.1) ---------------------------------------------------------------------
+FLOOR_COLOR = TIER_COLORS[2]
+
+
+def dispatch_bars(suggestions: pd.DataFrame, policy: Policy, max_rows: int = MAX_ROWS) -> go.Figure:
+    """What each county needs (库款底线 + 工资待补足, stacked) against the cash it has (a marker);
+    the gap is the suggestion. Largest suggestion first."""
+    rows = suggestions[suggestions["dispatch_need"] > 0]
+    shown = rows.head(max_rows)
+    names = shown["county_name"]
+    balance = shown["treasury_balance"].fillna(0)
+    fig = go.Figure()
+    fig.add_bar(x=shown["cash_floor"], y=names, orientation="h", name=f"库款底线（预警线 {policy.coverage_warning:.2f} 个月支出）",
+                marker_color=FLOOR_COLOR, hovertemplate="%{y}<br>库款底线 %{x:,.2f} 万元<extra></extra>")
+    fig.add_bar(x=shown["payroll_topup"], y=names, orientation="h",
+                name=f"工资待补足（未来 {policy.dispatch_horizon_days} 天）", marker_color=ACCOUNT_COLOR,
+                hovertemplate="%{y}<br>工资待补足 %{x:,.2f} 万元<extra></extra>")
+    fig.add_scatter(x=balance, y=names, mode="markers", name="现有库款",
+                    marker=dict(symbol="line-ns", size=ROW_HEIGHT - 2, line=dict(width=4, color=BALANCE_COLOR)),
+                    hovertemplate="%{y}<br>现有库款 %{x:,.2f} 万元<extra></extra>")
+    fig.add_scatter(x=shown["cash_floor"] + shown["payroll_topup"], y=names, mode="text", showlegend=False,
+                    text=[f"  缺 {v:,.0f}" for v in shown["dispatch_need"]], textposition="middle right",
+                    hoverinfo="skip", cliponaxis=False)
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(title_text="万元", rangemode="tozero")
+    note = f"显示建议调度最多的 {len(shown)} 个县区（共 {len(rows)} 个）" if len(rows) > len(shown) else None
+    return _finish(fig, height=_rows_height(len(shown)), note=note, right_margin=90)

@@ -13,6 +13,7 @@ from .extracts import KINDS, UNITS
 from .lake import Lake, LakeError
 from .policy import PolicyError, load_policy
 from .settings import DEFAULT_POLICY_PATH, DEMO_LAKE
+from .vocabulary import LEDGER_STATUSES
 
 
 def _date(text: str) -> dt.date:
@@ -51,11 +52,36 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument("--user", default=getpass.getuser())
     data_arg(rollback)
 
+    add_focus_commands(sub, data_arg)
+    add_ledger_commands(sub, data_arg)
+
     metrics = sub.add_parser("metrics", help="各县区指标与风险等级")
     metrics.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
     metrics.add_argument("--format", choices=["json", "csv"], default="json")
     metrics.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
     data_arg(metrics)
+
+    dispatch = sub.add_parser("dispatch", help="调度建议：各县区建议调度的库款")
+    dispatch.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
+    dispatch.add_argument("--format", choices=["json", "csv"], default="json")
+    dispatch.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
+    data_arg(dispatch)
+
+    letters = sub.add_parser("letters", help="签发本月库款保障水平偏低的提示函（Word），登记文号")
+    letters.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
+    letters.add_argument("--out", type=Path, required=True, help="提示函 .docx 的输出目录")
+    letters.add_argument("--format", choices=["json"], default="json")
+    letters.add_argument("--user", default=getpass.getuser(), help="记录在提示函登记中的签发人")
+    letters.add_argument("--again", action="store_true",
+                         help="本月已签发过提示函时，确认再次签发（使用新的文号）")
+    letters.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
+    data_arg(letters)
+
+    brief = sub.add_parser("brief", help="周调度简报（.docx 或 .xlsx，按文件后缀）")
+    brief.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
+    brief.add_argument("--out", type=Path, required=True, help="输出文件：.docx（打印、转发）、.xlsx 或 .html")
+    brief.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
+    data_arg(brief)
 
     add_user = sub.add_parser("add-user", help="添加分析员账号或修改其密码（写入 .streamlit/secrets.toml）")
     add_user.add_argument("name", help="用户名（字母、数字、汉字和 . _ - @）")
@@ -63,6 +89,62 @@ def build_parser() -> argparse.ArgumentParser:
     add_user.add_argument("--secrets", type=Path, default=None,
                           help="账号配置文件（默认：环境变量 FISCAL_SECRETS，否则项目的 .streamlit/secrets.toml）")
     return parser
+
+
+def _user_arg(p) -> None:
+    p.add_argument("--user", default=getpass.getuser(), help="记录在版本历史和操作日志中的操作人（默认：当前系统用户）")
+
+
+def add_focus_commands(sub, data_arg) -> None:
+    focus = sub.add_parser("focus", help="重点关注名单：人工列入、移出与查看（SPEC §9.3）")
+    actions = focus.add_subparsers(dest="focus_command", required=True)
+    for name, text in (("add", "人工列入重点关注名单"), ("remove", "人工移出重点关注名单（等级为重点关注也移出）")):
+        p = actions.add_parser(name, help=text)
+        p.add_argument("code", help="区划代码")
+        p.add_argument("--reason", default="", help="理由（必填）")
+        p.add_argument("--from", dest="effective_from", type=_date, help="生效日期（默认：今天）")
+        p.add_argument("--until", type=_date, help="截止日期（含当天；省略：长期有效）")
+        _user_arg(p)
+        data_arg(p)
+    listing = actions.add_parser("list", help="某日的重点关注名单")
+    listing.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
+    listing.add_argument("--format", choices=["json", "csv"], default="json")
+    listing.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
+    data_arg(listing)
+
+
+def _status(text: str) -> str:
+    """A ledger status given as its code or its Chinese label."""
+    stored = {t.code: t.code for t in LEDGER_STATUSES if t.code != "overdue"}
+    stored |= {t.label: t.code for t in LEDGER_STATUSES if t.code != "overdue"}
+    if text not in stored:
+        raise argparse.ArgumentTypeError(f"状态应为 {' / '.join(stored)}：{text}")
+    return stored[text]
+
+
+def add_ledger_commands(sub, data_arg) -> None:
+    ledger = sub.add_parser("ledger", help="工作台账：各县区措施的记录、更新与查看（SPEC §9.4）")
+    actions = ledger.add_subparsers(dest="ledger_command", required=True)
+    add = actions.add_parser("add", help="为县区记录一项措施，输出该措施（JSON）")
+    add.add_argument("code", help="区划代码")
+    update = actions.add_parser("update", help="修改一项措施（生成新的修订，历史保留），输出该措施（JSON）")
+    update.add_argument("measure_id", type=int, help="措施编号")
+    for p, required in ((add, True), (update, False)):
+        p.add_argument("--measure", required=required, help="措施内容")
+        p.add_argument("--owner", required=required, help="责任人")
+        p.add_argument("--due", type=_date, required=required, help="完成时限 YYYY-MM-DD")
+        p.add_argument("--status", type=_status, default="not_started" if required else None,
+                       help="状态：not_started 未开始 / in_progress 推进中 / done 已完成")
+        p.add_argument("--note", default="" if required else None, help="备注")
+        _user_arg(p)
+        data_arg(p)
+    listing = actions.add_parser("list", help="台账（每项措施的当前状态）")
+    listing.add_argument("--county", help="只列出这个县区（区划代码）")
+    listing.add_argument("--open", action="store_true", help="只列出未完成的措施")
+    listing.add_argument("--history", action="store_true", help="列出每一次修订（最新在前），而不是当前状态")
+    listing.add_argument("--today", type=_date, default=None, help="判断是否逾期的日期（默认：今天）")
+    listing.add_argument("--format", choices=["json", "csv"], default="json")
+    data_arg(listing)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,15 +187,26 @@ def cmd_validate(args) -> int:
     return 0 if checked.ok else 1
 
 
-def cmd_ingest(args) -> int:
-    from .ingest import ingest
+def _service(args):
+    from .service import VIA_CLI, WriteService
 
-    result = ingest(Lake(args.data), args.file, kind=args.kind, unit=args.unit, user=args.user)
-    _report(result)
-    if result.version is None:
+    return WriteService(Lake(args.data), via=VIA_CLI)
+
+
+def _print_json(records) -> None:
+    # indented only for a person at a terminal
+    print(json.dumps(records, ensure_ascii=False, indent=2 if sys.stdout.isatty() else None))
+
+
+def cmd_ingest(args) -> int:
+    outcome = _service(args).ingest(args.file, kind=args.kind, unit=args.unit, user=args.user)
+    _report(outcome.detail)
+    for message in outcome.messages:
+        print(message)
+    if not outcome.committed:
         print("数据湖未改变")
         return 1
-    print(f"已导入，新版本 {result.version}")
+    print(f"已导入，新版本 {outcome.version}")
     return 0
 
 
@@ -130,28 +223,162 @@ def cmd_history(args) -> int:
 
 
 def cmd_rollback(args) -> int:
-    version = Lake(args.data).rollback(args.version, user=args.user)
-    print(f"已回滚到版本 {args.version}，新版本 {version}")
+    outcome = _service(args).rollback(args.version, user=args.user)
+    if not outcome.committed:
+        print(f"错误：{outcome.message}", file=sys.stderr)
+        return 1
+    print(f"已回滚到版本 {args.version}，新版本 {outcome.version}（各类数据已恢复；重点关注名单调整和工作台账不随回滚撤销）")
     return 0
+
+
+def _as_of(args, snapshot) -> dt.date | None:
+    from .reports import latest_date
+
+    as_of = args.as_of or latest_date(snapshot)
+    if as_of is None:
+        print("错误：数据湖中没有库款数据，请用 --as-of 指定日期", file=sys.stderr)
+    return as_of
+
+
+def cmd_focus(args) -> int:
+    from .focus import FOCUS_KEYS, focus_list, to_records
+    from .service import FOCUS_ACTIONS
+
+    if args.focus_command == "list":
+        lake = Lake(args.data)
+        snapshot = lake.snapshot()
+        if (as_of := _as_of(args, snapshot)) is None:
+            return 1
+        listed = focus_list(snapshot, as_of, load_policy(args.policy))
+        if args.format == "json":
+            _print_json(to_records(listed))
+        else:
+            listed[list(FOCUS_KEYS)].to_csv(sys.stdout, index=False)
+        return 0
+    start = args.effective_from or dt.date.today()
+    outcome = _service(args).enter_focus(args.code, args.focus_command, args.reason, user=args.user,
+                                         effective_from=start, until=args.until)
+    if not outcome.committed:
+        print(f"错误：{outcome.message}。数据湖未改变", file=sys.stderr)
+        return 1
+    span = f"{start:%Y-%m-%d} 至 {args.until:%Y-%m-%d}" if args.until else f"自 {start:%Y-%m-%d} 起长期"
+    print(f"已{FOCUS_ACTIONS[args.focus_command]}重点关注名单：{args.code.strip()}，{span}有效；"
+          f"操作人 {args.user}，新版本 {outcome.version}")
+    return 0
+
+
+def cmd_ledger(args) -> int:
+    from . import ledger
+
+    lake = Lake(args.data)
+    if args.ledger_command == "list":
+        snapshot = lake.snapshot()
+        today = args.today or dt.date.today()
+        rows = ledger.history(snapshot) if args.history else ledger.current(snapshot, today)
+        keys = ledger.HISTORY_KEYS if args.history else ledger.LEDGER_KEYS
+        if args.county:
+            rows = rows[rows["county_code"] == args.county]
+        if args.open:
+            rows = rows[rows["status"] != "done"]
+        if args.format == "json":
+            _print_json(ledger.to_records(rows, keys))
+        else:
+            rows[list(keys)].to_csv(sys.stdout, index=False)
+        return 0
+    service = _service(args)
+    fields = {"measure": args.measure, "owner": args.owner, "due": args.due, "status": args.status, "note": args.note}
+    if args.ledger_command == "add":
+        outcome = service.add_measure(args.code, **fields, user=args.user)
+    else:
+        outcome = service.update_measure(args.measure_id, **fields, user=args.user)
+    if not outcome.committed:
+        print(f"错误：{outcome.message}。数据湖未改变", file=sys.stderr)
+        return 1
+    measure_id = int(outcome.rows.at[0, "measure_id"])
+    written = ledger.current(lake.snapshot(), dt.date.today())
+    _print_json(ledger.to_records(written[written["measure_id"] == measure_id])[0])
+    return 0
+
+
+class NoAsOfDate(LakeError):
+    def __init__(self):
+        super().__init__("数据湖中没有库款数据，请用 --as-of 指定日期")
+
+
+def _snapshot_and_date(args):
+    """The lake snapshot and the as-of date: --as-of, else the latest treasury date."""
+    from .reports import latest_date
+
+    snapshot = Lake(args.data).snapshot()
+    as_of = args.as_of or latest_date(snapshot)
+    if as_of is None:
+        raise NoAsOfDate()
+    return snapshot, as_of
+
+
+def _print_json(records: list[dict]) -> None:
+    # indented only for a person at a terminal: the C encoder (no indent) is several times faster
+    print(json.dumps(records, ensure_ascii=False, indent=2 if sys.stdout.isatty() else None))
 
 
 def cmd_metrics(args) -> int:
     from .indicators import METRIC_KEYS, metrics, to_records
-    from .reports import latest_date
 
-    lake = Lake(args.data)
-    snapshot = lake.snapshot()
-    as_of = args.as_of or latest_date(snapshot)
-    if as_of is None:
-        print("错误：数据湖中没有库款数据，请用 --as-of 指定日期", file=sys.stderr)
-        return 1
+    snapshot, as_of = _snapshot_and_date(args)
     frame = metrics(snapshot, as_of, load_policy(args.policy))
     if args.format == "json":
-        # indented only for a person at a terminal: the C encoder (no indent) is several times faster
-        print(json.dumps(to_records(frame), ensure_ascii=False, indent=2 if sys.stdout.isatty() else None))
+        _print_json(to_records(frame))
     else:
         table = frame[list(METRIC_KEYS)].assign(reasons=frame["reasons"].map("；".join))
         table.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_dispatch(args) -> int:
+    from .dispatch import DISPATCH_KEYS, dispatch
+    from .indicators import json_records
+
+    snapshot, as_of = _snapshot_and_date(args)
+    frame = dispatch(snapshot, as_of, load_policy(args.policy))
+    if args.format == "json":
+        _print_json(json_records(frame, DISPATCH_KEYS))
+    else:
+        frame[list(DISPATCH_KEYS)].to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
+    return 0
+
+
+def cmd_letters(args) -> int:
+    from .indicators import json_records
+    from .issuing import issue
+    from .letters import LETTER_KEYS
+
+    _, as_of = _snapshot_and_date(args)
+    result = issue(Lake(args.data), as_of, load_policy(args.policy), user=args.user, again=args.again)
+    print(result.message, file=sys.stderr)
+    if not result.ok:
+        return 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    for letter in result.letters:
+        (args.out / letter.file_name).write_bytes(letter.content)
+    files = {letter.county_code: letter.file_name for letter in result.letters}
+    rows = result.rows.assign(file=result.rows["county_code"].map(files))
+    _print_json(json_records(rows, LETTER_KEYS))
+    return 0
+
+
+def cmd_brief(args) -> int:
+    from . import brief
+
+    renderers = {".docx": brief.to_docx, ".xlsx": brief.to_xlsx, ".html": lambda b: brief.to_html(b).encode("utf-8")}
+    render = renderers.get(args.out.suffix.lower())
+    if render is None:
+        print(f"错误：输出文件应以 .docx、.xlsx 或 .html 结尾：{args.out.name}", file=sys.stderr)
+        return 1
+    snapshot, as_of = _snapshot_and_date(args)
+    data = render(brief.build(snapshot, as_of, load_policy(args.policy)))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    print(f"已生成周调度简报（截至 {as_of:%Y-%m-%d}）：{args.out}", file=sys.stderr)
     return 0
 
 
@@ -175,5 +402,6 @@ def cmd_add_user(args) -> int:
 COMMANDS = {
     "demo": cmd_demo, "validate": cmd_validate, "ingest": cmd_ingest,
     "history": cmd_history, "rollback": cmd_rollback, "metrics": cmd_metrics,
+    "dispatch": cmd_dispatch, "letters": cmd_letters, "brief": cmd_brief, "focus": cmd_focus, "ledger": cmd_ledger,
     "add-user": cmd_add_user,
 }

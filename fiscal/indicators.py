@@ -76,10 +76,12 @@ def tier_changes(snapshot: Snapshot, as_of: dt.date, policy: Policy, days: int =
 
 def to_records(frame: pd.DataFrame) -> list[dict]:
     """Rows as JSON-ready dicts with exactly METRIC_KEYS: ISO dates, None for missing."""
-    records = []
-    for row in frame[list(METRIC_KEYS)].to_dict("records"):
-        records.append({key: _json_value(key, row[key]) for key in METRIC_KEYS})
-    return records
+    return json_records(frame, METRIC_KEYS)
+
+
+def json_records(frame: pd.DataFrame, keys: tuple[str, ...]) -> list[dict]:
+    """Rows as JSON-ready dicts with exactly `keys`, in order: ISO dates, None for missing."""
+    return [{key: _json_value(key, row[key]) for key in keys} for row in frame[list(keys)].to_dict("records")]
 
 
 def _json_value(key: str, value):

@@ -1,10 +1,14 @@
-"""The lake: one Delta table per extract kind under a data directory.
+"""The lake: one Delta table per extract kind, and one per record kind, under a data directory.
 
 Delta's transaction log gives atomic commits, version history and restore. A
 *lake version* numbers each lake-wide operation (an ingest, a rollback, the demo load);
 it is stored in the commit metadata of every table commit that operation made, so the
 lake-wide history and a lake-wide rollback are read back from the Delta logs themselves.
 Writers are serialised with a file lock; readers never take it.
+
+Extract tables (extracts.py) are upserted by key and rolled back; record tables
+(records.py: the bureau's 重点关注 entries, ledger, letters register) are appended to and
+never rolled back — undoing a bad upload must not erase a decision recorded since.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from deltalake.exceptions import TableNotFoundError
 from filelock import FileLock
 
 from .extracts import KIND_ORDER, KINDS
+from .records import RECORD_KINDS, RECORD_ORDER
 
 LOCK_NAME = ".write.lock"
 # delta-rs commits on a local file system by writing `<version>.json#<n>` and linking it into place
@@ -28,6 +33,19 @@ TEMPORARY_COMMIT = re.compile(r"\d{20}\.json#\d+")
 LOCK_TIMEOUT_S = 120
 
 OPERATION_LABELS = {"create": "建立", "ingest": "导入", "rollback": "回滚", "demo": "演示数据"}
+# Every table of a lake: the extracts first (counties before the kinds that reference it), then the records.
+TABLE_ORDER = (*KIND_ORDER, *RECORD_ORDER)
+
+
+def table_schema(name: str) -> pa.Schema:
+    """The arrow schema of an extract or record table."""
+    return (KINDS[name] if name in KINDS else RECORD_KINDS[name]).arrow_schema()
+
+
+def table_label(name: str) -> str:
+    """The Chinese name of an extract or record table."""
+    spec = KINDS.get(name) or RECORD_KINDS.get(name)
+    return spec.label if spec else name
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,12 @@ class Snapshot:
     @property
     def key(self) -> str:
         return f"{self.root}|" + ",".join(f"{k}:{v}" for k, v in self.versions)
+
+    @property
+    def extracts_key(self) -> str:
+        """The key of the extract tables alone: what the indicators depend on (a list or ledger
+        edit must not make the dashboard recompute every indicator)."""
+        return f"{self.root}|" + ",".join(f"{k}:{v}" for k, v in self.versions if k in KINDS)
 
 
 @dataclass(frozen=True)
@@ -59,6 +83,8 @@ class Commit:
 
     @property
     def operation_label(self) -> str:
+        if self.operation in RECORD_KINDS:
+            return RECORD_KINDS[self.operation].label
         return OPERATION_LABELS.get(self.operation, self.operation)
 
 
@@ -90,7 +116,7 @@ class Lake:
 
     def snapshot(self) -> Snapshot:
         versions, files = [], {}
-        for kind in KIND_ORDER:
+        for kind in TABLE_ORDER:
             table = self.table(kind)
             versions.append((kind, -1 if table is None else table.version()))
             files[kind] = [] if table is None else [_local(u) for u in table.file_uris()]
@@ -103,7 +129,7 @@ class Lake:
             table_version = _table_version_at(table, lake_version)
             table = None if table_version is None else DeltaTable(str(self.path(kind)), version=table_version)
         if table is None:
-            return KINDS[kind].arrow_schema().empty_table().to_pandas()
+            return table_schema(kind).empty_table().to_pandas()
         return table.to_pyarrow_table().to_pandas()
 
     def county_codes(self) -> set[str]:
@@ -116,7 +142,7 @@ class Lake:
     def history(self) -> list[Commit]:
         """Lake-wide history, newest first; one entry per lake version."""
         by_version: dict[int, list[dict]] = {}
-        for kind in KIND_ORDER:
+        for kind in TABLE_ORDER:
             table = self.table(kind)
             for entry in [] if table is None else table.history():
                 if "lake_version" in entry:
@@ -129,7 +155,7 @@ class Lake:
         """Hold the write lock; first clear what a writer killed mid-commit left behind."""
         self.root.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.root / LOCK_NAME), timeout=LOCK_TIMEOUT_S):
-            for kind in KIND_ORDER:
+            for kind in TABLE_ORDER:
                 if (table := self.table(kind)) is not None:
                     _remove_unfinished_writes(table)
             yield
@@ -159,6 +185,25 @@ class Lake:
             )
         return version
 
+    def append(self, kind: str, frame: pd.DataFrame, *, user: str, note: str = "",
+               expected_version: int | None = None) -> int:
+        """Add rows to a record table (records.py) in one commit. Returns the new lake version.
+
+        Use the write service (fiscal.service), which also stamps who/when and audits. With
+        `expected_version`, write only if the lake is still at that version (checked under
+        the write lock), else raise LakeChanged.
+        """
+        spec = RECORD_KINDS[kind]
+        data = pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
+        with self._writing():
+            version = self._next_version()
+            if expected_version is not None and version - 1 != expected_version:
+                raise LakeChanged(version - 1)
+            meta = _metadata(version, kind, user, rows=len(data), note=note)
+            write_deltalake(str(self.path(kind)), data, mode="append",
+                            commit_properties=CommitProperties(custom_metadata=meta))
+        return version
+
     def replace_all(self, frames: dict[str, pd.DataFrame], *, user: str, operation: str = "demo", note: str = "") -> int:
         """Overwrite every given table (used to load the demo lake). One lake version."""
         with self._writing():
@@ -173,25 +218,35 @@ class Lake:
                                 commit_properties=CommitProperties(custom_metadata=meta))
         return version
 
-    def rollback(self, lake_version: int, *, user: str) -> int:
-        """Bring every table back to its state at `lake_version`, as a new lake version."""
+    def rollback(self, lake_version: int, *, user: str, expected_version: int | None = None) -> int:
+        """Bring every extract table back to its state at `lake_version`, as a new lake version.
+
+        Record tables (records.py) are not touched: entries and ledger changes made since
+        stay. With `expected_version`, roll back only if the lake is still at that version.
+        """
         with self._writing():
             history = self.history()
+            if expected_version is not None and history and history[0].lake_version != expected_version:
+                raise LakeChanged(history[0].lake_version)
             if lake_version not in {c.lake_version for c in history}:
                 raise LakeError(f"没有版本 {lake_version}；可用版本：{', '.join(str(c.lake_version) for c in history)}")
             if lake_version == history[0].lake_version:
                 raise LakeError(f"版本 {lake_version} 已是当前版本，无需回滚")
-            version = self._next_version()
-            meta = _metadata(version, "rollback", user, note=f"回滚到版本 {lake_version}")
-            props = CommitProperties(custom_metadata=meta)
+            restores = []
             for kind in KIND_ORDER:
                 table = self.table(kind)
                 if table is None:
                     continue
-                target = _table_version_at(table, lake_version)
                 current = int(table.history(1)[0].get("lake_version", -1))
-                if current <= lake_version:
-                    continue  # untouched since then
+                if current > lake_version:  # changed since then
+                    restores.append((table, _table_version_at(table, lake_version)))
+            if not restores:
+                raise LakeError(f"版本 {lake_version} 之后只有业务记录（名单、台账等）有变化，各类数据与版本 "
+                                f"{lake_version} 相同，无需回滚；业务记录不随回滚撤销")
+            version = self._next_version()
+            meta = _metadata(version, "rollback", user, note=f"回滚到版本 {lake_version}")
+            props = CommitProperties(custom_metadata=meta)
+            for table, target in restores:
                 if target is None:  # the table did not exist yet: empty it
                     table.delete(commit_properties=props)
                 else:
@@ -201,7 +256,7 @@ class Lake:
     def _table_for_write(self, kind: str) -> DeltaTable:
         table = self.table(kind)
         if table is None:
-            table = DeltaTable.create(str(self.path(kind)), schema=KINDS[kind].arrow_schema())
+            table = DeltaTable.create(str(self.path(kind)), schema=table_schema(kind))
         return table
 
     def _next_version(self) -> int:

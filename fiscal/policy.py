@@ -37,9 +37,16 @@ class Policy:
     sev_advances: int = 1
     focus_when_warnings: int = 2
     stale_days: int = 7
+    # SPEC §9.1–9.2: dispatch suggestions and prompt letters
+    dispatch_horizon_days: int = 30
+    persistent_months: int = 2
+    bureau_name: str = "XX市财政局"  # a placeholder the bureau replaces with its own name
+    number_prefix: str = "X财库函"
+    reply_days: int = 10
 
     def sql_params(self) -> dict[str, float | int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """The numeric settings, as SQL parameters (the texts are for documents only)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if not isinstance(getattr(self, f.name), str)}
 
     def lines(self) -> list[tuple[str, str]]:
         """The lines in force, as (指标, 规则) rows for display."""
@@ -52,6 +59,11 @@ class Policy:
             ("暂付款比例", f"不超过 {self.advances_cap:.0%}"),
             ("重点关注", f"上次发薪出现缺口，或 {self.focus_when_warnings} 项及以上指标达到预警"),
             ("数据时效", f"最新数据早于截至日 {self.stale_days} 天以上标记为过期"),
+            ("调度建议", f"库款保持在预警线 {self.coverage_warning:.2f} 个月支出以上，并补足未来 "
+                        f"{self.dispatch_horizon_days} 天应发工资"),
+            ("提示函", f"库款保障水平低于提示线 {self.coverage_prompt:.2f} 时发函；连续 {self.persistent_months} "
+                      f"个月末低于提示线为库款持续紧张；请于发函后 {self.reply_days} 天内回复"),
+            ("发文机关", f"{self.bureau_name}，文号 {self.number_prefix}〔年份〕序号号"),
         ]
 
 
@@ -80,7 +92,13 @@ _FIELDS = {
     ("severity", "advances_over_cap"): "sev_advances",
     ("tier", "focus_when_warnings"): "focus_when_warnings",
     ("freshness", "stale_days"): "stale_days",
+    ("dispatch", "horizon_days"): "dispatch_horizon_days",
+    ("letters", "persistent_months"): "persistent_months",
+    ("letters", "bureau_name"): "bureau_name",
+    ("letters", "number_prefix"): "number_prefix",
+    ("letters", "reply_days"): "reply_days",
 }
+_TEXT_LIMIT = 40  # characters of the bureau name and the number prefix
 
 
 def load_policy(path: str | Path = DEFAULT_POLICY_PATH) -> Policy:
@@ -101,6 +119,9 @@ def load_policy(path: str | Path = DEFAULT_POLICY_PATH) -> Policy:
     for (section, key), name in _FIELDS.items():
         default = getattr(defaults, name)
         value = raw.get(section, {}).get(key, default)
+        if isinstance(default, str):
+            values[name] = _text_setting(section, key, value)
+            continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise PolicyError(f"政策设置 [{section}] {key} 应为数字，实际为「{value}」")
         if isinstance(default, int) and value != int(value):
@@ -109,6 +130,18 @@ def load_policy(path: str | Path = DEFAULT_POLICY_PATH) -> Policy:
     policy = Policy(**values)
     _check(policy)
     return policy
+
+
+def _text_setting(section: str, key: str, value) -> str:
+    """A name printed on letters: one line of visible text."""
+    if not isinstance(value, str):
+        raise PolicyError(f"政策设置 [{section}] {key} 应为文字（用引号括起），实际为「{value}」")
+    text = value.strip()
+    if not text:
+        raise PolicyError(f"政策设置 [{section}] {key} 不能为空")
+    if len(text) > _TEXT_LIMIT or any(not ch.isprintable() for ch in text):
+        raise PolicyError(f"政策设置 [{section}] {key} 应为一行不超过 {_TEXT_LIMIT} 个字的文字，实际为「{value}」")
+    return text
 
 
 def _check(p: Policy) -> None:
@@ -130,5 +163,13 @@ def _check(p: Policy) -> None:
         problems.append("严重程度只能是 0、1、2、3")
     if p.focus_when_warnings < 1 or p.stale_days < 0:
         problems.append("重点关注条件与数据时效天数应为正数")
+    if not 1 <= p.dispatch_horizon_days <= 92:
+        problems.append("调度建议的工资测算天数应在 1 到 92 之间")
+    if not 1 <= p.persistent_months <= 12:
+        problems.append("库款持续紧张的连续月数应在 1 到 12 之间")
+    if not 1 <= p.reply_days <= 60:
+        problems.append("提示函回复期限应在 1 到 60 天之间")
+    if any(ch in p.number_prefix for ch in "〔〕[]()（）"):
+        problems.append("文号前缀只写机关代字（如“X财库函”），年份和序号由系统加上")
     if problems:
         raise PolicyError("政策文件不合理：" + "；".join(problems))

@@ -19,8 +19,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from . import vocabulary
-from .extracts import KIND_ORDER, KINDS
-from .lake import Snapshot
+from .lake import TABLE_ORDER, Snapshot, table_schema
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -36,10 +35,10 @@ def sql_text(name: str) -> str:
 
 @cache
 def _empty_tables_dir() -> Path:
-    """Schema-only parquet files, one per kind, so a table without data still has columns."""
+    """Schema-only parquet files, one per table, so a table without data still has columns."""
     folder = Path(tempfile.mkdtemp(prefix="fiscal-empty-"))
-    for kind in KIND_ORDER:
-        pq.write_table(KINDS[kind].arrow_schema().empty_table(), folder / f"{kind}.parquet")
+    for kind in TABLE_ORDER:
+        pq.write_table(table_schema(kind).empty_table(), folder / f"{kind}.parquet")
     return folder
 
 
@@ -58,11 +57,14 @@ def connection(root: Path) -> duckdb.DuckDBPyConnection:
 
 def source_params(snapshot: Snapshot) -> dict[str, list[str]]:
     empty = _empty_tables_dir()
-    return {kind: [*snapshot.files[kind], str(empty / f"{kind}.parquet")] for kind in KIND_ORDER}
+    return {kind: [*snapshot.files[kind], str(empty / f"{kind}.parquet")] for kind in TABLE_ORDER}
 
 
-def run(name: str, snapshot: Snapshot, **params) -> pd.DataFrame:
-    """Run fiscal/sql/<name>.sql with the snapshot's tables and the given parameters bound."""
+def run(name: str, snapshot: Snapshot, *, frames: dict[str, pd.DataFrame] | None = None, **params) -> pd.DataFrame:
+    """Run fiscal/sql/<name>.sql with the snapshot's tables and the given parameters bound.
+
+    `frames` are registered as views on the query's own cursor (e.g. tiers computed by an
+    earlier query, joined with a record table)."""
     sql = sql_text(name)
     available = {**source_params(snapshot), **params}
     wanted = dict.fromkeys(_PARAM.findall(sql))
@@ -71,6 +73,8 @@ def run(name: str, snapshot: Snapshot, **params) -> pd.DataFrame:
         raise KeyError(f"{name}.sql needs parameters {missing}")
     cursor = connection(snapshot.root).cursor()
     try:
+        for view_name, frame in (frames or {}).items():
+            cursor.register(view_name, frame)
         return cursor.execute(sql, {p: available[p] for p in wanted}).df()
     finally:
         cursor.close()

@@ -202,7 +202,7 @@ def test_rollback_needs_confirmation_and_the_dashboards_follow(site, page):
     nav(page, "数据管理")
     page.get_by_role("tab", name="版本与回滚").click()
     page.get_by_role("button", name="回滚到所选版本…").click()
-    page.get_by_text(f"确认回滚：全部数据将恢复到版本 {committed - 1}").wait_for()
+    page.get_by_text(f"确认回滚：各类上报数据将恢复到版本 {committed - 1}").wait_for()
     wait_for_app(page)
     screenshot(page, "data_rollback_confirm")
     assert site.lake.lake_version() == committed  # not before the confirmation

@@ -303,7 +303,7 @@ def test_rollback_needs_confirmation_and_brings_the_data_back(analyst):
     analyst.at.selectbox(key="dm_rb_version_1").set_value(0)
     analyst.button("dm_rb_start").click()
     analyst.run()
-    assert any(w.startswith("确认回滚：全部数据将恢复到版本 0") for w in analyst.texts("warning"))
+    assert any(w.startswith("确认回滚：各类上报数据将恢复到版本 0") for w in analyst.texts("warning"))
     assert lake.lake_version() == 1  # nothing happens before the confirmation
     analyst.button("dm_rb_cancel").click()
     analyst.run()
@@ -312,12 +312,12 @@ def test_rollback_needs_confirmation_and_brings_the_data_back(analyst):
     analyst.run()
     analyst.button("dm_rb_confirm").click()
     analyst.run()
-    assert analyst.texts("success") == ["已回滚到版本 0，新版本 2。各看板已使用回滚后的数据。"]
+    assert analyst.texts("success") == ["已回滚到版本 0，新版本 2。各看板已使用回滚后的数据；重点关注名单调整和工作台账保持不变。"]
     assert latest_date(lake.snapshot()) == dt.date(2026, 11, 20)
     newest = lake.history()[0]
     assert (newest.lake_version, newest.operation, newest.user, newest.note) == (2, "rollback", ANALYST, "回滚到版本 0")
     record = analyst.log.read()[0]
-    assert (record["event"], record["to_version"], record["version"]) == ("rollback", 0, 2)
+    assert (record["event"], record["to_version"], record["version"], record["via"]) == ("rollback", 0, 2, "dashboard")
 
 
 # ---------------------------------------------------------------- the audit log on the page

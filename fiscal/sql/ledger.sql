@@ -1,0 +1,15 @@
+-- SPEC §9.4 工作台账: the current state of every measure (its highest revision), with the
+-- county's name, who recorded it first and when, and `overdue`: due before $today and not done.
+WITH
+revisions AS (FROM read_parquet($ledger, union_by_name := true)),
+latest AS (
+    FROM revisions
+    QUALIFY row_number() OVER (PARTITION BY measure_id ORDER BY revision DESC) = 1
+),
+firsts AS (SELECT measure_id, "user" AS created_by, "at" AS created_at FROM revisions WHERE revision = 1)
+SELECT m.measure_id, m.revision, m.county_code, c.county_name, c.city_name, m.measure, m.owner, m.due, m.status,
+       m.status <> 'done' AND m.due < $today AS overdue, m.note, m."user", m."at", f.created_by, f.created_at
+FROM latest m
+LEFT JOIN read_parquet($counties, union_by_name := true) c USING (county_code)
+LEFT JOIN firsts f USING (measure_id)
+ORDER BY m.county_code, m.measure_id

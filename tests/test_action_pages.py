@@ -1,0 +1,67 @@
+"""调度建议, 提示函 and 周调度简报 through streamlit.testing AppTest: they render, raise nothing,
+show the numbers of the core functions; issuing is closed without an analyst; a thin lake
+gives empty states, not errors; the lines-in-force panel shows the new policy lines."""
+from __future__ import annotations
+
+import pytest
+
+from fiscal.demo import DEMO_END
+from fiscal.dispatch import dispatch
+from fiscal.issuing import drafts
+from fiscal.lake import Lake
+from tests.test_pages_apptest import demo_lake, markdown, open_page, texts, thin_lake  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def no_accounts(tmp_path, monkeypatch):
+    monkeypatch.setenv("FISCAL_SECRETS", str(tmp_path / "secrets.toml"))
+    monkeypatch.setenv("FISCAL_AUDIT", str(tmp_path / "audit"))
+
+
+def test_dispatch_page(demo_lake, monkeypatch, policy):  # noqa: F811
+    app = open_page(demo_lake, "dispatch", monkeypatch)
+    assert texts(app, "title") == ["调度建议"]
+    suggestions = dispatch(Lake(demo_lake).snapshot(), DEMO_END, policy)
+    needing = suggestions[suggestions["dispatch_need"] > 0]
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["需调度县区"] == f"{len(needing)} 个县区"
+    assert metrics["建议调度合计"] == f"{needing['dispatch_need'].sum() / 10000:,.2f} 亿元"
+    assert texts(app, "subheader") == ["各市小计", f"需调度的县区（{len(needing)}）", "各县区调度建议"]
+    assert len(app.get("plotly_chart")) == 1
+    assert len(app.dataframe) == 2 and len(app.get("download_button")) == 4
+
+
+def test_letters_page_without_analysts_cannot_issue(demo_lake, monkeypatch, policy):  # noqa: F811
+    app = open_page(demo_lake, "letters", monkeypatch)
+    assert texts(app, "title") == ["提示函"]
+    due = drafts(Lake(demo_lake).snapshot(), DEMO_END, policy).rows
+    assert texts(app, "subheader") == [f"2026年11月应发提示函（{len(due)}）", "提示函登记"]
+    assert any("尚未配置分析员账号：签发提示函已停用" in w for w in texts(app, "warning"))
+    assert not [b for b in app.button if "签发本月提示函" in str(b.label)]
+    preview = app.code[0].value
+    assert preview.startswith("XX市财政局\nX财库函〔") and "__号" in preview and "特此函告。" in preview
+    assert "尚未签发过提示函" in "\n".join(texts(app, "info"))
+
+
+def test_brief_page(demo_lake, monkeypatch):  # noqa: F811
+    app = open_page(demo_lake, "brief", monkeypatch)
+    assert texts(app, "title") == ["周调度简报"]
+    page = "\n".join(h.proto.body for h in app.get("html"))
+    for title in ("一、风险等级概况", "五、库款保障水平偏低", "七、调度建议", "八、本月提示函"):
+        assert title in page
+    assert [b.proto.label for b in app.get("download_button")] == ["Word", "Excel", "HTML"]
+
+
+@pytest.mark.parametrize("page, title", [("dispatch", "调度建议"), ("letters", "提示函"), ("brief", "周调度简报")])
+def test_thin_lake_pages_render(thin_lake, monkeypatch, page, title):  # noqa: F811
+    app = open_page(thin_lake, page, monkeypatch)
+    assert texts(app, "title") == [title]
+
+
+def test_lines_in_force_show_dispatch_and_letters(demo_lake, monkeypatch):  # noqa: F811
+    app = open_page(demo_lake, "risk", monkeypatch)
+    lines = app.dataframe[1].value
+    rules = dict(zip(lines["indicator"], lines["rule"]))
+    assert "未来 30 天应发工资" in rules["调度建议"]
+    assert "连续 2 个月末低于提示线" in rules["提示函"] and "10 天内回复" in rules["提示函"]
+    assert rules["发文机关"] == "XX市财政局，文号 X财库函〔年份〕序号号"
