@@ -16,7 +16,7 @@ from .indicators import COUNTY_COLUMNS, metrics
 from .lake import Snapshot
 from .policy import Policy
 from .queries import run
-from .vocabulary import FOCUS_TIER, TIER_LABELS
+from .vocabulary import FOCUS_TIER, TIER_LABELS, TIER_MOVE_LABELS
 
 # SPEC §9.6: the keys of `focus list --format json`, in order.
 FOCUS_KEYS = ("county_code", "county_name", "city_name", "tier", "source", "reason")
@@ -66,7 +66,7 @@ def moves(members: pd.DataFrame) -> pd.DataFrame:
     manual = changed["action"].notna().to_numpy()
     tier_now = changed["tier"].map(TIER_LABELS).fillna("")
     tier_before = changed["tier_before"].map(TIER_LABELS).fillna("")
-    changed["change"] = np.where(entered, "进入", "退出")
+    changed["change"] = np.where(entered, TIER_MOVE_LABELS["entered"], TIER_MOVE_LABELS["left"])
     changed["basis"] = np.where(manual, "manual", "computed")
     lapsed = changed["action_before"].notna().to_numpy()
     changed["why"] = np.select(
