@@ -170,9 +170,7 @@ class Lake:
         spec = KINDS[kind]
         data = pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
         with self._writing():
-            version = self._next_version()
-            if expected_version is not None and version - 1 != expected_version:
-                raise LakeChanged(version - 1)
+            version = self._version_for_write(expected_version)
             meta = _metadata(version, operation, user, file_name=file_name, sha256=sha256, rows=len(frame), note=note)
             table = self._table_for_write(kind)
             predicate = " AND ".join(f"t.{k} = s.{k}" for k in spec.keys)
@@ -196,9 +194,7 @@ class Lake:
         spec = RECORD_KINDS[kind]
         data = pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
         with self._writing():
-            version = self._next_version()
-            if expected_version is not None and version - 1 != expected_version:
-                raise LakeChanged(version - 1)
+            version = self._version_for_write(expected_version)
             meta = _metadata(version, kind, user, rows=len(data), note=note)
             write_deltalake(str(self.path(kind)), data, mode="append",
                             commit_properties=CommitProperties(custom_metadata=meta))
@@ -261,6 +257,14 @@ class Lake:
 
     def _next_version(self) -> int:
         return self.lake_version() + 1
+
+    def _version_for_write(self, expected_version: int | None) -> int:
+        """The version the write under way will make (the caller holds the write lock); with
+        `expected_version`, LakeChanged unless the lake is still at that version."""
+        version = self._next_version()
+        if expected_version is not None and version - 1 != expected_version:
+            raise LakeChanged(version - 1)
+        return version
 
 
 def _local(uri: str) -> str:
