@@ -38,7 +38,8 @@ def _cached_report(name: str, snapshot_key: str, args: tuple, _function: Callabl
 def panel(all_cities: bool = False) -> pd.DataFrame:
     """The indicator panel at the view's as-of date, for the chosen cities (or all)."""
     current = state.view()
-    frame = _cached_panel(current.snapshot.key, current.as_of, current.policy, _snapshot=current.snapshot)
+    # keyed by the extract tables only: a list or ledger edit does not recompute the indicators
+    frame = _cached_panel(current.snapshot.extracts_key, current.as_of, current.policy, _snapshot=current.snapshot)
     return frame if all_cities else reports.in_cities(frame, current.cities)
 
 

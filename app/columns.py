@@ -9,12 +9,16 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from fiscal.vocabulary import COVERAGE_BANDS, PAYDAY_STATUSES, TIER_MOVES, TIERS, label_colours
+from fiscal.vocabulary import (COVERAGE_BANDS, FOCUS_SOURCES, LEDGER_STATUSES, PAYDAY_STATUSES, TIER_COLORS,
+                               TIER_MOVES, TIERS, label_colours)
 
 TIER_TAG_COLORS = label_colours(TIERS)
 STATUS_TAG_COLORS = label_colours(PAYDAY_STATUSES)
 BAND_TAG_COLORS = label_colours(COVERAGE_BANDS)
 CHANGE_TAG_COLORS = label_colours(TIER_MOVES)
+FOCUS_SOURCE_TAG_COLORS = label_colours(FOCUS_SOURCES)
+LEDGER_STATUS_TAG_COLORS = label_colours(LEDGER_STATUSES)
+ACTION_TAG_COLORS = {"列入": TIER_COLORS[3], "移出": TIER_COLORS[0]}
 
 # kind → Excel number format of the export
 EXCEL_FORMATS = {
@@ -151,4 +155,23 @@ COLUMNS = _catalogue(
     Col("label", "数据", "text"),
     Col("latest", "最新日期", "date"),
     Col("rows", "行数", "int"),
+    # the 重点关注 list and its entries (SPEC §9.3)
+    Col("source_label", "来源", "tag", tags=FOCUS_SOURCE_TAG_COLORS, help="计算：风险等级为重点关注；人工：本局人工列入"),
+    Col("basis_label", "依据", "tag", tags=FOCUS_SOURCE_TAG_COLORS),
+    Col("action_label", "调整", "tag", tags=ACTION_TAG_COLORS),
+    Col("reason", "原因", "text", width="large", help="人工调整：调整理由；计算：风险原因"),
+    Col("why", "原因", "text", width="large"),
+    Col("since_text", "在名单上自", "text", help="按各月末名单判断；人工列入按生效日期。“或更早”：近 12 个月一直在名单上"),
+    Col("effective_from", "生效日期", "date"),
+    Col("until_text", "截止日期", "text", help="人工调整的最后一天（含当天）"),
+    Col("by", "操作人", "text"),
+    Col("recorded_at", "记录时间（北京时间）", "text"),
+    # the 工作台账 (SPEC §9.4)
+    Col("measure_id", "编号", "int"),
+    Col("measure", "措施", "text", width="large"),
+    Col("owner", "责任人", "text"),
+    Col("due", "完成时限", "date"),
+    Col("ledger_status_label", "状态", "tag", tags=LEDGER_STATUS_TAG_COLORS),
+    Col("note", "备注", "text", width="medium"),
+    Col("revision", "修订", "int"),
 )

@@ -78,7 +78,17 @@ def _current_identity(authn: auth.Authenticator, log: audit.AuditLog) -> auth.Id
     return None
 
 
-def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog, *, purpose: str = "上传、导入和回滚") -> auth.Identity | None:
+def signed_in_analyst(lake_root: Path) -> auth.Identity | None:
+    """The analyst signed in (on 数据管理) in this session, or None: other pages' edit forms use it."""
+    log = audit.AuditLog.for_lake(lake_root)
+    authn = auth.Authenticator(log)
+    try:
+        return _current_identity(authn, log) if authn.configured() else None
+    except auth.AuthConfigError:
+        return None
+
+
+def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog, *, purpose: str = "上传、导入和回滚数据") -> auth.Identity | None:
     """The analyst of this session, or the sign-in form; `purpose` names what signing in allows."""
     try:
         configured = authn.configured()

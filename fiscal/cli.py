@@ -186,11 +186,6 @@ def _service(args):
     return WriteService(Lake(args.data), via=VIA_CLI)
 
 
-def _print_json(records) -> None:
-    # indented only for a person at a terminal
-    print(json.dumps(records, ensure_ascii=False, indent=2 if sys.stdout.isatty() else None))
-
-
 def cmd_ingest(args) -> int:
     outcome = _service(args).ingest(args.file, kind=args.kind, unit=args.unit, user=args.user)
     _report(outcome.detail)

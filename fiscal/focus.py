@@ -11,11 +11,13 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .indicators import COUNTY_COLUMNS, metrics
 from .lake import Snapshot
 from .policy import Policy
 from .queries import run
+from .records import utc
 from .vocabulary import FOCUS_TIER, TIER_LABELS, TIER_MOVE_LABELS
 
 # SPEC §9.6: the keys of `focus list --format json`, in order.
@@ -32,9 +34,11 @@ def membership(snapshot: Snapshot, tiers: pd.DataFrame) -> pd.DataFrame:
     if len(frame) and not isinstance(frame["reasons"].iloc[0], str):
         frame["reasons"] = frame["reasons"].map(REASON_SEPARATOR.join)
     frame["as_of"] = pd.to_datetime(frame["as_of"])
-    result = run("focus_list", snapshot, frames={"tiers": frame}, focus_tier=FOCUS_TIER)
+    result = run("focus_list", snapshot, frames={"tiers": pa.Table.from_pandas(frame, preserve_index=False)},
+                 focus_tier=FOCUS_TIER)
     for column in ("as_of", "effective_from", "until", "previous_date", "since"):
         result[column] = pd.to_datetime(result[column])
+    result["at"] = utc(result["at"])
     return result
 
 
@@ -87,4 +91,5 @@ def entries(snapshot: Snapshot) -> pd.DataFrame:
     frame = run("focus_entries", snapshot)
     for column in ("effective_from", "until"):
         frame[column] = pd.to_datetime(frame[column])
+    frame["at"] = utc(frame["at"])
     return frame

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .lake import Snapshot
 from .queries import run
+from .records import utc
 from .vocabulary import LEDGER_STATUSES, labels
 
 STATUS_LABELS = labels(LEDGER_STATUSES)
@@ -35,6 +36,7 @@ def current(snapshot: Snapshot, today: dt.date) -> pd.DataFrame:
     frame["shown_status"] = frame["status"].where(~frame["overdue"], OVERDUE)
     frame["status_label"] = frame["shown_status"].map(STATUS_LABELS)
     frame["note"] = frame["note"].fillna("")
+    frame["at"], frame["created_at"] = utc(frame["at"]), utc(frame["created_at"])
     return frame
 
 
@@ -51,6 +53,7 @@ def history(snapshot: Snapshot) -> pd.DataFrame:
     frame["due"] = pd.to_datetime(frame["due"])
     frame["status_label"] = frame["status"].map(STATUS_LABELS)
     frame["note"] = frame["note"].fillna("")
+    frame["at"] = utc(frame["at"])
     return frame
 
 

@@ -60,11 +60,11 @@ def source_params(snapshot: Snapshot) -> dict[str, list[str]]:
     return {kind: [*snapshot.files[kind], str(empty / f"{kind}.parquet")] for kind in TABLE_ORDER}
 
 
-def run(name: str, snapshot: Snapshot, *, frames: dict[str, pd.DataFrame] | None = None, **params) -> pd.DataFrame:
+def run(name: str, snapshot: Snapshot, *, frames: dict | None = None, **params) -> pd.DataFrame:
     """Run fiscal/sql/<name>.sql with the snapshot's tables and the given parameters bound.
 
-    `frames` are registered as views on the query's own cursor (e.g. tiers computed by an
-    earlier query, joined with a record table)."""
+    `frames` (name → Arrow table) are registered as views on the query's own cursor, e.g. the
+    tiers an earlier query computed, to be joined with a record table."""
     sql = sql_text(name)
     available = {**source_params(snapshot), **params}
     wanted = dict.fromkeys(_PARAM.findall(sql))

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 import pyarrow as pa
 
 # Every record row says who wrote it and when (UTC); the service fills these in.
@@ -72,6 +73,12 @@ class RecordKind:
 
     def arrow_schema(self) -> pa.Schema:
         return pa.schema([pa.field(f.name, f.type) for f in self.all_fields])
+
+
+def utc(series: pd.Series) -> pd.Series:
+    """A timestamp column a query returned as naive UTC (`timezone('UTC', "at")` in the SQL:
+    DuckDB's conversion of zoned timestamps to pandas warns), zoned again."""
+    return pd.to_datetime(series).dt.tz_localize("UTC")
 
 
 COUNTY_CODE = RecordField("county_code", pa.string(), "区划代码")

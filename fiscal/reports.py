@@ -18,7 +18,7 @@ from .indicators import COUNTY_COLUMNS, indicators, month_ends_before, tiers_by_
 from .lake import Snapshot
 from .policy import Policy
 from .queries import run
-from .vocabulary import COVERAGE_BANDS, FOCUS_TIER, PAYDAY_STATUS_ORDER, TIER_MOVE_LABELS, by_code
+from .vocabulary import COVERAGE_BANDS, PAYDAY_STATUS_ORDER, by_code
 
 WEEK_DAYS = 7  # "本周变化" compares A with A − 7 days (the weekly dispatch meeting)
 HISTORY_MONTHS = 12  # SPEC §5: tier history over the month-ends of the last 12 months
@@ -99,24 +99,6 @@ def tier_matrix(panel: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     order = pd.DataFrame({"now": wide[as_of], "worst": wide.max(axis=1)}, index=wide.index)
     order = order.sort_values(["now", "worst"], ascending=False, kind="stable")
     return wide.loc[order.index].reset_index()
-
-
-def focus_moves(panel: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Month to month along the history dates: who entered or left the 重点关注 list."""
-    dates = history_dates(as_of)
-    wide = tiers_by_date(panel, dates)
-    wide.columns = dates
-    moves = []
-    for before, after in zip(dates, dates[1:]):
-        was, now = wide[before] == FOCUS_TIER, wide[after] == FOCUS_TIER
-        for mask, change in ((now & ~was, TIER_MOVE_LABELS["entered"]), (was & ~now, TIER_MOVE_LABELS["left"])):
-            rows = wide.loc[mask, [before, after]].set_axis(["tier_before", "tier_now"], axis=1).reset_index()
-            moves.append(rows.assign(as_of=after, change=change))
-    columns = ["as_of", "change", *COUNTY_COLUMNS, "tier_before", "tier_now"]
-    if not moves:
-        return pd.DataFrame(columns=columns)
-    result = pd.concat(moves, ignore_index=True)[columns]
-    return result.sort_values(["as_of", "change", "county_code"], ascending=[False, True, True], ignore_index=True)
 
 
 def county_history(panel: pd.DataFrame, as_of: dt.date, county_codes: list[str]) -> pd.DataFrame:

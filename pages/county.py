@@ -1,10 +1,11 @@
-"""县区详情：一个县区的全部指标、风险等级与原因，以及库款、保障水平、发薪、收入图表。"""
+"""县区详情：一个县区的全部指标、风险等级与原因、重点关注名单状态，库款、保障水平、发薪、收入图表，
+以及该县区的工作台账。"""
 import datetime as dt
 
 import streamlit as st
 
 from app import formatting as fmt
-from app import cache, sidebar, state, widgets
+from app import bureau, cache, sidebar, state, widgets
 from app.widgets import Kpi, band_colour_name, status_colour_name
 from fiscal import charts, reports
 
@@ -22,6 +23,8 @@ row = metrics.set_index("county_code").loc[code]
 
 st.markdown(f"## {row.county_name}　{widgets.tier_badge(int(row.tier))}", unsafe_allow_html=True)
 st.caption(f"{row.city_name} · 区划代码 {code}")
+bureau.show_flash()
+bureau.county_focus_note(code)
 widgets.reasons_list(row.reasons)
 
 widgets.kpis([
@@ -71,6 +74,9 @@ if widgets.require("revenue"):
         widgets.empty("该县区尚无收入进度数据")
     else:
         widgets.chart(charts.county_revenue(monthly, view.as_of.year), key="county_revenue")
+
+st.subheader("工作台账（一县一策）")
+bureau.county_ledger_section(code, row.county_name)
 
 st.subheader("风险等级历史")
 widgets.chart(charts.tier_heatmap(reports.tier_matrix(panel[panel["county_code"] == code], view.as_of)),

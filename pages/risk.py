@@ -1,8 +1,9 @@
-"""风险分级：各县区等级与原因、现行政策参数、等级历史与重点关注名单变动、未来三个月工资保障。"""
+"""风险分级：重点关注名单（计算与人工调整）及其在办措施、各县区等级与原因、现行政策参数、
+等级历史与名单变动、未来三个月工资保障。"""
 import pandas as pd
 import streamlit as st
 
-from app import cache, state, widgets
+from app import bureau, cache, state, widgets
 from app.columns import TIER_TAG_COLORS
 from fiscal import charts, reports
 from fiscal.vocabulary import TIER_LABELS
@@ -13,7 +14,15 @@ if not widgets.require("counties", "treasury"):
 
 view = state.view()
 panel, metrics = cache.panel(), cache.metrics()
+bureau.show_flash()
 widgets.tier_cards(metrics["tier"].value_counts().to_dict())
+
+st.subheader("重点关注名单")
+on_focus = bureau.focus_section()
+bureau.focus_form()
+
+st.subheader("重点关注县区在办措施（工作台账）")
+bureau.open_measures_section(on_focus)
 
 st.subheader("各县区风险等级与原因")
 only_flagged = st.toggle("只看提示及以上的县区", value=True, key="risk_only_flagged")
@@ -31,14 +40,8 @@ widgets.chart(charts.tier_heatmap(matrix), key="tier_heatmap")
 widgets.matrix_table(matrix, TIER_LABELS, TIER_TAG_COLORS, key="risk_history", file_stem="风险等级历史",
                      column_label=lambda d: f"{d:%Y-%m-%d}")
 
-st.subheader("重点关注名单变动（逐月）")
-moves = reports.focus_moves(panel, view.as_of)
-if moves.empty:
-    widgets.empty("近 12 个月没有县区进入或退出重点关注名单")
-else:
-    widgets.table(widgets.detail_links(widgets.with_labels(moves)), [
-        "as_of", "change", "county_name", "city_name", "tier_before_label", "tier_now_label", "detail_url"],
-        key="risk_focus_moves", file_stem="重点关注名单变动")
+st.subheader("重点关注名单变动（近 12 个月）")
+bureau.focus_history_section()
 
 st.subheader("未来三个月工资保障")
 forward = reports.forward_payroll(metrics)

@@ -38,6 +38,7 @@ def timed(function, repeat: int) -> tuple[float, float]:
 def bench_reports(lake_dir: Path, as_of: dt.date | None, repeat: int) -> list[tuple[str, float, float]]:
     from fiscal import reports
     from fiscal.indicators import tier_moves
+    from fiscal import focus
     from fiscal.lake import Lake
     from fiscal.policy import load_policy
 
@@ -64,7 +65,7 @@ def bench_reports(lake_dir: Path, as_of: dt.date | None, repeat: int) -> list[tu
         "at_date (pandas)": lambda: reports.at_date(panel, as_of),
         "tier_moves (pandas)": lambda: tier_moves(panel, reports.week_before(as_of), as_of),
         "tier_matrix (pandas)": lambda: reports.tier_matrix(panel, as_of),
-        "focus_moves (pandas)": lambda: reports.focus_moves(panel, as_of),
+        "focus membership (SQL)": lambda: focus.membership(snapshot, panel),
         "coverage_trend (pandas)": lambda: reports.coverage_trend(panel, as_of),
         "overview (pandas)": lambda: reports.overview(metrics, rows, as_of),
         "payroll_table (pandas)": lambda: reports.payroll_table(metrics, as_of),

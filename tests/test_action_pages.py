@@ -60,7 +60,7 @@ def test_thin_lake_pages_render(thin_lake, monkeypatch, page, title):  # noqa: F
 
 def test_lines_in_force_show_dispatch_and_letters(demo_lake, monkeypatch):  # noqa: F811
     app = open_page(demo_lake, "risk", monkeypatch)
-    lines = app.dataframe[1].value
+    lines = next(d.value for d in app.dataframe if "indicator" in d.value.columns)
     rules = dict(zip(lines["indicator"], lines["rule"]))
     assert "未来 30 天应发工资" in rules["调度建议"]
     assert "连续 2 个月末低于提示线" in rules["提示函"] and "10 天内回复" in rules["提示函"]

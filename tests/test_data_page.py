@@ -163,7 +163,7 @@ def test_oidc_user_on_the_allow_list_is_an_analyst(page):
     assert page.events() == ["login_success"]  # once per session
     page.at.user = {"is_logged_in": True, "email": "wang@czj.example.gov.cn"}
     page.run()
-    assert r"wang@czj\.example\.gov\.cn 不在分析员名单中，不能上传或回滚。" in page.texts("warning")
+    assert r"wang@czj\.example\.gov\.cn 不在分析员名单中，不能上传、导入和回滚数据。" in page.texts("warning")
     assert not page.at.file_uploader
 
 

@@ -109,10 +109,13 @@ def test_revenue(demo_lake, monkeypatch):
 def test_risk(demo_lake, monkeypatch):
     app = open_page(demo_lake, "risk", monkeypatch)
     assert texts(app, "title") == ["风险分级"]
-    assert {"各县区风险等级与原因", "风险等级历史（各月末）", "重点关注名单变动（逐月）", "未来三个月工资保障"} \
-        <= set(texts(app, "subheader"))
+    assert {"重点关注名单", "重点关注县区在办措施（工作台账）", "各县区风险等级与原因", "风险等级历史（各月末）",
+            "重点关注名单变动（近 12 个月）", "未来三个月工资保障"} <= set(texts(app, "subheader"))
     assert charts(app) == 2
-    assert len(app.dataframe) == 5  # tiers, policy lines, history table, focus moves, forward payroll
+    # the list, tiers, policy lines, history table, the list's moves, forward payroll (no measures, no entries yet)
+    assert len(app.dataframe) == 6
+    assert app.dataframe[0].value["source_label"].tolist() == [["计算"], ["计算"]]
+    assert "修改需要分析员登录。" in texts(app, "caption")  # a viewer gets no form
 
 
 def test_county(demo_lake, monkeypatch, policy):

@@ -60,20 +60,6 @@ def test_tier_matrix_matches_tier_history_riskiest_first(demo, panel, policy):
     assert matrix[AS_OF].is_monotonic_decreasing
 
 
-def test_focus_moves_follow_the_matrix(panel):
-    matrix = reports.tier_matrix(panel, AS_OF).set_index("county_code")
-    moves = reports.focus_moves(panel, AS_OF)
-    assert not moves.empty
-    dates = reports.history_dates(AS_OF)
-    for row in moves.itertuples():
-        before = dates[dates.index(row.as_of) - 1]
-        was, now = matrix.at[row.county_code, before], matrix.at[row.county_code, row.as_of]
-        assert (row.change == "进入") == (now == 3 and was != 3)
-        assert (row.change == "退出") == (was == 3 and now != 3)
-    entered = sum((matrix[a] == 3) & (matrix[b] != 3) for b, a in zip(dates, dates[1:])).sum()
-    assert (moves["change"] == "进入").sum() == entered
-
-
 def test_coverage_trend_median_at_as_of(panel):
     trend = reports.coverage_trend(panel, AS_OF)
     assert len(trend) == 13

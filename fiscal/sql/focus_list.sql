@@ -47,7 +47,7 @@ starts AS (
 SELECT as_of, county_code, county_name, city_name, tier, reasons AS tier_reasons, on_list,
        CASE WHEN NOT on_list THEN NULL WHEN action = 'add' THEN 'manual' ELSE 'computed' END AS source,
        CASE WHEN action IS NOT NULL THEN entry_reason ELSE reasons END AS reason,
-       action, effective_from, until, "user", "at",
+       action, effective_from, until, "user", timezone('UTC', "at") AS "at",  -- naive UTC: see focus.py
        coalesce(on_list_before, false) AS on_list_before, tier_before, action_before, previous_date,
        CASE WHEN on_list THEN max(entered_on) OVER (PARTITION BY county_code, run) END AS since,
        CASE WHEN on_list THEN max(CASE WHEN entered_on IS NOT NULL AND on_list_before IS NULL THEN 1 ELSE 0 END)

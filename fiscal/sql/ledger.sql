@@ -8,7 +8,8 @@ latest AS (
 ),
 firsts AS (SELECT measure_id, "user" AS created_by, "at" AS created_at FROM revisions WHERE revision = 1)
 SELECT m.measure_id, m.revision, m.county_code, c.county_name, c.city_name, m.measure, m.owner, m.due, m.status,
-       m.status <> 'done' AND m.due < $today AS overdue, m.note, m."user", m."at", f.created_by, f.created_at
+       m.status <> 'done' AND m.due < $today AS overdue, m.note, m."user",
+       timezone('UTC', m."at") AS "at", f.created_by, timezone('UTC', f.created_at) AS created_at  -- naive UTC: see ledger.py
 FROM latest m
 LEFT JOIN read_parquet($counties, union_by_name := true) c USING (county_code)
 LEFT JOIN firsts f USING (measure_id)

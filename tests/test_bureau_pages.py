@@ -1,0 +1,171 @@
+"""The 重点关注 list and the 工作台账 on the pages (AppTest): an analyst edits through the write
+service and sees the result; a viewer cannot; meeting mode shows the records without forms."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from fiscal.audit import AuditLog
+from fiscal.lake import Lake
+from fiscal.service import WriteService
+from tests.test_lake import lake_fingerprint
+from tests.upload_support import ANALYST, PASSWORD, ROOT, add_analyst, build_demo, copy_lake
+
+ENTRY = ROOT / "tests" / "dashboard_entry.py"
+TIER3_COUNTY, OTHER_COUNTY = "990106", "990103"  # tier 3 / tier 0 in the demo lake at its latest date
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory):
+    return build_demo(tmp_path_factory.mktemp("template") / "lake")
+
+
+@pytest.fixture
+def site(demo_template, tmp_path, monkeypatch):
+    copy_lake(demo_template, tmp_path / "lake")
+    monkeypatch.setenv("FISCAL_DATA", str(tmp_path / "lake"))
+    monkeypatch.setenv("FISCAL_SECRETS", str(tmp_path / "secrets.toml"))
+    monkeypatch.setenv("FISCAL_AUDIT", str(tmp_path / "audit"))
+    add_analyst(tmp_path / "secrets.toml")
+    return Lake(tmp_path / "lake"), AuditLog(tmp_path / "audit")
+
+
+def run(app: AppTest) -> AppTest:
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def open_app(*, signed_in: bool, page: str, **query) -> AppTest:
+    app = AppTest.from_file(str(ENTRY), default_timeout=30)
+    app.query_params.update(query)
+    run(app)
+    if signed_in:
+        app.switch_page("../pages/data.py")
+        run(app)
+        app.text_input(key="dm_user").set_value(ANALYST)
+        app.text_input(key="dm_password").set_value(PASSWORD)
+        next(b for b in app.button if b.label == "登录").click()
+        run(app)
+    app.switch_page(f"../pages/{page}.py")
+    return run(app)
+
+
+def table(app: AppTest, column: str, index: int = 0):
+    return [d.value for d in app.dataframe if column in d.value.columns][index]
+
+
+def submit(app: AppTest, form_prefix: str) -> AppTest:
+    next(b for b in app.button if b.label in ("保存调整", "保存措施", "保存更新") and form_prefix in str(b.form_id)).click()
+    return run(app)
+
+
+def test_an_analyst_adds_and_removes_counties_with_reasons(site):
+    lake, log = site
+    app = open_app(signed_in=True, page="risk")
+    assert table(app, "source_label")["county_name"].tolist() == ["演示县06", "演示县17"]
+    # take the tier-3 county off the list until a date
+    app.radio(key="focus_form_0_action").set_value("remove")
+    app.selectbox(key="focus_form_0_county").set_value(TIER3_COUNTY)
+    app.text_area(key="focus_form_0_reason").set_value("已调度资金 5,000 万元，工资专户已足额")
+    app.date_input(key="focus_form_0_until").set_value(dt.date(2026, 12, 31))
+    submit(app, "focus_form_0")
+    assert any(s.startswith("已移出：演示县06") for s in [e.value for e in app.success])
+    # and put another county on it
+    app.radio(key="focus_form_1_action").set_value("add")
+    app.selectbox(key="focus_form_1_county").set_value(OTHER_COUNTY)
+    app.text_area(key="focus_form_1_reason").set_value("收入大幅下滑")
+    submit(app, "focus_form_1")
+    listed = table(app, "source_label")
+    assert listed[["county_name", "reason", "by"]].values.tolist() == [["演示县03", "收入大幅下滑", ANALYST],
+                                                                     ["演示县17", listed["reason"].iloc[1], ""]]
+    assert listed["source_label"].tolist() == [["人工"], ["计算"]]
+    entries = table(app, "action_label")
+    assert entries[["action_label", "county_name", "by"]].values.tolist() == [[["列入"], "演示县03", ANALYST],
+                                                                             [["移出"], "演示县06", ANALYST]]
+    events = [(r["event"], r["user"], r["via"], r.get("county_code")) for r in log.read() if r["event"] == "focus_entry"]
+    assert events == [("focus_entry", ANALYST, "dashboard", OTHER_COUNTY), ("focus_entry", ANALYST, "dashboard", TIER3_COUNTY)]
+
+
+def test_an_edit_without_a_reason_is_refused_and_the_lake_is_untouched(site):
+    lake, log = site
+    app = open_app(signed_in=True, page="risk")
+    before = lake_fingerprint(lake.root)
+    app.selectbox(key="focus_form_0_county").set_value(OTHER_COUNTY)
+    submit(app, "focus_form_0")
+    assert [e.value for e in app.error] == ["未保存：理由不能为空：每次调整重点关注名单都要写明理由"]
+    assert lake_fingerprint(lake.root) == before
+    assert log.read()[0]["event"] == "edit_rejected"
+
+
+def test_an_edit_on_a_page_someone_else_changed_meanwhile_is_refused(site):
+    lake, _ = site
+    app = open_app(signed_in=True, page="risk")
+    WriteService(lake).enter_focus(OTHER_COUNTY, "add", "另一位分析员先提交", user="乙")
+    before = lake_fingerprint(lake.root)
+    app.selectbox(key="focus_form_0_county").set_value(TIER3_COUNTY)
+    app.text_area(key="focus_form_0_reason").set_value("基于旧页面")
+    submit(app, "focus_form_0")
+    assert app.error[0].value.startswith("数据已被他人更新到版本 1")
+    assert lake_fingerprint(lake.root) == before
+
+
+def test_a_viewer_sees_the_records_but_no_form(site):
+    lake, _ = site
+    WriteService(lake).enter_focus(OTHER_COUNTY, "add", "收入大幅下滑", user="张三", effective_from=dt.date(2026, 11, 1))
+    WriteService(lake).add_measure(OTHER_COUNTY, "压减一般性支出", "预算科", dt.date(2026, 12, 15), user="张三")
+    app = open_app(signed_in=False, page="risk")
+    assert "演示县03" in table(app, "source_label")["county_name"].tolist()
+    assert table(app, "measure")["measure"].tolist() == ["压减一般性支出"]
+    assert not [b for b in app.button if b.label == "保存调整"] and not app.text_area
+    county = open_app(signed_in=False, page="county", county=OTHER_COUNTY)
+    assert table(county, "measure")["measure"].tolist() == ["压减一般性支出"]
+    assert not [b for b in county.button if b.label in ("保存措施", "保存更新")]
+
+
+def test_an_analyst_records_and_updates_measures_on_the_county_page(site):
+    lake, log = site
+    app = open_app(signed_in=True, page="county", county=OTHER_COUNTY)
+    form = f"ledger_add_{OTHER_COUNTY}_0"
+    app.text_area(key=f"{form}_measure").set_value("压减一般性支出 10%")
+    app.text_input(key=f"{form}_owner").set_value("预算科 王")
+    app.date_input(key=f"{form}_due").set_value(dt.date(2020, 1, 31))  # long past: 已逾期
+    submit(app, form)
+    form = f"ledger_add_{OTHER_COUNTY}_1"
+    app.text_area(key=f"{form}_measure").set_value("盘活存量资金")
+    app.text_input(key=f"{form}_owner").set_value("国库科 李")
+    app.date_input(key=f"{form}_due").set_value(dt.date(2099, 12, 31))
+    submit(app, form)
+    measures = table(app, "measure")
+    assert measures[["measure", "owner", "ledger_status_label"]].values.tolist() == [
+        ["压减一般性支出 10%", "预算科 王", ["已逾期"]], ["盘活存量资金", "国库科 李", ["未开始"]]]
+    # mark the first one done
+    app.selectbox(key="ledger_update_pick").set_value(1)
+    run(app)
+    update = "ledger_update_1_1_0"
+    app.selectbox(key=f"{update}_status").set_value("done")
+    app.text_input(key=f"{update}_note").set_value("已完成，见 12 月报告")
+    submit(app, update)
+    measures = table(app, "measure")
+    assert measures[["measure", "ledger_status_label", "note"]].values.tolist() == [
+        ["压减一般性支出 10%", ["已完成"], "已完成，见 12 月报告"], ["盘活存量资金", ["未开始"], ""]]
+    history = table(app, "revision")
+    assert history[["measure_id", "revision", "by"]].values.tolist() == [[1, 2, ANALYST], [2, 1, ANALYST],
+                                                                        [1, 1, ANALYST]]
+    assert [r["event"] for r in log.read()][:3] == ["ledger_entry"] * 3
+
+
+def test_meeting_mode_shows_the_open_measures_overdue_first_without_forms(site):
+    lake, _ = site
+    service = WriteService(lake)
+    service.add_measure(TIER3_COUNTY, "督促足额存入工资专户", "国库科", dt.date(2099, 1, 31), user="张三")
+    service.add_measure(TIER3_COUNTY, "约谈县财政局", "预算科", dt.date(2020, 1, 31), user="张三")
+    service.add_measure(TIER3_COUNTY, "已办结的事项", "预算科", dt.date(2020, 1, 31), status="done", user="张三")
+    service.add_measure(OTHER_COUNTY, "不在名单上的县区", "预算科", dt.date(2020, 1, 31), user="张三")
+    app = open_app(signed_in=True, page="risk", meeting="1")
+    measures = table(app, "measure")
+    assert measures[["county_name", "measure", "ledger_status_label"]].values.tolist() == [
+        ["演示县06", "约谈县财政局", ["已逾期"]], ["演示县06", "督促足额存入工资专户", ["未开始"]]]
+    assert not [b for b in app.button if b.label == "保存调整"]
