@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+# Only this machine by default (uploads and sign-in travel unencrypted); to show the
+# dashboard on the meeting-room network: `make run ADDRESS=0.0.0.0`, behind HTTPS if possible.
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test test-fast browser demo-national bench clean
 
@@ -21,7 +24,8 @@ $(VENV)/.testing: requirements.txt requirements-test.txt | $(PY)
 	touch $@ $(VENV)/.runtime
 
 run: $(VENV)/.runtime
-	$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT) --browser.gatherUsageStats false
+	$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT) --server.address $(ADDRESS) \
+		--browser.gatherUsageStats false
 
 # Debian's Chromium and a CJK font for the real-browser tests (never a downloaded browser).
 browser:
@@ -36,9 +40,10 @@ test: $(VENV)/.testing browser
 test-fast: $(VENV)/.testing
 	$(PY) -m pytest -m "not browser" -q
 
-# A national-scale lake (2,844 counties × 3 years) and the timing table.
+# A national-scale lake shaped like bank statements (2,844 counties × 3 years, treasury and
+# payroll account on every calendar day) and the timing table (which builds it if absent).
 demo-national: $(VENV)/.runtime
-	$(PY) -m fiscal demo --out build/national --counties 2844 --years 3
+	$(PY) -m fiscal demo --out build/national --counties 2844 --years 3 --daily
 
 bench: $(VENV)/.testing
 	$(PY) scripts/bench.py --lake build/national

@@ -22,6 +22,7 @@ pages = [
     st.Page(state.PAGES_DIR / "dispatch.py", title="调度建议", icon=":material/swap_horiz:", url_path="dispatch"),
     st.Page(state.PAGES_DIR / "letters.py", title="提示函", icon=":material/mail:", url_path="letters"),
     st.Page(state.PAGES_DIR / "brief.py", title="周调度简报", icon=":material/summarize:", url_path="brief"),
+    st.Page(state.PAGES_DIR / "reporting.py", title="报送情况", icon=":material/fact_check:", url_path="reporting"),
 ]
 if state.data_page_exists():
     pages.append(st.Page(state.PAGES_DIR / "data.py", title="数据管理", icon=":material/upload_file:", url_path="data"))

@@ -23,7 +23,7 @@ from fiscal.vocabulary import FOCUS_SOURCES, labels
 
 from . import formatting as fmt
 from . import cache, state, widgets
-from .data_management import _md, signed_in_analyst
+from .data_management import signed_in_analyst
 
 S = st.session_state
 SOURCE_LABELS = labels(FOCUS_SOURCES)
@@ -112,7 +112,7 @@ def _report(outcome, success: str, form: str) -> None:
         _flash(f"{success}（新版本 {outcome.version}，已记入操作日志）")
         S[f"_n_{form}"] = S.get(f"_n_{form}", 0) + 1
         st.rerun()
-    st.error(_md(outcome.message))
+    st.error(fmt.md_text(outcome.message))
 
 
 # ---- 重点关注 list ---------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def county_focus_note(code: str) -> None:
     if row.empty:
         return
     r = row.iloc[0]
-    who = f"（{_md(r.user)}，理由：{_md(r.reason)}" + (f"，至 {r.until:%Y-%m-%d}" if pd.notna(r.until) else "") + "）"
+    who = f"（{fmt.md_text(r.user)}，理由：{fmt.md_text(r.reason)}" + (f"，至 {r.until:%Y-%m-%d}" if pd.notna(r.until) else "") + "）"
     if r.on_list:
         source = "人工列入" + who if r.source == "manual" else "风险等级为重点关注"
         st.markdown(f":red-badge[重点关注名单] 在名单上：{source}")

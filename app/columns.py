@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from fiscal.vocabulary import (COVERAGE_BANDS, FOCUS_SOURCES, LEDGER_STATUSES, PAYDAY_STATUSES, TIER_COLORS,
-                               TIER_MOVES, TIERS, label_colours)
+from fiscal.vocabulary import (ARRIVALS, COVERAGE_BANDS, FOCUS_SOURCES, LEDGER_STATUSES, PAYDAY_STATUSES, SHOWN_TIERS,
+                               TIER_COLORS, TIER_MOVES, label_colours)
 
-TIER_TAG_COLORS = label_colours(TIERS)
+TIER_TAG_COLORS = label_colours(SHOWN_TIERS)  # 无数据 included
 STATUS_TAG_COLORS = label_colours(PAYDAY_STATUSES)
 BAND_TAG_COLORS = label_colours(COVERAGE_BANDS)
 CHANGE_TAG_COLORS = label_colours(TIER_MOVES)
@@ -83,6 +83,7 @@ COLUMNS = _catalogue(
     Col("as_of", "日期", "date"),
     Col("change", "变化", "tag", tags=CHANGE_TAG_COLORS),
     Col("reasons", "风险原因", "text", width="large"),
+    Col("data_gaps", "缺少的数据", "text"),
     Col("detail_url", "详情", "link"),
     # treasury
     Col("treasury_date", "库款日期", "date"),
@@ -151,6 +152,13 @@ COLUMNS = _catalogue(
     # policy
     Col("indicator", "指标", "text", width="medium"),
     Col("rule", "规则", "text", width="large"),
+    # 报送情况
+    Col("arrival", "本周库款日报", "tag", tags=label_colours(ARRIVALS)),
+    Col("treasury_latest", "库款日报最新日期", "date"),
+    Col("payroll_account_latest", "工资专户余额最新日期", "date"),
+    Col("payroll_schedule_latest", "工资发放计划最晚发薪日", "date"),
+    Col("revenue_latest", "收入进度最新月份", "date"),
+    Col("advances_latest", "暂付款最新月份", "date"),
     # freshness
     Col("label", "数据", "text"),
     Col("latest", "最新日期", "date"),

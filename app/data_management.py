@@ -7,7 +7,7 @@ and data change goes to the audit log (fiscal.audit), kept outside the lake.
 from __future__ import annotations
 
 import datetime as dt
-import re
+import secrets
 from pathlib import Path
 
 import pandas as pd
@@ -16,10 +16,12 @@ import streamlit as st
 from fiscal import audit, auth, settings, uploads
 from fiscal.export import to_csv_bytes, to_excel_bytes
 from fiscal.extracts import KIND_ORDER, KINDS, UNITS
-from fiscal.ingest import Checked
+from fiscal.ingest import Checked, replaced_values
 from fiscal.lake import Lake, table_label
 from fiscal.service import COMMITTED, MOVED_ON, WriteService
 from fiscal.validation import Problem
+
+from . import formatting as fmt
 
 SESSION_HOURS = 8
 AUTO_UNIT = "自动"
@@ -33,11 +35,6 @@ def _local(moment: dt.datetime | str) -> str:
     if isinstance(moment, str):
         moment = dt.datetime.fromisoformat(moment)
     return moment.astimezone(auth.DISPLAY_TZ).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _md(text: str) -> str:
-    """User-supplied text (file and user names) made literal inside Markdown-rendering elements."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
 
 
 def _flash(level: str, text: str) -> None:
@@ -78,6 +75,14 @@ def _current_identity(authn: auth.Authenticator, log: audit.AuditLog) -> auth.Id
     return None
 
 
+def _client() -> str:
+    """Where a sign-in attempt comes from, for per-client throttling: the remote address, else
+    this browser session. (X-Forwarded-For is not trusted: without a proxy that strips it,
+    a client could name a new address on every attempt.)"""
+    address = st.context.ip_address  # None on localhost
+    return address if isinstance(address, str) and address else f"session:{S.setdefault('dm_client', secrets.token_hex(8))}"
+
+
 def signed_in_analyst(lake_root: Path) -> auth.Identity | None:
     """The analyst signed in (on 数据管理) in this session, or None: other pages' edit forms use it."""
     log = audit.AuditLog.for_lake(lake_root)
@@ -103,7 +108,7 @@ def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog, *, purpose: st
     with st.container(border=True):
         if identity:
             left, right = st.columns([4, 1], vertical_alignment="center")
-            left.markdown(f"已登录分析员：**{_md(identity.label)}**　可以{purpose}。")
+            left.markdown(f"已登录分析员：**{fmt.md_text(identity.label)}**　可以{purpose}。")
             if right.button("退出登录", key="dm_logout", width="stretch"):
                 log.append("logout", identity.name, method=identity.method)
                 S.pop("dm_identity", None)
@@ -113,7 +118,7 @@ def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog, *, purpose: st
             return identity
         st.markdown(f"**分析员登录**　查看无需登录；{purpose}需要分析员登录。")
         if _oidc_configured() and st.user.get("is_logged_in"):
-            st.warning(f"{_md(st.user.get('email') or '当前用户')} 不在分析员名单中，不能{purpose}。")
+            st.warning(f"{fmt.md_text(st.user.get('email') or '当前用户')} 不在分析员名单中，不能{purpose}。")
         if authn.has_password_accounts():
             with st.form("dm_sign_in", clear_on_submit=True, border=False):  # no password kept in the session
                 name_col, pw_col, button_col = st.columns([2, 2, 1], vertical_alignment="bottom")
@@ -121,7 +126,7 @@ def sign_in_panel(authn: auth.Authenticator, log: audit.AuditLog, *, purpose: st
                 password = pw_col.text_input("密码", type="password", key="dm_password")
                 submitted = button_col.form_submit_button("登录", type="primary", width="stretch")
             if submitted:
-                result = authn.sign_in(name, password)
+                result = authn.sign_in(name, password, client=_client())
                 if result.ok:
                     S["dm_identity"] = {"name": result.identity.name,
                                         "since": dt.datetime.now(dt.timezone.utc).isoformat()}
@@ -162,9 +167,10 @@ def _check_upload(lake: Lake, log: audit.AuditLog, upload, kind: str | None, uni
 def _report(checked: Checked, file_name: str) -> None:
     extract = checked.extract
     if extract is not None:
-        where = f"工作表「{extract.sheet}」" if extract.sheet else ""
-        st.caption(f"文件「{_md(file_name)}」：{KINDS[extract.kind].label}，{where}表头在第 {extract.header_row} 行，"
-                   f"{len(extract.frame)} 行数据，金额单位{extract.unit}（入库时换算为万元）"
+        where = f"工作表「{fmt.md_text(extract.sheet)}」" if extract.sheet else ""
+        st.caption(f"文件「{fmt.md_text(file_name)}」：{KINDS[extract.kind].label}，{where}表头在第 {extract.header_row} 行，"
+                   f"{len(extract.frame)} 行数据，"
+                   + (f"金额单位{extract.unit}（入库时换算为万元）" if extract.unit_stated else "金额单位未写明（暂按万元读取）")
                    + (f"，SHA-256 {checked.sha256[:16]}…" if checked.sha256 else ""))
     errors, warnings = checked.errors, checked.warnings
     if errors:
@@ -201,7 +207,14 @@ def _preview(lake: Lake, checked: Checked) -> None:
     if extract.kind == "counties":
         names |= extract.frame.set_index("county_code")["county_name"].to_dict()
     with st.expander(f"涉及的县区（{len(p.counties)} 个）"):
-        st.markdown("、".join(f"{_md(names.get(c, ''))}（{c}）" for c in p.counties))
+        st.markdown("、".join(f"{fmt.md_text(names.get(c, ''))}（{c}）" for c in p.counties))
+    spec = KINDS[extract.kind]
+    sample = extract.frame.head(5).rename(columns={c.name: c.label for c in spec.columns})
+    st.markdown(f"**导入后的样例（前 5 行，金额已换算为万元；文件单位：{extract.unit}）**")
+    st.dataframe(sample, hide_index=True, width="stretch", key="dm_sample")
+    if p.replaced_rows:
+        st.markdown(f"**将被替换的行：现值与新值（前 {min(p.replaced_rows, 20)} 行，共 {p.replaced_rows:,} 行）**")
+        st.dataframe(replaced_values(lake, extract), hide_index=True, width="stretch", key="dm_replaced")
 
 
 def upload_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | None) -> None:
@@ -222,7 +235,7 @@ def upload_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | No
     S["dm_checks"] = {k: v for k, v in S.get("dm_checks", {}).items() if k[0] == upload.file_id}
     kind_col, unit_col = st.columns(2)
     unit_choice = unit_col.selectbox("金额单位", [AUTO_UNIT, *UNITS], key="dm_unit",
-                                     help="自动：读取文件中“单位：”一行或列名中的单位，没有时按万元")
+                                     help="自动：读取文件中“单位：”一行或列名中的单位；文件没有写明时须在此选择")
     unit = None if unit_choice == AUTO_UNIT else unit_choice
     detected_key, detected = _check_upload(lake, log, upload, None, unit, identity.name, limit)
     found = detected.extract.kind if detected.extract else None
@@ -237,6 +250,10 @@ def upload_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | No
     if not checked.ok:
         return
     _preview(lake, checked)
+    if not checked.extract.unit_stated:  # never a silent 万元: the analyst must say it
+        st.warning("文件中没有写明金额单位（没有“单位：”一行，列名也没有注明）。"
+                   "请在上方“金额单位”中选择元、万元或亿元，核对预览后再导入。")
+        return
     for message in S.pop("dm_commit_messages", []):
         st.warning(message)
     if st.button("确认导入（生成新版本）", type="primary", key="dm_commit"):
@@ -255,7 +272,7 @@ def _commit(lake: Lake, log: audit.AuditLog, identity: auth.Identity, checked: C
         return
     newest = next(c for c in lake.history() if c.lake_version == outcome.version)
     result = outcome.detail
-    _flash("success", f"已导入「{_md(extract.source_name)}」：{KINDS[extract.kind].label} {len(extract.frame)} 行，"
+    _flash("success", f"已导入「{fmt.md_text(extract.source_name)}」：{KINDS[extract.kind].label} {len(extract.frame)} 行，"
                       f"新增 {newest.inserted} 行，替换 {newest.updated} 行，新版本 {result.version}。各看板已使用新数据。")
     S["dm_upload_n"] = S.get("dm_upload_n", 0) + 1
     S.pop("dm_checks", None)
@@ -276,6 +293,8 @@ def versions_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | 
         "操作人": c.user, "文件名": c.file_name, "行数": c.rows, "新增": c.inserted, "替换": c.updated,
         "数据类型": "、".join(table_label(k) for k in c.kinds), "说明": c.note, "SHA-256": c.sha256,
     } for c in commits])
+    if identity is None:  # who changed the data is for analysts (names invite guessing at sign-in)
+        table = table.drop(columns="操作人")
     st.caption(f"当前版本：{current}。每次导入或回滚都生成一个新版本，旧版本全部保留。")
     st.dataframe(table, hide_index=True, width="stretch", key="dm_history",
                  column_config={"数据类型": st.column_config.TextColumn(width="medium"),
@@ -283,13 +302,13 @@ def versions_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | 
 
     labels = {c.lake_version: f"版本 {c.lake_version}（{_local(c.timestamp)[:16]}，{c.operation_label}"
                               f"{'，' + c.file_name if c.file_name else ''}）" for c in commits}
-    shown = {v: _md(label) for v, label in labels.items()}  # inside Markdown-rendering messages
+    shown = {v: fmt.md_text(label) for v, label in labels.items()}  # inside Markdown-rendering messages
     pick_col, format_col, button_col = st.columns([3, 2, 2], vertical_alignment="bottom")
     version = pick_col.selectbox("下载某个版本的全部数据", list(labels), format_func=labels.get,
                                  key=f"dm_dl_version_{current}")
-    fmt = format_col.radio("格式", ["CSV", "Excel"], horizontal=True, key="dm_dl_format",
+    file_format = format_col.radio("格式", ["CSV", "Excel"], horizontal=True, key="dm_dl_format",
                            help="CSV：每类数据一个文件，打包为 zip；Excel：一个工作簿，每类数据一个工作表。列名可直接再次上传")
-    if fmt == "Excel":
+    if file_format == "Excel":
         data, name = (lambda: uploads.version_workbook(lake, version)), f"数据_版本{version}.xlsx"
     else:
         data, name = (lambda: uploads.version_csv_zip(lake, version)), f"数据_版本{version}_CSV.zip"
@@ -331,6 +350,9 @@ def versions_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | 
 
 def audit_section(log: audit.AuditLog, identity: auth.Identity | None) -> None:
     st.subheader("操作日志")
+    if identity is None:  # user names, failures and lock times are not for everyone
+        st.info("操作日志仅对已登录的分析员显示。")
+        return
     records = log.read(limit=500)
     if not records:
         st.info("还没有操作记录。")
@@ -342,6 +364,5 @@ def audit_section(log: audit.AuditLog, identity: auth.Identity | None) -> None:
     } for r in records])
     st.caption("登录、登录失败、锁定和每一次数据改动都记录在只追加的日志中（最新在前，显示最近 500 条）。")
     st.dataframe(table, hide_index=True, width="stretch", key="dm_audit")
-    if identity is not None:
-        st.download_button("下载操作日志（CSV）", to_csv_bytes(table), "操作日志.csv", mime="text/csv",
-                           key="dm_audit_csv", on_click="ignore")
+    st.download_button("下载操作日志（CSV）", to_csv_bytes(table), "操作日志.csv", mime="text/csv",
+                       key="dm_audit_csv", on_click="ignore")

@@ -1,11 +1,24 @@
-"""Numbers as the pages print them; a missing value is always "—"."""
+"""Numbers and user text as the pages print them; a missing value is always "—"."""
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 
-from fiscal.vocabulary import PAYDAY_STATUS_LABELS
+from fiscal.vocabulary import NO_DATA, PAYDAY_STATUS_LABELS
 
 MISSING = "—"
+# Markdown (and Streamlit's :colour[…] / :material/…: directives) a user's text could carry.
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+# GFM turns bare "http://…", "www.…" and "a@b.c" into links even when every character is
+# escaped; an invisible WORD JOINER (U+2060) after "http" / "www" and before "@" stops it.
+_AUTOLINK = re.compile(r"(?i)(?<=http)(?=s?://)|(?<=www)(?=\.)|(?=@)")
+
+
+def md_text(text) -> str:
+    """User text (county, city, file and user names, URL values) made literal in any element that
+    renders Markdown: st.markdown, st.caption, messages, page-link and widget labels."""
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", _AUTOLINK.sub("\u2060", str(text)))
 
 
 def missing(value) -> bool:
@@ -13,16 +26,10 @@ def missing(value) -> bool:
 
 
 def amount(wan) -> str:
-    """An amount in 万元 for cards and sentences, short enough for a card: 10,000 万元 and
-    more in 亿元, 10,000 亿元 and more in 万亿元, about four significant digits (tables
-    keep the exact figure)."""
-    if missing(wan):
-        return MISSING
-    for unit, size in (("万亿元", 100_000_000), ("亿元", 10_000), ("万元", 1)):
-        if abs(wan) >= size or size == 1:
-            value = wan / size
-            decimals = 0 if abs(value) >= 1_000 else 1 if abs(value) >= 100 else 2
-            return f"{value:,.{decimals}f} {unit}"
+    """An amount as every page, table, export and document shows it: 万元, thousands
+    separators, two decimals (the Excel format #,##0.00). One unit everywhere, so figures
+    side by side compare at a glance and match the files to the cent."""
+    return MISSING if missing(wan) else f"{wan:,.2f} 万元"
 
 
 def months(value) -> str:
@@ -53,6 +60,13 @@ def pp_delta(value) -> str | None:
 def county_labels(frame: pd.DataFrame) -> dict[str, str]:
     """county_code → "县区名（所属市）", in the frame's order: the options of county pickers."""
     return dict(zip(frame["county_code"], frame["county_name"] + "（" + frame["city_name"] + "）"))
+
+
+def coverage_band(band, treasury_balance) -> str:
+    """The 库款保障水平 band, or why there is none: no treasury row at all, or too short a history."""
+    if not missing(band):
+        return band
+    return NO_DATA.label if missing(treasury_balance) else "历史不足"
 
 
 def status(code) -> str:

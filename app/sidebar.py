@@ -19,6 +19,7 @@ from . import formatting as fmt
 EARLIEST = dt.date(2000, 1, 1)
 
 _URL_SEEN_KEY = "_url_seen"  # the query-parameter values last written or adopted
+URL_NOTE_KEY = "_url_note"  # what was changed in a link's choices, shown once under the page title
 
 
 def start() -> state.View:
@@ -71,10 +72,16 @@ def _adopt_url(latest: dt.date | None, cities: tuple[str, ...]) -> None:
     as_of = params.get("as_of")
     if as_of and as_of != seen.get("as_of") and latest is not None:
         try:
-            st.session_state["as_of"] = min(max(dt.date.fromisoformat(as_of), EARLIEST), _latest_choice(latest))
+            asked = dt.date.fromisoformat(as_of)
+            chosen = min(max(asked, EARLIEST), _latest_choice(latest))
+            st.session_state["as_of"] = chosen
             st.session_state["_latest"] = latest
+            if chosen != asked:  # never silently: the user must know which date they are looking at
+                st.session_state[URL_NOTE_KEY] = (f"链接中的截至日期 {asked:%Y-%m-%d} 超出可选范围"
+                                                  f"（{EARLIEST:%Y-%m-%d} 至 {_latest_choice(latest):%Y-%m-%d}），"
+                                                  f"已改为 {chosen:%Y-%m-%d}")
         except ValueError:
-            st.toast(f"链接中的日期无法识别：{as_of}")
+            st.session_state[URL_NOTE_KEY] = f"链接中的截至日期「{fmt.md_text(as_of)}」无法识别，已使用默认日期"
         seen["as_of"] = as_of
     chosen = params.get_all("city")
     if chosen and chosen != seen.get("city"):
@@ -113,7 +120,7 @@ def county_choice(metrics: pd.DataFrame) -> str:
     if linked in names and linked != seen.get("county"):
         st.session_state["county"] = linked
     elif linked and linked not in names and linked != seen.get("county"):
-        st.warning(f"链接中的县区代码 {linked} 不在县区名录中，已改为显示风险最高的县区")
+        st.warning(f"链接中的县区代码 {fmt.md_text(linked)} 不在县区名录中，已改为显示风险最高的县区")
     code = st.selectbox("县区", list(names), format_func=names.get, key="county", persist_state="session")
     st.query_params["county"] = code
     seen["county"] = code

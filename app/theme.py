@@ -20,6 +20,43 @@ BASE_CSS = """
 .reason-list {margin: 0.2rem 0 0.4rem 1.1rem; padding: 0;}
 .reason-list li {margin: 0.1rem 0;}
 .view-line {color: #546e7a; font-size: 0.95rem; margin-top: -0.6rem;}
+/* A card's figure wraps rather than ending in "…": 287,583.62 万元 must be read in full. */
+[data-testid="stMetricValue"] > div {white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: anywhere;}
+.print-table {display: none;}
+.wrapped-table {max-height: 36rem; overflow-y: auto; border: 1px solid rgba(49, 51, 63, 0.12); border-radius: 0.5rem;}
+.wrapped-table table, .print-table table {border-collapse: collapse; width: 100%; font-size: 0.9rem;}
+.wrapped-table th, .print-table th {position: sticky; top: 0; background: #f3f6fa; text-align: left;
+    font-weight: 600; padding: 0.35rem 0.6rem; border-bottom: 1px solid #cfd8dc; white-space: nowrap;}
+.wrapped-table td, .print-table td {padding: 0.3rem 0.6rem; border-bottom: 1px solid #eceff1; vertical-align: top;
+    white-space: nowrap;}
+.wrapped-table td.wrap, .print-table td.wrap {white-space: normal; overflow-wrap: anywhere; min-width: 18rem;}
+.wrapped-table td.num, .print-table td.num {text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums;}
+.wrapped-table .tag, .print-table .tag {display: inline-block; color: #fff; border-radius: 999px; padding: 0 0.55rem;
+    font-size: 0.85rem; white-space: nowrap; -webkit-print-color-adjust: exact; print-color-adjust: exact;}
+.table-note {color: #546e7a; font-size: 0.85rem; padding: 0.3rem 0.6rem;}
+/* The file uploader's built-in English ("Upload", "50MB per file • CSV…", "Error: File must be…"):
+   replaced by Chinese; the label above it names the formats and the limit. */
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stFileUploaderDropzoneInstructions"] span, [data-testid="stFileChip"] [role="alert"] {font-size: 0;}
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] p::after
+    {content: "选择文件"; font-size: 0.95rem;}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {content: "或将文件拖放到此处"; font-size: 0.85rem;}
+[data-testid="stFileChip"] [role="alert"]::after {content: "文件过大，未上传"; font-size: 0.85rem;}
+/* Paper: no sidebar, toolbar or buttons; whole tables instead of grids; charts kept on one page. */
+@media print {
+  [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+  [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
+  [data-testid="stDownloadButton"], [data-testid="stBaseButton-secondary"], [data-testid="stBaseButton-tertiary"],
+  [data-testid="stExpanderToggleIcon"], [data-testid="stTopNav"], .stElementToolbar,
+  [data-testid="stDataFrame"], [data-testid="stDataFrameResizable"] {display: none !important;}
+  .print-table {display: block;}
+  .wrapped-table {max-height: none; overflow: visible; border: none;}
+  [data-testid="stMainBlockContainer"], [data-testid="stAppViewBlockContainer"] {padding: 0 !important; max-width: none !important;}
+  [data-testid="stAppViewContainer"], [data-testid="stMain"], .stApp {position: static !important; overflow: visible !important;
+      height: auto !important;}
+  tr, .js-plotly-plot, .tier-card {break-inside: avoid;}
+  body {-webkit-print-color-adjust: exact; print-color-adjust: exact;}
+}
 </style>
 """
 
@@ -32,8 +69,8 @@ MEETING_CSS = """
 [data-testid="stToolbarActions"], [data-testid="stMainMenu"], [data-testid="stAppDeployButton"],
 [data-testid="stDecoration"], [data-testid="stStatusWidget"] {display: none !important;}
 html {font-size: 20px;}
-[data-testid="stMainBlockContainer"] {max-width: none; padding-left: 2.5rem; padding-right: 2.5rem;}
-[data-testid="stMetricValue"] {font-size: 2.6rem;}
+[data-testid="stMainBlockContainer"] {max-width: none; padding: 3.2rem 2.5rem 2rem;}
+[data-testid="stMetricValue"] {font-size: 2.1rem;}
 .tier-card .tier-card-value {font-size: 3rem;}
 </style>
 """

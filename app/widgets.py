@@ -2,6 +2,7 @@
 empty states. Pages stay short by composing these."""
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -11,9 +12,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from fiscal import reports
-from fiscal.export import to_csv_bytes, to_excel_bytes
-from fiscal.vocabulary import (BLUE, GREEN, ORANGE, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS, RED, TIER_COLORS,
-                               TIER_LABELS, TIERS, YELLOW)
+from fiscal.auth import DISPLAY_TZ
+from fiscal.export import with_context_csv, with_context_excel
+from fiscal.vocabulary import (BLUE, GREEN, ORANGE, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS, RED, SHOWN_TIER_COLORS,
+                               SHOWN_TIER_LABELS, SHOWN_TIERS, YELLOW, by_code)
 
 from . import formatting as fmt
 from . import cache, sidebar, state
@@ -37,6 +39,8 @@ def page_header(title: str, *, freshness: bool = False) -> None:
     if view.demo:
         parts.append("演示数据（虚构）")
     st.markdown(f'<div class="view-line">{html.escape(" · ".join(parts))}</div>', unsafe_allow_html=True)
+    if note := st.session_state.pop(sidebar.URL_NOTE_KEY, None):
+        st.warning(note, icon=":material/event_busy:")
     if freshness and view.as_of:
         freshness_line()
 
@@ -75,11 +79,11 @@ def empty(message: str) -> None:
 
 # ---- cards --------------------------------------------------------------------------------
 def tier_cards(counts: dict[int, int]) -> None:
-    """One card per tier, the worst first, in the tier colours."""
-    for column, tier in zip(st.columns(4), (3, 2, 1, 0)):
+    """One card per shown tier, the worst first, 无数据 between 提示 and 正常, in the tier colours."""
+    for column, tier in zip(st.columns(len(SHOWN_TIER_LABELS)), SHOWN_TIER_LABELS):
         column.markdown(
-            f'<div class="tier-card" style="--tier:{TIER_COLORS[tier]}">'
-            f'<div class="tier-card-label">{TIER_LABELS[tier]}</div>'
+            f'<div class="tier-card" style="--tier:{SHOWN_TIER_COLORS[tier]}">'
+            f'<div class="tier-card-label">{SHOWN_TIER_LABELS[tier]}</div>'
             f'<div class="tier-card-value">{counts.get(tier, 0)}<span class="tier-card-unit">个县区</span></div></div>',
             unsafe_allow_html=True)
 
@@ -87,18 +91,20 @@ def tier_cards(counts: dict[int, int]) -> None:
 def tier_change_cards(summary: pd.DataFrame) -> None:
     """Per tier, the worst first: how many counties entered and left it (`reports.tier_change_summary`)."""
     counts = summary.set_index("tier")
-    for column, tier in zip(st.columns(4), (3, 2, 1, 0)):
+    for column, tier in zip(st.columns(len(SHOWN_TIER_LABELS)), SHOWN_TIER_LABELS):
         column.markdown(
-            f'<div class="tier-card" style="--tier:{TIER_COLORS[tier]}">'
-            f'<div class="tier-card-label">{TIER_LABELS[tier]}</div>'
+            f'<div class="tier-card" style="--tier:{SHOWN_TIER_COLORS[tier]}">'
+            f'<div class="tier-card-label">{SHOWN_TIER_LABELS[tier]}</div>'
             f'<div class="tier-card-change">进入 <b>{counts.at[tier, "entered"]}</b>'
             f'　退出 <b>{counts.at[tier, "left"]}</b></div></div>',
             unsafe_allow_html=True)
 
 
 def tier_badge(tier: int) -> str:
-    light = " light" if TIERS[tier].text_light else ""  # dark text on a light badge
-    return f'<span class="tier-badge{light}" style="--tier:{TIER_COLORS[tier]}">{TIER_LABELS[tier]}</span>'
+    """A shown tier (无数据 included) as a coloured badge."""
+    term = by_code(SHOWN_TIERS)[tier]
+    light = " light" if term.text_light else ""  # dark text on a light badge
+    return f'<span class="tier-badge{light}" style="--tier:{term.colour}">{term.label}</span>'
 
 
 @dataclass(frozen=True)
@@ -139,11 +145,56 @@ def reasons_list(reasons: str) -> None:
 
 
 # ---- tables -------------------------------------------------------------------------------
-def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str) -> None:
-    """A formatted table of catalogue fields, with CSV and Excel downloads of it."""
+# Rows of an HTML table (printed copies, wrapped reason lists); the downloads hold them all.
+HTML_ROWS = 500
+
+
+def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
+          meeting_fields: list[str] | None = None) -> None:
+    """A formatted table of catalogue fields, with CSV and Excel downloads of it.
+
+    On screen a data grid — in meeting mode only `meeting_fields` (the columns that must be
+    read from the back of the room at 1280×720), if given; on paper the same rows as a plain
+    HTML table (a grid prints only the rows scrolled into view)."""
     specs = [COLUMNS[f] for f in fields]
-    _grid(frame, specs, key=key)
+    on_screen = meeting_fields if meeting_fields and state.view().meeting else fields
+    _grid(frame, [COLUMNS[f] for f in on_screen], key=key)
+    st.markdown(html_table(frame, specs, css_class="print-table"), unsafe_allow_html=True)
     downloads(frame, specs, key=key, file_stem=file_stem)
+
+
+def wrapped_table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str) -> None:
+    """A table whose long text (风险原因) wraps and is read in full, on screen and on paper."""
+    specs = [COLUMNS[f] for f in fields]
+    st.markdown(html_table(frame, specs, css_class="wrapped-table"), unsafe_allow_html=True)
+    downloads(frame, specs, key=key, file_stem=file_stem)
+
+
+def html_table(frame: pd.DataFrame, specs: list[Col], *, css_class: str) -> str:
+    """The first HTML_ROWS rows as an escaped HTML block (tags as coloured badges, links dropped)."""
+    specs = [s for s in specs if s.kind != "link"]
+    shown = frame.head(HTML_ROWS)
+    head = "".join(f"<th>{html.escape(s.label)}</th>" for s in specs)
+    columns = [shown[s.field].map(lambda v, s=s: _html_cell(v, s)) for s in specs]
+    body = "".join(f"<tr>{''.join(cells)}</tr>" for cells in zip(*columns))
+    note = (f'<div class="table-note">共 {len(frame):,} 行，此处列出前 {HTML_ROWS} 行；完整数据请下载 Excel</div>'
+            if len(frame) > HTML_ROWS else "")
+    # One line, starting with a tag: an HTML block, so Markdown never touches the user's text.
+    return f'<div class="{css_class}"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}</div>'
+
+
+def _html_cell(value, spec: Col) -> str:
+    number = spec.kind not in ("text", "tag", "date")
+    css = "num" if number else "wrap" if spec.width == "large" else ""
+    if fmt.missing(value) or (spec.kind == "tag" and not value):
+        return f'<td class="{css}">{fmt.MISSING}</td>'
+    if spec.kind == "tag":
+        colour = (spec.tags or {}).get(value, "#78909c")
+        return f'<td><span class="tag" style="background:{colour}">{html.escape(str(value))}</span></td>'
+    text = {"amount": lambda v: f"{v:,.2f}", "ratio": fmt.percent, "percent": fmt.percent,
+            "months": fmt.number, "multiple": fmt.number, "pp": lambda v: f"{v:+.1f}", "int": lambda v: f"{int(v)}",
+            "date": fmt.date}.get(spec.kind, str)(value)
+    return f'<td class="{css}">{html.escape(text)}</td>'
 
 
 def _grid(frame: pd.DataFrame, specs: list[Col], *, key: str) -> None:
@@ -161,18 +212,37 @@ def downloads(frame: pd.DataFrame, specs: list[Col], *, key: str, file_stem: str
     if view.meeting:
         return
     kept = [s for s in specs if s.kind != "link"]  # relative app links mean nothing in a file
+    if "county_name" in frame and "county_code" in frame and COLUMNS["county_code"] not in kept:
+        at = next((i for i, s in enumerate(kept) if s.field == "county_name"), 0)
+        kept.insert(at, COLUMNS["county_code"])  # names change and repeat; the code identifies the county
     export = frame[[s.field for s in kept]].set_axis([s.label for s in kept], axis=1)
     fills = {s.label: s.tags for s in kept if s.kind == "tag"}
     formats = {s.label: EXCEL_FORMATS[s.kind] for s in kept if s.kind in EXCEL_FORMATS}
+    percents = [s.label for s in kept if s.kind in ("ratio", "percent")]
     name = f"{file_stem}_{view.as_of:%Y%m%d}" if view.as_of else file_stem
     with st.container(horizontal=True, horizontal_alignment="right", gap="small"):
-        st.download_button("CSV", data=lambda: to_csv_bytes(export), file_name=f"{name}.csv", mime="text/csv",
+        st.download_button("CSV", data=lambda: with_context_csv(export, export_context(view), percent_columns=percents),
+                           file_name=f"{name}.csv", mime="text/csv",
                            key=f"{key}_csv", on_click="ignore", icon=":material/download:", type="tertiary")
-        st.download_button("Excel", data=lambda: to_excel_bytes(export, sheet_name=file_stem, fills=fills,
-                                                                number_formats=formats),
+        st.download_button("Excel", data=lambda: with_context_excel(export, export_context(view), sheet_name=file_stem,
+                                                                    fills=fills,
+                                                                    number_formats=formats),
                            file_name=f"{name}.xlsx", key=f"{key}_xlsx", on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            icon=":material/download:", type="tertiary")
+
+
+def export_context(view: state.View) -> dict[str, str]:
+    """What a downloaded table needs to be read on its own: as of when, which cities, units, source."""
+    return {
+        "截至日期": f"{view.as_of:%Y-%m-%d}" if view.as_of else "尚无库款数据",
+        "地市": "、".join(view.cities) if view.cities else "全部地市",
+        "金额单位": "万元",
+        "比例": "CSV 中以百分数表示（列名注明“%”），Excel 中为百分比格式",
+        "数据版本": str(cache.lake().lake_version()),
+        "导出时间": dt.datetime.now(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M:%S（北京时间）"),
+        "数据来源": "演示数据（虚构）" if view.demo else "各县区报送数据",
+    }
 
 
 def matrix_table(matrix: pd.DataFrame, value_labels: dict, tags: dict[str, str], *, key: str, file_stem: str,
@@ -206,7 +276,8 @@ def county_links(metrics: pd.DataFrame) -> None:
     for row in metrics.itertuples():
         name, badge = st.columns([1, 4], vertical_alignment="top")
         params = {"county": row.county_code, "as_of": view.as_of.isoformat()}
-        name.page_link(state.COUNTY_PAGE, label=f"{row.county_name}（{row.city_name}）", query_params=params,
+        name.page_link(state.COUNTY_PAGE, label=fmt.md_text(f"{row.county_name}（{row.city_name}）"),
+                       query_params=params,
                        icon=":material/arrow_forward:")
         badge.markdown(f"{tier_badge(int(row.tier))} {html.escape(row.reasons)}", unsafe_allow_html=True)
 
@@ -216,7 +287,7 @@ def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for field, label in (("tier_before", "tier_before_label"), ("tier_now", "tier_now_label")):
         if field in frame:
-            frame[label] = frame[field].map(TIER_LABELS)
+            frame[label] = frame[field].map(SHOWN_TIER_LABELS)
     for field in ("status", "last_payday_status", "next_payday_status"):
         if field in frame:
             frame[f"{field}_label"] = frame[field].map(PAYDAY_STATUS_LABELS)

@@ -32,6 +32,7 @@ EVENT_LABELS = {
     "login_failure": "登录失败",
     "lockout": "账户锁定",
     "login_locked": "锁定期间尝试登录",
+    "login_throttled": "登录过于频繁被暂停",
     "logout": "退出登录",
     "ingest": "导入数据",
     "upload_rejected": "上传被拒绝",
@@ -120,7 +121,7 @@ def describe(record: dict) -> str:
              "county_code": "县区代码", "action": "调整", "measure_id": "措施编号", "revision": "修订",
              "measure": "措施", "owner": "责任人", "due": "完成时限", "status": "状态", "note": "备注",
              "effective_from": "生效日期", "until": "截止日期", "problems": "问题", "expected": "预期版本",
-             "current": "当前版本", "via": "途径"}
+             "current": "当前版本", "via": "途径", "client": "来源"}
     keys = [k for k in names if k in record] + [k for k in record if k not in names and k not in ("ts", "event", "user")]
     parts = []
     for key in keys:

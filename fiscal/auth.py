@@ -30,6 +30,12 @@ Repeated failures lock an account: ``MAX_FAILURES`` wrong passwords within
 sessions and restarts; every sign-in, failure and lockout is written to the audit log.
 Unknown user names are counted and locked exactly like real ones, so the answers do not
 reveal which accounts exist.
+
+Before any account is counted, the *client* is: ``CLIENT_MAX_FAILURES`` (fewer than
+``MAX_FAILURES``) wrong passwords from one client within ``LOCK_MINUTES`` throttle that
+client for ``LOCK_MINUTES`` without touching the account. A stranger who knows an analyst's
+name therefore cannot lock the analyst out from one machine; it takes failures from
+several clients, each of them logged.
 """
 from __future__ import annotations
 
@@ -57,6 +63,7 @@ STATE_NAME = "signin_state.json"
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
+CLIENT_MAX_FAILURES = MAX_FAILURES - 1  # one client alone can never lock an account
 MIN_PASSWORD_LENGTH = 8
 
 # scrypt parameters: 16 MiB of memory and ~50 ms per check.
@@ -258,7 +265,9 @@ class Authenticator:
         until = _parse(entry.get("locked_until"))
         return until if until and until > now else None
 
-    def sign_in(self, name: str, password: str, now: dt.datetime | None = None) -> SignIn:
+    def sign_in(self, name: str, password: str, now: dt.datetime | None = None,
+                client: str | None = None) -> SignIn:
+        """`client` identifies where the attempt comes from (an IP address, else a session)."""
         name, now = (name or "").strip(), now or _now()
         accounts = analysts(self.credentials())
         if not accounts:
@@ -267,8 +276,14 @@ class Authenticator:
             # Not counted: nothing to lock. A malformed name is not written to the log (it may be a password).
             verify_password(password or "", _dummy_hash())
             return SignIn(False, "用户名或密码错误")
+        client_key = f"client:{client}" if client else None  # ":" never occurs in a valid name
         with self._state_lock():
             state = self._read_state()
+            throttled = _parse(state.get(client_key, {}).get("locked_until")) if client_key else None
+            if throttled and throttled > now:
+                self.audit.append("login_throttled", name, method="password", client=client,
+                                  locked_until=throttled.isoformat())
+                return SignIn(False, _throttled_message(throttled))
             entry = state.get(name, {})
             until = _parse(entry.get("locked_until"))
             if until and until > now:
@@ -277,9 +292,13 @@ class Authenticator:
             ok = verify_password(password, accounts.get(name, _dummy_hash())) and name in accounts
             if ok:
                 state.pop(name, None)
+                state.pop(client_key, None)
                 self._write_state(state, now)
                 self.audit.append("login_success", name, method="password")
                 return SignIn(True, f"已登录：{name}", Identity(name, "password"))
+            if client_key:
+                state[client_key] = self._failed(state.get(client_key, {}), now, CLIENT_MAX_FAILURES)
+                throttled = _parse(state[client_key].get("locked_until"))
             last = _parse(entry.get("last_failure"))
             recent = last is not None and now - last <= self.lock and not until
             failures = (int(entry.get("failures", 0)) if recent else 0) + 1
@@ -297,8 +316,19 @@ class Authenticator:
             state[name] = entry
             self._write_state(state, now)
             self.audit.append("login_failure", name, method="password", failures=failures)
+            if throttled:
+                return SignIn(False, _throttled_message(throttled))
             left = self.max_failures - failures
             return SignIn(False, f"用户名或密码错误（再错 {left} 次将锁定 {int(self.lock.total_seconds() // 60)} 分钟）")
+
+    def _failed(self, entry: dict, now: dt.datetime, limit: int) -> dict:
+        """A client's counter after one more failure: throttled for the lock time at `limit`."""
+        last = _parse(entry.get("last_failure"))
+        recent = last is not None and now - last <= self.lock
+        failures = (int(entry.get("failures", 0)) if recent else 0) + 1
+        if failures >= limit:
+            return {"failures": 0, "last_failure": now.isoformat(), "locked_until": (now + self.lock).isoformat()}
+        return {"failures": failures, "last_failure": now.isoformat()}
 
     def oidc_identity(self, user: Mapping | None) -> Identity | None:
         """An analyst identity for an OIDC-signed-in user (st.user) whose e-mail is allowed; else None."""
@@ -330,6 +360,10 @@ class Authenticator:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(state, handle, ensure_ascii=False)
         os.replace(tmp, self.state_path)
+
+
+def _throttled_message(until: dt.datetime) -> str:
+    return f"本机登录失败次数过多，已暂停登录，请于 {local_time(until)}（北京时间）后再试"
 
 
 def _locked_message(until: dt.datetime, now: dt.datetime) -> str:

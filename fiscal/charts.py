@@ -9,15 +9,19 @@ scale) show the most relevant `max_rows` and say so in a note under the title.
 from __future__ import annotations
 
 import datetime as dt
+import html
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .policy import Policy
 from .reports import payday_matrix
-from .vocabulary import (COVERAGE_BANDS, GREEN, LIGHT_GREEN, NO_DATA, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS,
-                         PAYDAY_STATUS_ORDER, TIER_COLORS, TIER_LABELS, by_code)
+from .vocabulary import (COVERAGE_BANDS, GREEN, LIGHT_GREEN, NO_DATA, NO_DATA_TIER, PAYDAY_STATUS_COLORS,
+                         PAYDAY_STATUS_LABELS, PAYDAY_STATUS_ORDER, SHOWN_TIER_COLORS, SHOWN_TIER_LABELS, TIER_COLORS,
+                         TIER_LABELS,
+                         by_code)
 
 FONT_FAMILY = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
 MAX_ROWS = 40  # counties per chart before it only shows the most relevant ones
@@ -89,7 +93,7 @@ def coverage_trend(policy: Policy, trend: pd.DataFrame | None = None,
         for name, rows in counties.groupby("county_name", sort=False):
             fig.add_scatter(x=_date_labels(rows["as_of"]), y=rows["coverage_months"], mode="lines+markers",
                             name=str(name), line_width=2,
-                            hovertemplate=f"{name}<br>%{{x}}<br>%{{y:.2f}} 个月<extra></extra>")
+                            hovertemplate="%{fullData.name}<br>%{x}<br>%{y:.2f} 个月<extra></extra>")
         values += [counties["coverage_months"].max()]
     _shade_coverage_bands(fig, policy, _top(values, policy))
     fig.update_yaxes(title_text="库款保障水平（月）", rangemode="tozero")
@@ -108,7 +112,7 @@ def coverage_by_city(metrics: pd.DataFrame, policy: Policy, max_rows: int = MAX_
         fig.add_box(y=city_rows["coverage_months"], name=str(city), boxpoints="all", jitter=0.4, pointpos=0,
                     marker=dict(color=MUTED_COLOR, size=6, opacity=0.7), line_color="#37474f",
                     fillcolor="rgba(255,255,255,0)", customdata=city_rows[["county_name"]],
-                    hovertemplate="%{customdata[0]}<br>%{y:.2f} 个月<extra>" + str(city) + "</extra>",
+                    hovertemplate="%{customdata[0]}<br>%{y:.2f} 个月<extra>%{fullData.name}</extra>",
                     showlegend=False)
     _shade_coverage_bands(fig, policy, _top([rows["coverage_months"].max()], policy))
     fig.update_yaxes(title_text="库款保障水平（月）", rangemode="tozero")
@@ -306,13 +310,14 @@ def tier_heatmap(matrix: pd.DataFrame, max_rows: int = MAX_ROWS) -> go.Figure:
     date_columns = [c for c in matrix.columns if isinstance(c, (dt.date, pd.Timestamp))]
     shown = matrix.head(max_rows)
     z = shown[date_columns].astype(float).to_numpy()
-    labels = shown[date_columns].apply(lambda col: col.map(TIER_LABELS)).fillna(NO_DATA.label).to_numpy()
+    labels = shown[date_columns].apply(lambda col: col.map(SHOWN_TIER_LABELS)).fillna(NO_DATA.label).to_numpy()
     x = [*(f"{d:%Y-%m}" for d in date_columns[:-1]), f"截至 {date_columns[-1]:%m-%d}"]
     fig = go.Figure(go.Heatmap(
-        z=z, x=x, y=shown["county_name"], customdata=labels, zmin=-0.5, zmax=3.5,
-        colorscale=_discrete_scale([TIER_COLORS[t] for t in range(4)]), showscale=False, xgap=2, ygap=2,
+        z=z, x=x, y=shown["county_name"], customdata=labels, zmin=NO_DATA_TIER - 0.5, zmax=3.5,
+        colorscale=_discrete_scale([SHOWN_TIER_COLORS[t] for t in range(NO_DATA_TIER, 4)]), showscale=False,
+        xgap=2, ygap=2,
         hovertemplate="%{y}<br>%{x}<br>%{customdata}<extra></extra>"))
-    _legend_entries(fig, {TIER_LABELS[t]: TIER_COLORS[t] for t in range(4)})
+    _legend_entries(fig, {SHOWN_TIER_LABELS[t]: SHOWN_TIER_COLORS[t] for t in range(NO_DATA_TIER, 4)})
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category", side="top")
     note = f"显示当前风险最高的 {len(shown)} 个县区（共 {len(matrix)} 个）" if len(matrix) > len(shown) else None
@@ -366,6 +371,7 @@ def _finish(fig: go.Figure, *, height: int, note: str | None = None, legend_bott
         legend=legend,
         separators=".,",
     )
+    _inert_user_text(fig)
     if note:
         fig.update_layout(title=dict(text=note, font=dict(size=12, color=MUTED_COLOR), x=0, xanchor="left",
                                      y=1, yanchor="top", pad=dict(t=6)))
@@ -400,3 +406,20 @@ def dispatch_bars(suggestions: pd.DataFrame, policy: Policy, max_rows: int = MAX
     fig.update_xaxes(title_text="万元", rangemode="tozero")
     note = f"显示建议调度最多的 {len(shown)} 个县区（共 {len(rows)} 个）" if len(rows) > len(shown) else None
     return _finish(fig, height=_rows_height(len(shown)), note=note, right_margin=90)
+# Plotly draws a subset of HTML in every label (<a href> becomes a live link, <b>, <br>):
+# the data a chart shows — county, city and category names among it — is escaped so it
+# appears exactly as typed. Our own markup lives in templates, titles and annotations only.
+_DATA_TEXT = ("x", "y", "text", "customdata", "name")
+
+
+def _inert_user_text(fig: go.Figure) -> None:
+    for trace in fig.data:
+        for attribute in _DATA_TEXT:
+            value = getattr(trace, attribute, None)
+            if isinstance(value, str):
+                trace[attribute] = html.escape(value, quote=False)
+            elif value is not None and not isinstance(value, dict):
+                array = np.asarray(value, dtype=object)
+                if array.size and any(isinstance(v, str) for v in array.flat):
+                    escape = np.frompyfunc(lambda v: html.escape(v, quote=False) if isinstance(v, str) else v, 1, 1)
+                    trace[attribute] = escape(array)

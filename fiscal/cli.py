@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from .auth import AuthConfigError
+from .auth import DISPLAY_TZ, AuthConfigError
 from .extracts import KINDS, UNITS
 from .lake import Lake, LakeError
 from .policy import PolicyError, load_policy
@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--counties", type=int, default=30)
     demo.add_argument("--years", type=int, default=3)
     demo.add_argument("--seed", type=int, default=2025)
+    demo.add_argument("--daily", action="store_true",
+                      help="库款和工资专户每个自然日一行（如银行对账单；用于规模测试）")
 
     for name, text in (("validate", "检查文件是否可以导入"), ("ingest", "检查并导入文件，生成新版本")):
         p = sub.add_parser(name, help=text)
@@ -152,8 +154,10 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_demo(args) -> int:
     from .demo import build_frames
 
-    frames = build_frames(counties=args.counties, years=args.years, seed=args.seed)
-    version = Lake(args.out).replace_all(frames, user="demo", note=f"演示数据 {args.counties} 县 {args.years} 年 seed={args.seed}")
+    frames = build_frames(counties=args.counties, years=args.years, seed=args.seed, daily=args.daily)
+    days = "，逐日" if args.daily else ""
+    version = Lake(args.out).replace_all(
+        frames, user="demo", note=f"演示数据 {args.counties} 县 {args.years} 年 seed={args.seed}{days}")
     rows = sum(len(f) for f in frames.values())
     print(f"演示数据（虚构）已写入 {args.out}：{args.counties} 个县区，{rows} 行，版本 {version}")
     return 0
@@ -203,9 +207,10 @@ def cmd_history(args) -> int:
     if not commits:
         print("数据湖中还没有版本")
         return 0
+    print("版本  时间（北京时间）         操作  操作人      数据类型                  行数  文件 / SHA-256 / 说明")
     for c in commits:
         detail = " ".join(x for x in (c.file_name, c.sha256[:12], c.note) if x)
-        print(f"{c.lake_version:>4}  {c.timestamp:%Y-%m-%d %H:%M:%S}  {c.operation_label:<4}  {c.user:<10}  "
+        print(f"{c.lake_version:>4}  {c.timestamp.astimezone(DISPLAY_TZ):%Y-%m-%d %H:%M:%S}  {c.operation_label:<4}  {c.user:<10}  "
               f"{','.join(c.kinds):<24}  {c.rows:>8} 行  {detail}")
     return 0
 
@@ -295,7 +300,7 @@ class NoAsOfDate(LakeError):
 
 def _snapshot_and_date(args):
     """The lake snapshot and the as-of date: --as-of, else the latest treasury date."""
-    from .reports import latest_date
+    from .indicators import latest_date
 
     snapshot = Lake(args.data).snapshot()
     as_of = args.as_of or latest_date(snapshot)
@@ -310,13 +315,15 @@ def _print_json(records: list[dict]) -> None:
 
 
 def cmd_metrics(args) -> int:
-    from .indicators import METRIC_KEYS, metrics, to_records
+    # JSON straight from DuckDB's rows: importing pandas alone would take longer than the query
+    from .indicators import METRIC_KEYS, metric_records, metrics
 
     snapshot, as_of = _snapshot_and_date(args)
-    frame = metrics(snapshot, as_of, load_policy(args.policy))
+    policy = load_policy(args.policy)
     if args.format == "json":
-        _print_json(to_records(frame))
+        _print_json(metric_records(snapshot, as_of, policy))
     else:
+        frame = metrics(snapshot, as_of, policy)
         table = frame[list(METRIC_KEYS)].assign(reasons=frame["reasons"].map("；".join))
         table.to_csv(sys.stdout, index=False)
     return 0

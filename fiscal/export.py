@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import io
 import math
@@ -160,3 +161,26 @@ def _default_format(values: pd.Series) -> str | None:
 def _display_width(text: str) -> int:
     """Column width in Excel units: CJK characters are about twice as wide."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+# ---- a table with its context ----------------------------------------------------------------
+def with_context_csv(frame: pd.DataFrame, context: Mapping[str, str], *, percent_columns: list[str] = ()) -> bytes:
+    """The context lines (截至日期, 金额单位, …), a blank line, then the table as CSV.
+
+    `percent_columns` hold fractions; in CSV they are written as percentages (×100, header
+    "（%）") so the file reads like the screen. Excel keeps fractions with a % number format.
+    """
+    table = frame.copy()
+    for column in percent_columns:
+        table[column] = (table[column] * 100).round(4)
+    table = table.rename(columns={c: f"{c}（%）" for c in percent_columns})
+    preamble = to_csv_bytes(pd.DataFrame(list(context.items()), columns=["说明", "内容"]))
+    return preamble + b"\r\n" + to_csv_bytes(table)[len(codecs.BOM_UTF8):]
+
+
+def with_context_excel(frame: pd.DataFrame, context: Mapping[str, str], *, sheet_name: str,
+                       fills: Mapping[str, Mapping[object, str]] | None = None,
+                       number_formats: Mapping[str, str] | None = None) -> bytes:
+    """The table on its sheet and the context lines on a second sheet named 说明."""
+    about = pd.DataFrame(list(context.items()), columns=["说明", "内容"])
+    return to_excel_workbook({sheet_name: frame, "说明": about}, fills=fills, number_formats=number_formats)

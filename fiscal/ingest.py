@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import magnitude
 from .extracts import KINDS
 from .lake import Lake, LakeChanged
 from .validation import UNKNOWN_COUNTY, Extract, Problem, check_file
@@ -67,6 +68,8 @@ def check(lake: Lake, path: str | Path, *, kind: str | None = None, unit: str | 
     lake_version = lake.lake_version()
     extract, problems = check_file(path, kind=kind, unit=unit, known_counties=lake.county_codes(), today=today,
                                    source_name=source_name or Path(path).name, **options)
+    if extract is not None and not any(p.level == "error" for p in problems):
+        problems = [*magnitude.check(extract, magnitude.lake_levels(lake.snapshot(), extract)), *problems]
     checked = Checked(extract, problems, file_sha256(path), lake_version=lake_version)
     if checked.ok:
         checked.preview = preview(lake, extract)
@@ -76,12 +79,8 @@ def check(lake: Lake, path: str | Path, *, kind: str | None = None, unit: str | 
 def preview(lake: Lake, extract: Extract) -> Preview:
     spec = KINDS[extract.kind]
     keys = list(spec.keys)
-    existing = lake.read(extract.kind)[keys]
-    incoming = extract.frame[keys]
-    for frame in (existing, incoming):
-        for key in keys:
-            if spec.column(key).kind == "date":
-                frame[key] = pd.to_datetime(frame[key]).dt.date
+    existing = lake.key_frame(extract.kind)
+    incoming = extract.frame[keys].astype(existing.dtypes.to_dict())
     matched = incoming.merge(existing.drop_duplicates(), on=keys, how="inner")
     date_key = next((k for k in keys if spec.column(k).kind == "date"), None)
     dates = pd.to_datetime(incoming[date_key]) if date_key else None
@@ -92,6 +91,26 @@ def preview(lake: Lake, extract: Extract) -> Preview:
         first_date=dates.min().date() if dates is not None and len(dates) else None,
         last_date=dates.max().date() if dates is not None and len(dates) else None,
     )
+
+
+def replaced_values(lake: Lake, extract: Extract, limit: int = 20) -> pd.DataFrame:
+    """Up to `limit` rows the upload would replace: keys, then each value column now (现值) and
+    from the file (新值), headed with the Chinese labels — what an analyst checks before committing."""
+    spec = KINDS[extract.kind]
+    keys = list(spec.keys)
+    values = [c.name for c in spec.columns if c.name not in keys]
+    existing = lake.read(extract.kind)
+    incoming = extract.frame
+    for frame in (existing, incoming):
+        for key in keys:
+            if spec.column(key).kind == "date":
+                frame[key] = pd.to_datetime(frame[key]).dt.date
+    both = incoming.merge(existing, on=keys, suffixes=("_new", "_old")).head(limit)
+    columns = {k: spec.column(k).label for k in keys}
+    for name in values:
+        columns[f"{name}_old"] = f"{spec.column(name).label}（现值）"
+        columns[f"{name}_new"] = f"{spec.column(name).label}（新值）"
+    return both[list(columns)].rename(columns=columns)
 
 
 def ingest(lake: Lake, path: str | Path, *, user: str, kind: str | None = None, unit: str | None = None,

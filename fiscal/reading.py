@@ -10,17 +10,25 @@ import codecs
 import csv
 import io
 import re
+import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fiscal import archive_guard
 from fiscal.extracts import KIND_ORDER, KINDS
 
 # Title and unit lines take a few rows at most; a header further down is not a header.
 HEADER_SCAN_ROWS = 50
+# Bounds on what one upload may cost the server, whatever its size on disk.
+MAX_ROWS = 2_000_000  # all sheets together; a national month of daily rows is ~100,000
+MAX_COLUMNS = 256  # cells beyond this are dropped (an extract has a dozen columns)
+MAX_READ_SECONDS = 60
 
 _UNIT = r"(?:人民币)?([千百万亿]*元)"
 # "单位：万元", "金额单位:元", also inside a title such as "库款日报（单位：亿元）".
@@ -44,7 +52,7 @@ Row = tuple[int, list]  # (row number as the user sees it, cells)
 @dataclass
 class Sheet:
     name: str | None  # XLSX sheet name; None for CSV and Parquet
-    rows: list[Row]  # non-blank rows only
+    rows: Sequence[Row]  # non-blank rows only (a list, or ColumnRows for Parquet)
 
 
 @dataclass
@@ -80,6 +88,10 @@ def read_sheets(path: str | Path, name: str) -> list[Sheet]:
     suffix = Path(name).suffix.lower()
     # Trust the content over the extension: users rename files.
     if magic.startswith(b"PK\x03\x04"):
+        try:
+            archive_guard.check_zip(path)
+        except archive_guard.ArchiveRefused as exc:
+            raise ReadError(str(exc)) from exc
         return _read_xlsx(path)
     if magic.startswith(b"PAR1"):
         return _read_parquet(path)
@@ -97,15 +109,31 @@ def _read_csv(data: bytes) -> Sheet:
     sample = text[:10_000]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows, line = [], 1
+    rows, line, budget = [], 1, _Budget()
     try:
         for cells in reader:
-            if not all(map(is_blank, cells)):
+            budget.spend()
+            if "".join(cells).strip():  # not blank (CSV cells are all text)
                 rows.append((line, cells))
             line = reader.line_num + 1  # a quoted cell may span lines; report where the record starts
     except csv.Error as exc:
         raise ReadError(f"第 {line} 行无法按 CSV 格式读取（{exc}）") from exc
     return Sheet(None, rows)
+
+
+class _Budget:
+    """Counts rows read and watches the clock: past either bound the read stops with a message."""
+
+    def __init__(self):
+        self.rows = 0
+        self.deadline = time.monotonic() + MAX_READ_SECONDS
+
+    def spend(self) -> None:
+        self.rows += 1
+        if self.rows > MAX_ROWS:
+            raise ReadError(f"文件超过 {MAX_ROWS:,} 行，超出一次上传的上限，请按月份或地区拆分后分批上传")
+        if self.rows % 10_000 == 0 and time.monotonic() > self.deadline:
+            raise ReadError(f"文件读取超过 {MAX_READ_SECONDS} 秒仍未完成，已停止；请导出为 CSV 或拆分后分批上传")
 
 
 def _decode(data: bytes) -> str:
@@ -126,16 +154,18 @@ def _read_xlsx(path: Path) -> list[Sheet]:
     except Exception as exc:
         raise ReadError("文件已损坏或不是有效的 Excel（.xlsx）文件，无法打开") from exc
     try:
-        sheets = []
+        sheets, budget = [], _Budget()
         for ws in workbook.worksheets:
             ws.reset_dimensions()  # exporters often write a wrong <dimension>, which would cut rows
-            rows = [
-                (number, list(cells))
-                for number, cells in enumerate(ws.iter_rows(values_only=True), start=1)
-                if not all(map(is_blank, cells))
-            ]
+            rows = []
+            for number, cells in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1):
+                budget.spend()
+                if not all(map(is_blank, cells)):
+                    rows.append((number, list(cells)))
             sheets.append(Sheet(ws.title, rows))
         return sheets
+    except ReadError:
+        raise
     except Exception as exc:
         raise ReadError("Excel 文件内容已损坏，无法读取") from exc
     finally:
@@ -147,11 +177,60 @@ def _read_parquet(path: Path) -> list[Sheet]:
         table = pq.read_table(path)
     except Exception as exc:
         raise ReadError("文件已损坏或不是有效的 Parquet 文件，无法打开") from exc
-    names = table.column_names
-    columns = [table.column(n).to_pylist() for n in names]
-    # Parquet has no visible rows: the header is "row 0" and records count from 1.
-    records = [(i, list(cells)) for i, cells in enumerate(zip(*columns), start=1)]
-    return [Sheet(None, [(0, list(names))] + [r for r in records if not all(map(is_blank, r[1]))])]
+    return [Sheet(None, ColumnRows.of(table))]
+
+
+class ColumnRows(Sequence):
+    """The rows of a columnar file (Parquet) without making them: row 0 is the header (the
+    column names) and records count from 1, as the user would number them; blank records are
+    left out. A row is made only when asked for; `column(i)` gives the typed Arrow column."""
+
+    def __init__(self, table, numbers, start: int = 0, stop: int | None = None):
+        self.table, self.numbers = table, numbers  # numbers: header 0, then the kept records
+        self.start, self.stop = start, len(numbers) if stop is None else stop
+
+    @classmethod
+    def of(cls, table) -> ColumnRows:
+        import numpy as np
+        import pyarrow.compute as pc
+
+        blank = np.ones(table.num_rows, dtype=bool)
+        for column in table.columns:
+            empty = pc.is_null(column)
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                empty = pc.or_(empty, pc.fill_null(pc.utf8_is_space(column), False))
+                empty = pc.or_(empty, pc.equal(pc.utf8_length(column), 0))
+            blank &= pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
+        kept = np.flatnonzero(~blank)
+        return cls(table.take(kept) if len(kept) < table.num_rows else table, [0, *(kept + 1).tolist()])
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            return ColumnRows(self.table, self.numbers, self.start + start, self.start + stop)
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        position = self.start + index
+        if position == 0:
+            return 0, list(self.table.column_names)
+        return self.numbers[position], [column[position - 1].as_py() for column in self.table.columns]
+
+    def column(self, index: int):
+        """The records' cells of column `index` as an Arrow array (header excluded)."""
+        first = max(self.start, 1) - 1
+        return self.table.column(index).slice(first, self.stop - 1 - first).combine_chunks()
+
+    @property
+    def records(self) -> list[int]:
+        """Row numbers of the records (header excluded)."""
+        return self.numbers[max(self.start, 1):self.stop]
 
 
 # ---------------------------------------------------------------- headers

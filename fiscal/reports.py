@@ -11,14 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
+from .data_gaps import display_rank, mark_blind
 from .extracts import KINDS
-from .indicators import COUNTY_COLUMNS, indicators, month_ends_before, tiers_by_date
+from .indicators import COUNTY_COLUMNS, indicators, latest_date, month_ends_before, tiers_by_date  # noqa: F401 (latest_date: the dashboard's default as-of date)
 from .lake import Snapshot
 from .policy import Policy
 from .queries import run
-from .vocabulary import COVERAGE_BANDS, PAYDAY_STATUS_ORDER, by_code
+from .vocabulary import ARRIVAL_LABELS, COVERAGE_BANDS, PAYDAY_STATUS_ORDER, SHOWN_TIER_LABELS, by_code
 
 WEEK_DAYS = 7  # "本周变化" compares A with A − 7 days (the weekly dispatch meeting)
 HISTORY_MONTHS = 12  # SPEC §5: tier history over the month-ends of the last 12 months
@@ -40,15 +42,22 @@ def freshness(snapshot: Snapshot, as_of: dt.date | None = None, stale_days: int 
     return frame
 
 
-def latest_date(snapshot: Snapshot) -> dt.date | None:
-    """The default as-of date: the latest treasury date in the lake."""
-    latest = freshness(snapshot).set_index("kind").loc["treasury", "latest"]
-    return None if latest is None or pd.isna(latest) else latest
-
-
 def county_list(snapshot: Snapshot) -> pd.DataFrame:
     """Every county of the lake (code, name, city), by code."""
     return run("county_list", snapshot)
+
+
+def reporting_status(snapshot: Snapshot, as_of: dt.date) -> pd.DataFrame:
+    """报送情况: each county's latest date per extract on or before A, and whether its
+    treasury daily arrived in A's week (`arrival`: 本周已报送 / 本周未报送 / 从未报送);
+    counties that did not report come first."""
+    frame = run("reporting_status", snapshot, as_of=as_of, week_days=WEEK_DAYS)
+    for column in frame.columns[frame.columns.str.endswith("_latest")]:
+        frame[column] = pd.to_datetime(frame[column])
+    arrived = frame["treasury_this_week"].astype(bool)
+    frame["arrival"] = np.select([arrived, frame["treasury_latest"].notna()],
+                                 [ARRIVAL_LABELS["arrived"], ARRIVAL_LABELS["late"]], ARRIVAL_LABELS["never"])
+    return frame
 
 
 # ---- the indicator panel and its views ---------------------------------------------
@@ -65,17 +74,19 @@ def indicator_panel(snapshot: Snapshot, as_of: dt.date, policy: Policy) -> pd.Da
     """Indicators of every county at A, A − 7 days and the history month-ends, in one query.
 
     `reasons` comes back as one string joined with REASON_SEPARATOR rather than a list:
-    a column of lists makes copying the frame (out of a cache) tenfold slower.
+    a column of lists makes copying the frame (out of a cache) tenfold slower. Counties
+    blind at a date are marked (fiscal.data_gaps): `tier` is then NO_DATA_TIER, never 0.
     """
     panel = indicators(snapshot, [*history_dates(as_of), week_before(as_of)], policy)
     panel["reasons"] = panel["reasons"].map(REASON_SEPARATOR.join).astype("str")
-    return panel
+    return mark_blind(panel)
 
 
 def at_date(panel: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     """The panel's rows for one date (tier descending, then county code), like `metrics`."""
     rows = panel[panel["as_of"] == pd.Timestamp(day)]
-    return rows.sort_values(["tier", "county_code"], ascending=[False, True], ignore_index=True)
+    return (rows.assign(_rank=display_rank(rows["tier"]))
+            .sort_values(["_rank", "county_code"], ascending=[False, True], ignore_index=True).drop(columns="_rank"))
 
 
 def in_cities(frame: pd.DataFrame, cities: list[str] | tuple[str, ...]) -> pd.DataFrame:
@@ -84,8 +95,8 @@ def in_cities(frame: pd.DataFrame, cities: list[str] | tuple[str, ...]) -> pd.Da
 
 
 def tier_change_summary(moves: pd.DataFrame) -> pd.DataFrame:
-    """Per tier 0–3: how many counties entered it and how many left it."""
-    tiers = pd.Index(range(4), name="tier")
+    """Per shown tier (无数据 and 0–3): how many counties entered it and how many left it."""
+    tiers = pd.Index(list(SHOWN_TIER_LABELS), name="tier")
     entered = moves.groupby("tier_now").size().reindex(tiers, fill_value=0)
     left = moves.groupby("tier_before").size().reindex(tiers, fill_value=0)
     return pd.DataFrame({"entered": entered, "left": left}).reset_index()
@@ -96,7 +107,7 @@ def tier_matrix(panel: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     dates = history_dates(as_of)
     wide = tiers_by_date(panel, dates)
     wide.columns = dates
-    order = pd.DataFrame({"now": wide[as_of], "worst": wide.max(axis=1)}, index=wide.index)
+    order = pd.DataFrame({"now": display_rank(wide[as_of]), "worst": wide.max(axis=1)}, index=wide.index)
     order = order.sort_values(["now", "worst"], ascending=False, kind="stable")
     return wide.loc[order.index].reset_index()
 
@@ -182,7 +193,7 @@ def overview(metrics: pd.DataFrame, revenue_rows: pd.DataFrame, as_of: dt.date) 
     counts = metrics["tier"].value_counts()
     median = metrics["coverage_months"].median()
     return Overview(
-        tier_counts={tier: int(counts.get(tier, 0)) for tier in range(4)},
+        tier_counts={tier: int(counts.get(tier, 0)) for tier in SHOWN_TIER_LABELS},
         counties=len(metrics),
         payroll_unfunded=int(payroll_unfunded(metrics, as_of).sum()),
         median_coverage=None if pd.isna(median) else float(median),

@@ -15,7 +15,8 @@ DEMO_LAKE = PROJECT_ROOT / "data" / "demo"
 DEFAULT_POLICY_PATH = PROJECT_ROOT / "data" / "policy.toml"
 DEFAULT_SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 MIB = 1024 * 1024
-# The ceiling of every upload; .streamlit/config.toml server.maxUploadSize (in MB) must agree.
+# The ceiling of every upload; .streamlit/config.toml server.maxUploadSize (in MB) is twice it, so a file
+# over the limit reaches the server to be refused in Chinese and logged (fiscal.uploads.widget_limit_mb).
 MAX_UPLOAD_BYTES = 50 * MIB
 
 
@@ -69,7 +70,7 @@ def audit_dir() -> Path | None:
 def max_upload_bytes() -> int:
     """The upload limit: FISCAL_MAX_UPLOAD_BYTES (for tests and small deployments), else 50 MiB.
 
-    A value can only lower the limit (server.maxUploadSize is the ceiling); one that is not
+    A value can only lower the limit (MAX_UPLOAD_BYTES is the ceiling); one that is not
     a positive whole number is ignored."""
     value = raw("FISCAL_MAX_UPLOAD_BYTES") or ""
     if value.isdigit() and int(value) > 0:

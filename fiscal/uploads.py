@@ -38,8 +38,12 @@ class Spooled:
 
 
 def widget_limit_mb(limit: int) -> int:
-    """st.file_uploader's max_upload_size (whole MB, ≥ 1): the browser refuses larger files itself."""
-    return max(1, math.ceil(limit / MIB))
+    """st.file_uploader's max_upload_size (whole MB, ≥ 1): twice the limit.
+
+    The browser refuses larger files itself — in English and out of the audit log's sight — so
+    it lets through up to twice the limit: a file that is merely too large reaches the server,
+    is refused there in Chinese and recorded as upload_rejected."""
+    return max(1, math.ceil(2 * limit / MIB))
 
 
 def too_large_message(size: int | None, limit: int) -> str:

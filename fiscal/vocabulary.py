@@ -130,3 +130,18 @@ PAYDAY_STATUS_LABELS = labels(PAYDAY_STATUSES)
 PAYDAY_STATUS_COLORS = colours(PAYDAY_STATUSES)
 PAYDAY_STATUS_ORDER = tuple(t.code for t in PAYDAY_STATUSES)
 TIER_MOVE_LABELS = labels(TIER_MOVES)
+
+# The tier as the dashboard and documents show it: a blind county (see fiscal.data_gaps)
+# carries NO_DATA_TIER instead of a calm 0. Worst first, 无数据 before 正常.
+NO_DATA_TIER = -1
+SHOWN_TIERS = (*TIERS[::-1][:3], Term(NO_DATA_TIER, NO_DATA.label, NO_DATA.colour), TIERS[0])
+SHOWN_TIER_LABELS = labels(SHOWN_TIERS)
+SHOWN_TIER_COLORS = colours(SHOWN_TIERS)
+
+# 报送情况: has a county's treasury daily arrived in the as-of date's week? Worst first.
+ARRIVALS = (
+    Term("never", "从未报送", GREY),
+    Term("late", "本周未报送", ORANGE),
+    Term("arrived", "本周已报送", GREEN),
+)
+ARRIVAL_LABELS = labels(ARRIVALS)

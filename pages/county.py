@@ -1,6 +1,7 @@
 """县区详情：一个县区的全部指标、风险等级与原因、重点关注名单状态，库款、保障水平、发薪、收入图表，
 以及该县区的工作台账。"""
 import datetime as dt
+import html
 
 import streamlit as st
 
@@ -21,20 +22,22 @@ metrics = reports.at_date(panel, view.as_of)
 code = sidebar.county_choice(metrics)
 row = metrics.set_index("county_code").loc[code]
 
-st.markdown(f"## {row.county_name}　{widgets.tier_badge(int(row.tier))}", unsafe_allow_html=True)
-st.caption(f"{row.city_name} · 区划代码 {code}")
+# An HTML block, so the name is shown exactly as typed: Markdown is not parsed inside it.
+st.markdown(f'<h2 class="county-heading">{html.escape(row.county_name)}　{widgets.tier_badge(int(row.tier))}</h2>',
+            unsafe_allow_html=True)
+st.caption(f"{fmt.md_text(row.city_name)} · 区划代码 {code}")
 bureau.show_flash()
 bureau.county_focus_note(code)
 widgets.reasons_list(row.reasons)
 
 widgets.kpis([
     Kpi("库款余额", fmt.amount(row.treasury_balance), f"库款日期 {fmt.date(row.treasury_date)}", colour="gray"),
-    Kpi("库款保障水平", fmt.months(row.coverage_months), row.coverage_band or "历史不足",
+    Kpi("库款保障水平", fmt.months(row.coverage_months), fmt.coverage_band(row.coverage_band, row.treasury_balance),
         help=f"库款余额 ÷ 月均库款支出（{fmt.amount(row.avg_monthly_outflow)}）",
         colour=band_colour_name(row.coverage_band)),
     Kpi("未来三个月工资保障倍数", fmt.number(row.payroll_cover_3m),
         help=f"低于 {view.policy.forward_warning:.2f} 为预警"),
-    Kpi("暂付款比例", fmt.percent(row.advances_ratio, 2), f"控制线 {view.policy.advances_cap:.0%}", colour="gray"),
+    Kpi("暂付款比例", fmt.percent(row.advances_ratio), f"控制线 {fmt.percent(view.policy.advances_cap)}", colour="gray"),
 ])
 widgets.kpis([
     Kpi("上次发薪", fmt.date(row.last_payday), fmt.status(row.last_payday_status),

@@ -6,7 +6,7 @@ from app import cache, state, widgets
 from app.widgets import Kpi
 from fiscal import reports
 from fiscal.indicators import tier_moves
-from fiscal.vocabulary import TIER_MOVE_LABELS
+from fiscal.vocabulary import NO_DATA_TIER, TIER_MOVE_LABELS
 
 FOCUS_LINKS = 10  # counties listed by name at the top; the table below has them all
 
@@ -30,10 +30,10 @@ widgets.kpis([
     if revenue else Kpi("收入进度", fmt.MISSING, help="尚无收入进度数据"),
 ])
 
-attention = metrics[metrics["tier"] >= 2]
+attention = metrics[(metrics["tier"] >= 2) | (metrics["tier"] == NO_DATA_TIER)]  # blind counties are noticed too
 st.subheader(f"需关注县区（{len(attention)}）")
 if attention.empty:
-    widgets.empty("截至当日没有预警或重点关注的县区")
+    widgets.empty("截至当日没有预警、重点关注或无数据的县区")
 else:
     widgets.county_links(attention.head(FOCUS_LINKS))
     if len(attention) > FOCUS_LINKS:
@@ -43,7 +43,9 @@ st.subheader("各县区指标")
 widgets.table(widgets.detail_links(metrics), [
     "tier_label", "county_name", "city_name", "treasury_balance", "coverage_months", "coverage_band",
     "next_payday", "next_payday_ratio", "revenue_progress", "revenue_gap_pp", "payroll_cover_3m",
-    "advances_ratio", "reasons", "detail_url"], key="overview_counties", file_stem="各县区指标")
+    "advances_ratio", "reasons", "detail_url"], key="overview_counties", file_stem="各县区指标",
+    meeting_fields=["tier_label", "county_name", "treasury_balance", "coverage_months", "next_payday_ratio",
+                    "revenue_gap_pp", "payroll_cover_3m", "advances_ratio"])
 
 st.subheader("本周变化")
 st.caption(f"{reports.week_before(view.as_of):%Y-%m-%d} 至 {view.as_of:%Y-%m-%d} 风险等级有变化的县区")

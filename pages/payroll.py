@@ -31,7 +31,9 @@ st.caption(f"工资须在发薪日前 {view.policy.lead_days} 天足额存入工
 widgets.table(widgets.detail_links(table), [
     "county_name", "city_name", "next_payday", "next_payday_cutoff", "days_to_cutoff", "days_to_payday",
     "next_payday_amount", "next_payday_ratio", "next_payday_status_label", "last_payday",
-    "last_payday_status_label", "last_payday_shortfall", "detail_url"], key="payroll_next", file_stem="下次发薪")
+    "last_payday_status_label", "last_payday_shortfall", "detail_url"], key="payroll_next", file_stem="下次发薪",
+    meeting_fields=["county_name", "next_payday", "next_payday_cutoff", "days_to_cutoff", "next_payday_amount",
+                    "next_payday_ratio", "next_payday_status_label", "last_payday_shortfall"])
 
 st.subheader("近 12 个月发薪状态")
 history = cache.filtered(reports.payday_history, view.as_of, view.policy)

@@ -6,7 +6,7 @@ import streamlit as st
 from app import bureau, cache, state, widgets
 from app.columns import TIER_TAG_COLORS
 from fiscal import charts, reports
-from fiscal.vocabulary import TIER_LABELS
+from fiscal.vocabulary import SHOWN_TIER_LABELS
 
 widgets.page_header("风险分级")
 if not widgets.require("counties", "treasury"):
@@ -27,8 +27,8 @@ bureau.open_measures_section(on_focus)
 st.subheader("各县区风险等级与原因")
 only_flagged = st.toggle("只看提示及以上的县区", value=True, key="risk_only_flagged")
 listed = metrics[metrics["tier"] >= 1] if only_flagged else metrics
-widgets.table(widgets.detail_links(listed), ["tier_label", "county_name", "city_name", "reasons", "detail_url"],
-              key="risk_tiers", file_stem="风险等级")
+widgets.wrapped_table(listed, ["tier_label", "county_name", "city_name", "reasons"], key="risk_tiers",
+                      file_stem="风险等级")
 
 with st.expander("现行政策参数（风险分级依据）"):
     lines = pd.DataFrame(view.policy.lines(), columns=["indicator", "rule"])
@@ -37,7 +37,7 @@ with st.expander("现行政策参数（风险分级依据）"):
 st.subheader("风险等级历史（各月末）")
 matrix = reports.tier_matrix(panel, view.as_of)
 widgets.chart(charts.tier_heatmap(matrix), key="tier_heatmap")
-widgets.matrix_table(matrix, TIER_LABELS, TIER_TAG_COLORS, key="risk_history", file_stem="风险等级历史",
+widgets.matrix_table(matrix, SHOWN_TIER_LABELS, TIER_TAG_COLORS, key="risk_history", file_stem="风险等级历史",
                      column_label=lambda d: f"{d:%Y-%m-%d}")
 
 st.subheader("重点关注名单变动（近 12 个月）")

@@ -67,7 +67,7 @@ def test_dispatch_page_shows_who_needs_cash(site, page):
     needing = [s for s in suggestions if s["dispatch_need"] > 0]
     total = sum(s["dispatch_need"] for s in needing)
     assert f"{len(needing)} 个县区" in main
-    assert f"{total / 10000:,.2f} 亿元" in main
+    assert f"{total:,.2f} 万元" in main  # one unit everywhere
     page.locator(".js-plotly-plot").first.wait_for()
     screenshot(page, "dispatch")
 

@@ -25,7 +25,7 @@ def test_dispatch_page(demo_lake, monkeypatch, policy):  # noqa: F811
     needing = suggestions[suggestions["dispatch_need"] > 0]
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["需调度县区"] == f"{len(needing)} 个县区"
-    assert metrics["建议调度合计"] == f"{needing['dispatch_need'].sum() / 10000:,.2f} 亿元"
+    assert metrics["建议调度合计"] == f"{needing['dispatch_need'].sum():,.2f} 万元"  # one unit everywhere
     assert texts(app, "subheader") == ["各市小计", f"需调度的县区（{len(needing)}）", "各县区调度建议"]
     assert len(app.get("plotly_chart")) == 1
     assert len(app.dataframe) == 2 and len(app.get("download_button")) == 4

@@ -184,6 +184,31 @@ def test_unknown_users_get_the_same_answers_and_lock_too(authn):
     assert authn.sign_in("nobody", "pw", now=T0).message.startswith("账户已锁定")
 
 
+def test_one_client_cannot_lock_an_analyst_out(authn, log):
+    """A stranger who knows the name tries from one machine: that machine is throttled, the account is not."""
+    for i in range(3):
+        wrong = authn.sign_in("zhangsan", "guess", now=T0 + dt.timedelta(minutes=i), client="203.0.113.9")
+        assert wrong.message == f"用户名或密码错误（再错 {4 - i} 次将锁定 15 分钟）"
+    fourth = authn.sign_in("zhangsan", "guess", now=T0 + dt.timedelta(minutes=3), client="203.0.113.9")
+    assert fourth.message == "本机登录失败次数过多，已暂停登录，请于 09:18（北京时间）后再试"
+    more = [authn.sign_in("zhangsan", "guess", now=T0 + dt.timedelta(minutes=4), client="203.0.113.9")
+            for _ in range(20)]  # not counted against the account any more
+    assert {m.message for m in more} == {fourth.message}
+    assert authn.locked_until("zhangsan", now=T0 + dt.timedelta(minutes=4)) is None
+    mine = authn.sign_in("zhangsan", "right-password", now=T0 + dt.timedelta(minutes=5), client="198.51.100.7")
+    assert mine.ok  # the analyst, from their own machine
+    events = [r["event"] for r in log.read()]
+    assert events.count("login_throttled") == 20 and "lockout" not in events
+    assert log.read()[1]["client"] == "203.0.113.9"
+
+
+def test_failures_from_two_clients_still_lock_the_account(authn):
+    for i in range(4):
+        authn.sign_in("zhangsan", "guess", now=T0, client="a")
+    locked = authn.sign_in("zhangsan", "guess", now=T0, client="b")
+    assert locked.message.startswith("连续 5 次登录失败，账户已锁定 15 分钟")
+
+
 def test_a_malformed_name_is_rejected_without_being_logged(authn, log):
     result = authn.sign_in("my password is hunter2", "x", now=T0)
     assert not result.ok and result.message == "用户名或密码错误"

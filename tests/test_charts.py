@@ -102,11 +102,12 @@ def test_tier_heatmap_uses_tier_colours(panel):
     matrix = reports.tier_matrix(panel, AS_OF)
     fig = charts.tier_heatmap(matrix)
     heatmap = fig.data[0]
-    for tier, colour in TIER_COLORS.items():
+    for tier, colour in {**TIER_COLORS, -1: "#78909c"}.items():  # -1: 无数据, grey
         assert colour_at(heatmap.colorscale, tier, heatmap.zmin, heatmap.zmax) == colour
     assert list(heatmap.x)[-1] == f"截至 {AS_OF:%m-%d}" and len(heatmap.x) == 13
     legend = {t.name: t.marker.color for t in fig.data[1:]}
-    assert legend == {"正常": TIER_COLORS[0], "提示": TIER_COLORS[1], "预警": TIER_COLORS[2], "重点关注": TIER_COLORS[3]}
+    assert legend == {"无数据": "#78909c", "正常": TIER_COLORS[0], "提示": TIER_COLORS[1], "预警": TIER_COLORS[2],
+                      "重点关注": TIER_COLORS[3]}
 
 
 def test_revenue_chart_and_tier_agree_at_exactly_the_prompt_line(make_lake, policy):

@@ -1,6 +1,7 @@
 """`python -m fiscal` end to end, as automation and outside checks call it (SPEC §6)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from fiscal.indicators import METRIC_KEYS
+from fiscal.lake import Lake
 from tests.test_lake import lake_fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,9 +92,12 @@ def test_unknown_county_is_rejected(tmp_path):
 
 def test_history_and_rollback(tmp_path):
     lake = loaded_lake(tmp_path, "treasury_wanyuan.csv")
-    history = fiscal("history", "--data", lake).stdout.splitlines()
+    header, *history = fiscal("history", "--data", lake).stdout.splitlines()
+    assert header.startswith("版本  时间（北京时间）")
     assert [line.split()[0] for line in history] == ["1", "0"]
     assert "treasury_wanyuan.csv" in history[0] and "导入" in history[0]
+    utc = Lake(lake).history()[0].timestamp  # stored in UTC, shown in Beijing time (UTC+8)
+    assert f"{utc + dt.timedelta(hours=8):%Y-%m-%d %H:%M:%S}" in history[0]
     assert fiscal("rollback", "0", "--data", lake).returncode == 0
     assert metrics_json(lake, "2025-03-03")[0]["treasury_balance"] is None
     refused = fiscal("rollback", "9", "--data", lake)

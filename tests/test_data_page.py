@@ -102,32 +102,37 @@ def test_without_accounts_uploading_is_disabled_with_a_clear_message(page):
     assert page.tables("版本")[0]["版本"].tolist() == [0]  # viewing stays open
 
 
-def test_a_viewer_sees_versions_and_log_but_cannot_upload_or_roll_back(page):
+def test_a_viewer_sees_versions_but_not_the_log_and_cannot_upload_or_roll_back(page):
+    page.log.append("login_failure", ANALYST, method="password", failures=1)
     page.run()
     assert not page.at.file_uploader
     assert "上传和导入需要分析员登录。" in page.texts("info") and "回滚需要分析员登录。" in page.texts("info")
     assert not page.has_button("dm_rb_start") and not page.has_button("dm_commit")
     history = page.tables("版本")[0]
-    assert history.iloc[0][["版本", "操作", "操作人"]].tolist() == [0, "演示数据", "demo"]
+    assert history.iloc[0][["版本", "操作"]].tolist() == [0, "演示数据"] and "操作人" not in history
+    assert "操作日志仅对已登录的分析员显示。" in page.texts("info")
+    assert not page.tables("事件")  # no audit table for a viewer
 
 
-def test_wrong_password_then_lockout_after_five_failures_survives_a_new_session(page):
+def test_one_session_is_throttled_before_the_account_locks_and_two_lock_it(page):
     page.run()
     page.sign_in(password="wrong-1")
     assert page.texts("error") == ["用户名或密码错误（再错 4 次将锁定 15 分钟）"]
-    for attempt in range(2, 5):
+    for attempt in range(2, 4):
         page.sign_in(password=f"wrong-{attempt}")
-    page.sign_in(password="wrong-5")
+    page.sign_in(password="wrong-4")
     [message] = page.texts("error")
-    assert message.startswith("连续 5 次登录失败，账户已锁定 15 分钟，请于 ") and message.endswith("（北京时间）后再试")
-    page.sign_in()  # the right password does not help while locked
-    assert page.texts("error")[0].startswith("账户已锁定，请于 ")
-    assert not page.at.file_uploader
-    page.at = page.new_session()  # another browser tab / user session
+    assert message.startswith("本机登录失败次数过多，已暂停登录，请于 ")
+    page.sign_in()  # throttled: even the right password waits
+    assert page.texts("error")[0].startswith("本机登录失败次数过多") and not page.at.file_uploader
+    page.at = page.new_session()  # another browser session: the fifth failure locks the account
+    page.run().sign_in(password="wrong-5")
+    assert page.texts("error")[0].startswith("连续 5 次登录失败，账户已锁定 15 分钟，请于 ")
+    page.at = page.new_session()
     page.run().sign_in()
     assert page.texts("error")[0].startswith("账户已锁定") and not page.at.file_uploader
-    assert page.events()[:3] == ["login_locked", "login_locked", "lockout"]
-    assert page.events().count("login_failure") == 5
+    assert page.events()[:3] == ["login_locked", "lockout", "login_failure"]
+    assert page.events().count("login_failure") == 5 and page.events().count("login_throttled") == 1
 
 
 def test_sign_in_and_out(analyst):
@@ -157,13 +162,14 @@ def test_oidc_user_on_the_allow_list_is_an_analyst(page):
     page.at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x"}
     page.at.user = {"is_logged_in": True, "email": "li@czj.example.gov.cn"}
     page.run()
-    assert page.texts("markdown")[0].startswith(r"已登录分析员：**li@czj\.example\.gov\.cn（统一身份认证）**")
+    assert page.texts("markdown")[0].startswith(  # a word joiner before @ stops Markdown's e-mail autolink
+        "已登录分析员：**li\u2060@" + r"czj\.example\.gov\.cn（统一身份认证）**")
     assert page.at.file_uploader
     page.run()
     assert page.events() == ["login_success"]  # once per session
     page.at.user = {"is_logged_in": True, "email": "wang@czj.example.gov.cn"}
     page.run()
-    assert r"wang@czj\.example\.gov\.cn 不在分析员名单中，不能上传、导入和回滚数据。" in page.texts("warning")
+    assert "wang\u2060@" + r"czj\.example\.gov\.cn 不在分析员名单中，不能上传、导入和回滚数据。" in page.texts("warning")
     assert not page.at.file_uploader
 
 
@@ -202,6 +208,16 @@ def test_units_in_yuan_are_detected_and_the_preview_is_the_same(analyst):
     analyst.run()
     assert analyst.errors_table()["问题"].iloc[0].startswith("上传时选择的单位是「万元」，但文件中写明单位为「元」")
     assert not analyst.has_button("dm_commit")
+
+
+def test_a_file_without_a_unit_needs_the_analyst_to_choose_one(analyst):
+    analyst.upload(UPLOADS / "treasury_no_unit.csv")
+    assert any("金额单位未写明（暂按万元读取）" in c for c in analyst.texts("caption"))
+    assert any(w.startswith("文件中没有写明金额单位") for w in analyst.texts("warning"))
+    assert not analyst.has_button("dm_commit") and [m.value for m in analyst.at.metric] == ["2", "1", "2"]
+    analyst.at.selectbox(key="dm_unit").set_value("万元")
+    analyst.run()
+    assert analyst.has_button("dm_commit") and any("金额单位万元" in c for c in analyst.texts("caption"))
 
 
 def test_the_lake_moving_on_between_check_and_commit_asks_again(analyst):
@@ -283,12 +299,12 @@ def test_a_file_over_the_limit(analyst, monkeypatch):
 
 def test_warnings_are_shown_apart_and_do_not_block(analyst, tmp_path):
     path = tmp_path / "warn.csv"
-    path.write_text("区划代码,日期,库款余额,库款流入,库款流出\n990103,2026-11-20,100,0,0\n990103,2026-11-21,150,0,0\n",
-                    encoding="utf-8")
+    path.write_text("单位：万元\n区划代码,日期,库款余额,库款流入,库款流出\n990103,2026-11-20,100000,0,0\n"
+                    "990103,2026-11-21,100050,0,0\n", encoding="utf-8")
     analyst.upload(path)
     assert analyst.texts("warning")[0] == "1 个提示（不影响导入，请核实）"
     warning = analyst.tables("问题")[-1]
-    assert warning.iloc[0]["行"] == 3 and warning.iloc[0]["问题"].startswith("库款余额不衔接")
+    assert warning.iloc[0]["行"] == 4 and warning.iloc[0]["问题"].startswith("库款余额不衔接")
     assert analyst.has_button("dm_commit") and not analyst.texts("error")
 
 
@@ -334,3 +350,15 @@ def test_file_names_are_shown_literally_never_as_markdown(analyst):
     analyst.upload(UPLOADS / "good_treasury.csv", name="[点我](javascript:alert(1))**.csv")
     [caption] = [c for c in analyst.texts("caption") if c.startswith("文件「")]
     assert caption.startswith(r"文件「\[点我\]\(javascript\:alert\(1\)\)\*\*\.csv」")
+
+
+def test_preview_shows_converted_sample_rows_and_old_against_new(analyst):
+    analyst.upload(UPLOADS / "good_treasury_gbk_yuan.csv")  # in 元; line 4 replaces the lake's 2026-11-20 row
+    sample = analyst.tables("库款余额")[0]
+    assert sample["库款余额"].tolist()[:2] == [9854.67, 12345.67]  # 98,546,700.00 元 → 9,854.67 万元
+    [replaced] = analyst.tables("库款余额（新值）")
+    row = replaced.iloc[0]
+    assert row["区划代码"] == "990101" and str(row["日期"]) == "2026-11-20"
+    lake = analyst.lake.read("treasury")
+    now = lake[(lake["county_code"] == "990101") & (lake["date"].astype(str) == "2026-11-20")]["balance"].item()
+    assert row["库款余额（新值）"] == 9854.67 and row["库款余额（现值）"] == now

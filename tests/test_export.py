@@ -131,3 +131,20 @@ def test_empty_table_exports():
     empty = pd.DataFrame({"县区": pd.Series([], dtype="str")})
     assert read_csv(to_csv_bytes(empty)) == [["县区"]]
     assert load(to_excel_bytes(empty)).max_row == 1
+
+
+def test_a_download_carries_its_context_and_percentages_read_like_the_screen():
+    from fiscal.export import with_context_csv, with_context_excel
+
+    table = pd.DataFrame({"区划代码": ["990101"], "县区": ["演示县01"], "收入进度": [0.91224],
+                          "库款余额（万元）": [9991.67]})
+    context = {"截至日期": "2026-11-20", "地市": "全部地市", "金额单位": "万元"}
+    text = with_context_csv(table, context, percent_columns=["收入进度"]).decode("utf-8-sig")
+    lines = text.split("\r\n")
+    assert lines[:5] == ["说明,内容", "截至日期,2026-11-20", "地市,全部地市", "金额单位,万元", ""]
+    assert lines[5] == "区划代码,县区,收入进度（%）,库款余额（万元）"
+    assert lines[6] == "990101,演示县01,91.224,9991.67"
+    workbook = load_workbook(io.BytesIO(with_context_excel(table, context, sheet_name="各县区指标")))
+    assert workbook.sheetnames == ["各县区指标", "说明"]
+    assert [c.value for c in workbook["说明"]["A"]] == ["说明", "截至日期", "地市", "金额单位"]
+    assert workbook["各县区指标"]["C2"].value == 0.91224  # Excel keeps the fraction, shown as %

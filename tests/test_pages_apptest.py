@@ -1,6 +1,7 @@
 """Every page through streamlit.testing AppTest: it renders, raises nothing, shows what it should."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -112,8 +113,9 @@ def test_risk(demo_lake, monkeypatch):
     assert {"重点关注名单", "重点关注县区在办措施（工作台账）", "各县区风险等级与原因", "风险等级历史（各月末）",
             "重点关注名单变动（近 12 个月）", "未来三个月工资保障"} <= set(texts(app, "subheader"))
     assert charts(app) == 2
-    # the list, tiers, policy lines, history table, the list's moves, forward payroll (no measures, no entries yet)
-    assert len(app.dataframe) == 6
+    # the list, policy lines, history table, the list's moves, forward payroll (no measures, no entries yet);
+    # the tiers and their reasons are a wrapped HTML table, read in full
+    assert len(app.dataframe) == 5
     assert app.dataframe[0].value["source_label"].tolist() == [["计算"], ["计算"]]
     assert "修改需要分析员登录。" in texts(app, "caption")  # a viewer gets no form
 
@@ -157,11 +159,11 @@ def test_city_filter_narrows_every_table(demo_lake, monkeypatch):
 def test_meeting_mode_from_url_and_back(demo_lake, monkeypatch):
     app = open_page(demo_lake, "risk", monkeypatch, meeting="1")
     assert app.toggle(key="meeting").value
-    assert "stSidebar" in markdown(app)  # the meeting-mode CSS hides the sidebar
+    assert "html {font-size: 20px;}" in markdown(app)  # the meeting-mode CSS (it also hides the sidebar)
     assert not app.get("download_button")
     app.button(key="exit_meeting").click().run()
     assert not app.exception and not app.toggle(key="meeting").value
-    assert "stSidebar" not in markdown(app) and app.get("download_button")
+    assert "html {font-size: 20px;}" not in markdown(app) and app.get("download_button")
 
 
 def test_meeting_mode_survives_a_page_switch(demo_lake, monkeypatch):
@@ -223,9 +225,23 @@ def test_broken_policy_is_reported_not_raised(demo_lake, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("wan, text", [
-    (None, "—"), (float("nan"), "—"), (0.0, "0.00 万元"), (99.456, "99.46 万元"), (999.456, "999.5 万元"),
-    (6454.26, "6,454 万元"), (12_345.0, "1.23 亿元"), (-25_000.0, "-2.50 亿元"), (26_388_800.0, "2,639 亿元"),
-    (327_140_000.0, "3.27 万亿元"),
+    (None, "—"), (float("nan"), "—"), (0.0, "0.00 万元"), (99.456, "99.46 万元"), (9992.0, "9,992.00 万元"),
+    (16_300.0, "16,300.00 万元"), (-25_000.0, "-25,000.00 万元"), (327_140_000.0, "327,140,000.00 万元"),
 ])
-def test_amounts_in_wan_yi_and_wanyi(wan, text):
+def test_amounts_have_one_unit_and_format_everywhere(wan, text):
     assert fmt.amount(wan) == text
+
+
+@pytest.mark.parametrize("asked, shown, note", [
+    ("2030-01-01", None, "链接中的截至日期 2030-01-01 超出可选范围"),  # None: the latest choosable day
+    ("1990-05-01", "2000-01-01", "链接中的截至日期 1990-05-01 超出可选范围"),
+    ("2026-13-40", "2026-11-20", "链接中的截至日期「2026\\-13\\-40」无法识别，已使用默认日期"),
+])
+def test_a_moved_link_date_is_said_not_silent(demo_lake, monkeypatch, asked, shown, note):
+    shown = shown or str(max(DEMO_END, dt.date.today()))
+    app = open_page(demo_lake, None, monkeypatch, as_of=asked)
+    assert str(app.date_input(key="as_of").value) == shown
+    [warning] = [w for w in texts(app, "warning") if w.startswith("链接中的截至日期")]
+    assert warning.startswith(note)
+    if "超出" in note:
+        assert warning.endswith(f"已改为 {shown}")

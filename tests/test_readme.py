@@ -28,6 +28,21 @@ def test_every_cli_command_appears_in_the_readme():
         assert f"python -m fiscal {command}" in README, command
 
 
+def test_readme_dashboard_links_open_the_page_they_name(monkeypatch):
+    """Every http://localhost:8501/… link: its path is a page of the router, and it opens with those choices."""
+    from tests.test_pages_apptest import open_page
+
+    routes = set(re.findall(r'url_path="([a-z]+)"', (ROOT / "dashboard.py").read_text(encoding="utf-8")))
+    links = re.findall(r"http://localhost:8501/([a-z]+)\?(\S+?)(?=[\s|）)]|$)", README)
+    assert links
+    for page, query in links:
+        assert page in routes, page
+        params = dict(part.split("=", 1) for part in query.split("&"))
+        app = open_page(ROOT / "data" / "demo", page, monkeypatch, **params)
+        if "county" in params:
+            assert app.selectbox(key="county").value == params["county"]
+        if "as_of" in params:
+            assert str(app.date_input(key="as_of").value) == params["as_of"]
 # ---- settings: one registry, read in one place, documented ------------------------------------
 def readme_settings_rows() -> list[tuple[str, str, str]]:
     section = README.split("| 变量 | 默认 | 含义 |", 1)[1].split("\n\n", 1)[0]

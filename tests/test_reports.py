@@ -279,7 +279,7 @@ def test_overview_figures_by_hand(make_lake, policy):
     at = metrics(snapshot, FORWARD_AS_OF, policy)
     summary = reports.overview(at, reports.revenue_rows(snapshot, FORWARD_AS_OF), FORWARD_AS_OF)
     # 000002 missed its March payday (no payroll account) → 重点关注; the others 正常
-    assert summary.counties == 3 and summary.tier_counts == {0: 2, 1: 0, 2: 0, 3: 1}
+    assert summary.counties == 3 and summary.tier_counts == {0: 2, 1: 0, 2: 0, 3: 1, -1: 0}  # -1: 无数据
     # only 000002's next payday (04-20, cutoff 04-13 within a week, account empty) is unfunded
     assert summary.payroll_unfunded == 1
     assert summary.median_coverage == 1.25  # median of 1200 / 600 = 2.0 and 100 / 200 = 0.5

@@ -37,7 +37,7 @@ def lake(demo_template, tmp_path):
 
 def test_upload_limit_matches_streamlit_config_and_validation():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert config["server"]["maxUploadSize"] * 1024 * 1024 == settings.MAX_UPLOAD_BYTES
+    assert config["server"]["maxUploadSize"] * 1024 * 1024 == 2 * settings.MAX_UPLOAD_BYTES
     assert check_file.__kwdefaults__["max_bytes"] == settings.MAX_UPLOAD_BYTES
     assert uploads.widget_limit_mb(settings.MAX_UPLOAD_BYTES) == config["server"]["maxUploadSize"]
 
@@ -45,6 +45,7 @@ def test_upload_limit_matches_streamlit_config_and_validation():
 def test_environment_can_only_lower_the_limit(monkeypatch):
     monkeypatch.setenv("FISCAL_MAX_UPLOAD_BYTES", "2048")
     assert settings.max_upload_bytes() == 2048 and uploads.widget_limit_mb(2048) == 1
+    assert uploads.widget_limit_mb(10 * settings.MIB) == 20  # a file over the limit still reaches the server
     monkeypatch.setenv("FISCAL_MAX_UPLOAD_BYTES", str(10 * settings.MAX_UPLOAD_BYTES))
     assert settings.max_upload_bytes() == settings.MAX_UPLOAD_BYTES
     monkeypatch.setenv("FISCAL_MAX_UPLOAD_BYTES", "lots")
@@ -195,7 +196,7 @@ def test_commit_rechecks_counties_when_the_lake_moved_on(lake):
     stale = commit(lake, checked, user="分析员")
     assert stale.version is None and not stale.ok
     assert [p.message for p in stale.errors] == [
-        "第 4 行，列「区划代码」，值「990102」：区划代码不在县区名录中，请先在县区名录中补充该县区"]
+        "第 5 行，列「区划代码」，值「990102」：区划代码不在县区名录中，请先在县区名录中补充该县区"]
 
 
 # ---------------------------------------------------------------- a crash during commit, end to end

@@ -327,3 +327,13 @@ def test_problem_message_formats():
     assert Problem("error", "金额不能为负数", 12, "库款余额", "-5").message == "第 12 行，列「库款余额」，值「-5」：金额不能为负数"
     assert Problem("error", "缺少必填值", 3, "日期").message == "第 3 行，列「日期」：缺少必填值"
     assert Problem("error", "文件为空").message == "文件为空"
+
+
+def test_the_same_warning_on_many_rows_is_one_line_listing_them(tmp_path):
+    path = tmp_path / "future.csv"
+    rows = "".join(f"330102,2025-05-{d:02d},10,0,0\n" for d in range(1, 151 // 5 + 1))
+    path.write_text("区划代码,日期,库款余额,库款流入,库款流出\n" + rows, encoding="utf-8")
+    extract, problems = check_file(path, kind="treasury", today=dt.date(2025, 3, 31))
+    [warning] = [p for p in problems if "晚于今天" in p.rule]
+    assert warning.rule == "30 行日期晚于今天（2025-03-31）（第 2、3、4、5、6、7、8、9、10、11… 行）"
+    assert warning.row is None and warning.column == "日期"

@@ -50,6 +50,10 @@ def treasury_csvs() -> None:
         ["5", "330105", "2025/3/2", "702,500.00", "50，000.00", "150,000.00"],
         ["注：本表由各县区财政局每日填报"],
     ], encoding="gbk")
+    # The reference data in 元 with no unit line at all: read as 万元 it is 10,000× too large.
+    write_csv("treasury_yuan_no_unit.csv", [
+        TREASURY_HEADER, *[[c, d, f"{float(b) * 1e4:.2f}", f"{float(i) * 1e4:.2f}", f"{float(o) * 1e4:.2f}"]
+                           for c, d, b, i, o in TREASURY]])
     write_csv("treasury_missing_column.csv", [TREASURY_HEADER[:4], *[r[:4] for r in TREASURY]])
     write_csv("treasury_bad_values.csv", [
         TREASURY_HEADER,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -31,7 +32,10 @@ def write_csv(name: str, rows: list[list], encoding: str = "utf-8") -> None:
 
 
 def main() -> None:
-    write_csv("good_treasury.csv", [TREASURY_HEADER, *GOOD_TREASURY])
+    # States its unit: the page refuses to assume one (a file in 元 read as 万元 is 10,000× off).
+    write_csv("good_treasury.csv", [["单位：万元"], TREASURY_HEADER, *GOOD_TREASURY])
+    # The same rows with no unit anywhere: the analyst must choose one before committing.
+    write_csv("treasury_no_unit.csv", [TREASURY_HEADER, *GOOD_TREASURY])
     # The same data as a GBK export in 元 with a title and a unit line.
     write_csv("good_treasury_gbk_yuan.csv", [
         ["演示市2026年11月库款日报表"],
@@ -42,7 +46,7 @@ def main() -> None:
         ["990102", "2026/11/21", "254,004,300.00", "1,000,000.00", "0"],
     ], encoding="gbk")
     # Payroll-account balances: a different kind (uploaded as 库款日报 → wrong kind).
-    write_csv("payroll_account.csv", [["区划代码", "日期", "工资专户余额"], ["990101", "2026-11-21", "500"]])
+    write_csv("payroll_account.csv", [["单位：万元"], ["区划代码", "日期", "工资专户余额"], ["990101", "2026-11-21", "500"]])
     write_csv("unknown_headers.csv", [["编号", "名称", "金额"], ["1", "甲", "5"]])
     write_csv("missing_column.csv", [TREASURY_HEADER[:4], *[r[:4] for r in GOOD_TREASURY]])
     write_csv("text_amount.csv", [TREASURY_HEADER, GOOD_TREASURY[0], ["990101", "2026-11-21", "一万二", "0", "0"]])
@@ -72,6 +76,21 @@ def main() -> None:
     (HERE / "not_excel.xlsx").write_bytes(b"This is not a spreadsheet.\n" * 20)
     # The OLE header of an old .xls (or an encrypted workbook).
     (HERE / "old_format.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)
+    zip_bomb()
+
+
+def zip_bomb() -> None:
+    """A real workbook whose sheet XML is padded with 30 MB of blanks: ~30 KB on disk, ~1,000×."""
+    buffer = io.BytesIO()
+    wb = openpyxl.Workbook()
+    wb.active.append(TREASURY_HEADER)
+    wb.save(buffer)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(HERE / "zip_bomb.xlsx", "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * (30 * 1024 * 1024))
+            out.writestr(item.filename, data, compresslevel=9)
 
 
 if __name__ == "__main__":
