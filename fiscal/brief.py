@@ -201,7 +201,7 @@ def _coverage(now: pd.DataFrame, letters: pd.DataFrame, policy: Policy) -> Secti
     low = rows[(rows["coverage_months"] < policy.coverage_prompt) | blind].copy()
     low["band"] = low["coverage_band"].where(low["state"] != NO_DATA.label, NO_DATA.label)
     low = low.sort_values(["coverage_months", "county_code"], na_position="first")
-    warning = int((low["coverage_band"] == "预警").sum())
+    warning = int((low["coverage_band"] == labels(COVERAGE_BANDS)["warning"]).sum())
     summary = (f"库款保障水平低于提示线（{policy.coverage_prompt:.2f} 个月）的县区 {int((~low['band'].eq(NO_DATA.label)).sum())} 个，"
                f"其中低于预警线（{policy.coverage_warning:.2f} 个月）{warning} 个；无数据 {int(blind.sum())} 个。")
     return Section("coverage", "库款保障水平偏低", summary, (
