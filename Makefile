@@ -46,7 +46,7 @@ demo-national: $(VENV)/.runtime
 	$(PY) -m fiscal demo --out build/national --counties 2844 --years 3 --daily
 
 bench: $(VENV)/.testing
-	$(PY) scripts/bench.py --lake build/national
+	$(PY) scripts/bench.py --lake build/national --before
 	$(PY) scripts/bench_pages.py build/national
 	$(PY) scripts/bench_actions.py --lake build/national
 
