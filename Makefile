@@ -40,9 +40,10 @@ test: $(VENV)/.testing browser
 test-fast: $(VENV)/.testing
 	$(PY) -m pytest -m "not browser" -q
 
-# A national-scale lake (2,844 counties × 3 years) and the timing table.
+# A national-scale lake shaped like bank statements (2,844 counties × 3 years, treasury and
+# payroll account on every calendar day) and the timing table (which builds it if absent).
 demo-national: $(VENV)/.runtime
-	$(PY) -m fiscal demo --out build/national --counties 2844 --years 3
+	$(PY) -m fiscal demo --out build/national --counties 2844 --years 3 --daily
 
 bench: $(VENV)/.testing
 	$(PY) scripts/bench.py --lake build/national

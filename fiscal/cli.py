@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--counties", type=int, default=30)
     demo.add_argument("--years", type=int, default=3)
     demo.add_argument("--seed", type=int, default=2025)
+    demo.add_argument("--daily", action="store_true",
+                      help="库款和工资专户每个自然日一行（如银行对账单；用于规模测试）")
 
     for name, text in (("validate", "检查文件是否可以导入"), ("ingest", "检查并导入文件，生成新版本")):
         p = sub.add_parser(name, help=text)
@@ -159,8 +161,10 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_demo(args) -> int:
     from .demo import build_frames
 
-    frames = build_frames(counties=args.counties, years=args.years, seed=args.seed)
-    version = Lake(args.out).replace_all(frames, user="demo", note=f"演示数据 {args.counties} 县 {args.years} 年 seed={args.seed}")
+    frames = build_frames(counties=args.counties, years=args.years, seed=args.seed, daily=args.daily)
+    days = "，逐日" if args.daily else ""
+    version = Lake(args.out).replace_all(
+        frames, user="demo", note=f"演示数据 {args.counties} 县 {args.years} 年 seed={args.seed}{days}")
     rows = sum(len(f) for f in frames.values())
     print(f"演示数据（虚构）已写入 {args.out}：{args.counties} 个县区，{rows} 行，版本 {version}")
     return 0
@@ -303,7 +307,7 @@ class NoAsOfDate(LakeError):
 
 def _snapshot_and_date(args):
     """The lake snapshot and the as-of date: --as-of, else the latest treasury date."""
-    from .reports import latest_date
+    from .indicators import latest_date
 
     snapshot = Lake(args.data).snapshot()
     as_of = args.as_of or latest_date(snapshot)
@@ -318,13 +322,15 @@ def _print_json(records: list[dict]) -> None:
 
 
 def cmd_metrics(args) -> int:
-    from .indicators import METRIC_KEYS, metrics, to_records
+    # JSON straight from DuckDB's rows: importing pandas alone would take longer than the query
+    from .indicators import METRIC_KEYS, metric_records, metrics
 
     snapshot, as_of = _snapshot_and_date(args)
-    frame = metrics(snapshot, as_of, load_policy(args.policy))
+    policy = load_policy(args.policy)
     if args.format == "json":
-        _print_json(to_records(frame))
+        _print_json(metric_records(snapshot, as_of, policy))
     else:
+        frame = metrics(snapshot, as_of, policy)
         table = frame[list(METRIC_KEYS)].assign(reasons=frame["reasons"].map("；".join))
         table.to_csv(sys.stdout, index=False)
     return 0

@@ -156,9 +156,15 @@ class _Profiles:
 
 
 def build_frames(
-    counties: int = 30, years: int = 3, seed: int = 2025, end: datetime.date = DEMO_END
+    counties: int = 30, years: int = 3, seed: int = 2025, end: datetime.date = DEMO_END, daily: bool = False
 ) -> dict[str, pd.DataFrame]:
-    """One DataFrame per extract kind (keys of KINDS) of fictional demo data."""
+    """One DataFrame per extract kind (keys of KINDS) of fictional demo data.
+
+    `daily`: treasury and payroll-account rows on every calendar day, as bank statements
+    have them (weekends carry the balance with no flows; the account repeats its balance
+    from its first row on), instead of working days and balance changes only. Every
+    indicator is the same either way; only the row counts, and so the cost, differ.
+    """
     if not 1 <= counties <= 9999 or years < 1:
         raise ValueError("counties must be 1..9999 and years ≥ 1")
     rng = np.random.default_rng(seed)
@@ -179,7 +185,32 @@ def build_frames(
         "revenue": _revenue(prof, cal, rng),
         "advances": _advances(prof, cal, month_outflow, rng),
     }
+    if daily:
+        frames["treasury"] = _every_day(frames["treasury"], cal.end, flows=("inflow", "outflow"))
+        frames["payroll_account"] = _every_day(frames["payroll_account"], cal.end)
     return {kind: _conform(kind, frames[kind]) for kind in KIND_ORDER}
+
+
+def _every_day(rows: dict, end: np.datetime64, flows: tuple[str, ...] = ()) -> dict:
+    """Rows (sorted by county, then date) on every calendar day from each county's first
+    row through `end`: a day without a row repeats the latest balance, with zero flows."""
+    codes, dates = np.asarray(rows["county_code"]), np.asarray(rows["date"]).astype("M8[D]")
+    county = np.unique(codes, return_inverse=True)[1]
+    day = dates.astype(np.int64)
+    first = np.full(county.max() + 1, np.iinfo(np.int64).max)
+    np.minimum.at(first, county, day)
+    length = end.astype(np.int64) - first + 1
+    grid_county = np.repeat(np.arange(len(first)), length)
+    grid_day = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length) + np.repeat(first, length)
+    span = end.astype(np.int64) + 1
+    source = np.searchsorted(county * span + day, grid_county * span + grid_day, side="right") - 1
+    exact = (county * span + day)[source] == grid_county * span + grid_day
+    first_code = codes[np.unique(county, return_index=True)[1]]
+    out = {"county_code": first_code[grid_county], "date": grid_day.astype("M8[D]"),
+           "balance": np.asarray(rows["balance"])[source]}
+    for flow in flows:
+        out[flow] = np.where(exact, np.asarray(rows[flow])[source], 0.0)
+    return out
 
 
 # --------------------------------------------------------------------------- counties

@@ -7,18 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyarrow as pa
-
 # Column types: "code" (6-digit string), "text", "date", "amount" (万元, DOUBLE),
-# "int" (year, month, headcount), "number" (population).
-ARROW_TYPES = {
-    "code": pa.string(),
-    "text": pa.string(),
-    "date": pa.date32(),
-    "amount": pa.float64(),
-    "int": pa.int32(),
-    "number": pa.float64(),
-}
+# "int" (year, month, headcount), "number" (population): pyarrow type names.
+ARROW_TYPES = {"code": "string", "text": "string", "date": "date32", "amount": "float64",
+               "int": "int32", "number": "float64"}
 
 
 @dataclass(frozen=True)
@@ -49,8 +41,10 @@ class ExtractKind:
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
-    def arrow_schema(self) -> pa.Schema:
-        return pa.schema([pa.field(c.name, ARROW_TYPES[c.kind]) for c in self.columns])
+    def arrow_schema(self):
+        import pyarrow as pa  # not at import time: `fiscal metrics` never needs it
+
+        return pa.schema([pa.field(c.name, getattr(pa, ARROW_TYPES[c.kind])()) for c in self.columns])
 
 
 COUNTY_CODE = Column("county_code", "code", "区划代码", ("区划代码", "行政区划代码", "县区代码", "县区编码", "区划编码"))

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .lake import Snapshot
 from .policy import Policy
-from .queries import run
+from .queries import records, run
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # SPEC §6: the keys of `metrics --format json`, in order.
 METRIC_KEYS = (
@@ -55,6 +57,8 @@ COUNTY_COLUMNS = ["county_code", "county_name", "city_name"]
 
 def tiers_by_date(frame: pd.DataFrame, dates: list[dt.date]) -> pd.DataFrame:
     """County × date of tiers, columns in the order of `dates`, from rows of `indicators`."""
+    import pandas as pd
+
     rows = frame[frame["as_of"].isin(pd.to_datetime(dates))]
     wide = rows.pivot(index=COUNTY_COLUMNS, columns="as_of", values="tier")
     return wide.reindex(columns=pd.to_datetime(dates))
@@ -74,6 +78,12 @@ def tier_changes(snapshot: Snapshot, as_of: dt.date, policy: Policy, days: int =
     return tier_moves(indicators(snapshot, [before, as_of], policy), before, as_of)
 
 
+def metric_records(snapshot: Snapshot, as_of: dt.date, policy: Policy) -> list[dict]:
+    """`metrics` as JSON-ready dicts, straight from DuckDB (no pandas: the CLI's fast path)."""
+    rows = records("indicators", snapshot, as_of_dates=[as_of], **policy.sql_params())
+    return [_json_record(row) for row in rows]
+
+
 def to_records(frame: pd.DataFrame) -> list[dict]:
     """Rows as JSON-ready dicts with exactly METRIC_KEYS: ISO dates, None for missing."""
     return json_records(frame, METRIC_KEYS)
@@ -81,18 +91,31 @@ def to_records(frame: pd.DataFrame) -> list[dict]:
 
 def json_records(frame: pd.DataFrame, keys: tuple[str, ...]) -> list[dict]:
     """Rows as JSON-ready dicts with exactly `keys`, in order: ISO dates, None for missing."""
-    return [{key: _json_value(key, row[key]) for key in keys} for row in frame[list(keys)].to_dict("records")]
+    return [_json_record(row, keys) for row in frame[list(keys)].to_dict("records")]
+
+
+def latest_date(snapshot: Snapshot) -> dt.date | None:
+    """The default as-of date: the latest treasury date in the lake."""
+    return next(row["latest"] for row in records("freshness", snapshot) if row["kind"] == "treasury")
+
+
+def _json_record(row: dict, keys: tuple[str, ...] = METRIC_KEYS) -> dict:
+    return {key: _json_value(key, row[key]) for key in keys}
 
 
 def _json_value(key: str, value):
     if key == "reasons":
         return [str(r) for r in value] if value is not None else []
-    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)) or _is_nat(value):
         return None
     if key in DATE_KEYS:
-        return pd.Timestamp(value).date().isoformat()
+        return (value.date() if isinstance(value, dt.datetime) else value).isoformat()
     if key in ("tier", "revenue_month"):
         return int(value)
     if hasattr(value, "item"):  # numpy scalar
         return value.item()
     return value
+
+
+def _is_nat(value) -> bool:
+    return type(value).__name__ == "NaTType"  # pandas' missing timestamp, without importing pandas

@@ -79,12 +79,8 @@ def check(lake: Lake, path: str | Path, *, kind: str | None = None, unit: str | 
 def preview(lake: Lake, extract: Extract) -> Preview:
     spec = KINDS[extract.kind]
     keys = list(spec.keys)
-    existing = lake.read(extract.kind)[keys]
-    incoming = extract.frame[keys]
-    for frame in (existing, incoming):
-        for key in keys:
-            if spec.column(key).kind == "date":
-                frame[key] = pd.to_datetime(frame[key]).dt.date
+    existing = lake.key_frame(extract.kind)
+    incoming = extract.frame[keys].astype(existing.dtypes.to_dict())
     matched = incoming.merge(existing.drop_duplicates(), on=keys, how="inner")
     date_key = next((k for k in keys if spec.column(k).kind == "date"), None)
     dates = pd.to_datetime(incoming[date_key]) if date_key else None

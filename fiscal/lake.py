@@ -17,8 +17,8 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
@@ -26,6 +26,9 @@ from filelock import FileLock
 
 from .extracts import KIND_ORDER, KINDS
 from .records import RECORD_KINDS, RECORD_ORDER
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LOCK_NAME = ".write.lock"
 # delta-rs commits on a local file system by writing `<version>.json#<n>` and linking it into place
@@ -132,6 +135,19 @@ class Lake:
             return table_schema(kind).empty_table().to_pandas()
         return table.to_pyarrow_table().to_pandas()
 
+    def key_frame(self, kind: str) -> pd.DataFrame:
+        """The key columns of one table now (dates as datetime64[ns]): what an upload's keys
+        are matched against. Reads only those columns."""
+        spec = KINDS[kind]
+        keys = list(spec.keys)
+        table = self.table(kind)
+        data = spec.arrow_schema().empty_table().select(keys) if table is None else table.to_pyarrow_table(columns=keys)
+        frame = data.to_pandas(date_as_object=False)
+        for key in keys:
+            if spec.column(key).kind == "date":
+                frame[key] = frame[key].astype("datetime64[ns]")
+        return frame
+
     def county_codes(self) -> set[str]:
         return set(self.read("counties")["county_code"])
 
@@ -168,13 +184,17 @@ class Lake:
         the write lock), else raise LakeChanged: what the caller previewed is what gets changed.
         """
         spec = KINDS[kind]
-        data = pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
+        data = _arrow(frame, spec)
         with self._writing():
             version = self._next_version()
             if expected_version is not None and version - 1 != expected_version:
                 raise LakeChanged(version - 1)
             meta = _metadata(version, operation, user, file_name=file_name, sha256=sha256, rows=len(frame), note=note)
-            table = self._table_for_write(kind)
+            table = self.table(kind)
+            if table is None:  # the first load: nothing to replace, one plain write
+                write_deltalake(str(self.path(kind)), data, mode="append",
+                                commit_properties=CommitProperties(custom_metadata=meta))
+                return version
             predicate = " AND ".join(f"t.{k} = s.{k}" for k in spec.keys)
             (
                 table.merge(data, predicate=predicate, source_alias="s", target_alias="t",
@@ -194,7 +214,7 @@ class Lake:
         the write lock), else raise LakeChanged.
         """
         spec = RECORD_KINDS[kind]
-        data = pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
+        data = _arrow(frame, spec)
         with self._writing():
             version = self._next_version()
             if expected_version is not None and version - 1 != expected_version:
@@ -212,7 +232,7 @@ class Lake:
                 if kind not in frames:
                     continue
                 spec = KINDS[kind]
-                data = pa.Table.from_pandas(frames[kind][spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
+                data = _arrow(frames[kind], spec)
                 meta = _metadata(version, operation, user, rows=len(data), note=note)
                 write_deltalake(str(self.path(kind)), data, mode="overwrite",
                                 commit_properties=CommitProperties(custom_metadata=meta))
@@ -253,14 +273,12 @@ class Lake:
                     table.restore(target, commit_properties=props)
         return version
 
-    def _table_for_write(self, kind: str) -> DeltaTable:
-        table = self.table(kind)
-        if table is None:
-            table = DeltaTable.create(str(self.path(kind)), schema=table_schema(kind))
-        return table
-
     def _next_version(self) -> int:
         return self.lake_version() + 1
+
+
+def _arrow(frame: pd.DataFrame, spec) -> pa.Table:
+    return pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
 
 
 def _local(uri: str) -> str:

@@ -5,24 +5,31 @@ One DuckDB connection per process and lake directory; every query runs on its ow
 only the lake directory and the empty-table stand-ins, and its configuration is locked, so
 nothing run through it can touch other files. Queries are our own SQL; every value in them
 is a bound parameter, including the list of parquet files of each table.
+
+The SQL files name the lake's tables (`counties`, `treasury`, …) as if they existed: each
+query gets them bound here, once, as common table expressions over the snapshot's parquet
+files. They are not materialised, so every use reads only the columns and rows it needs.
 """
 from __future__ import annotations
 
-import re
 import tempfile
 import threading
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
-import pyarrow.parquet as pq
 
 from . import vocabulary
 from .lake import TABLE_ORDER, Snapshot, table_schema
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 SQL_DIR = Path(__file__).resolve().parent / "sql"
-_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_SOURCES = ",\n".join(
+    f"{kind} AS NOT MATERIALIZED (FROM read_parquet(${kind}, union_by_name := true))" for kind in TABLE_ORDER)
 
 _connections: dict[Path, duckdb.DuckDBPyConnection] = {}
 _lock = threading.Lock()
@@ -34,11 +41,28 @@ def sql_text(name: str) -> str:
 
 
 @cache
+def statement(name: str) -> tuple[str, frozenset[str]]:
+    """fiscal/sql/<name>.sql with the lake's tables bound, and the named parameters it takes
+    (as DuckDB's parser sees them: a `$name` in a comment or a string is not one)."""
+    body = sql_text(name)
+    [parsed] = duckdb.extract_statements(body)  # exactly one statement per file
+    query = parsed.query.strip()
+    if query[:4].upper() == "WITH" and query[4:5].isspace():
+        sql = f"WITH\n{_SOURCES},\n{query[5:]}"
+    else:
+        sql = f"WITH\n{_SOURCES}\n{query}"
+    [bound] = duckdb.extract_statements(sql)
+    return sql, frozenset(bound.named_parameters)
+
+
+@cache
 def _empty_tables_dir() -> Path:
     """Schema-only parquet files, one per table, so a table without data still has columns."""
     folder = Path(tempfile.mkdtemp(prefix="fiscal-empty-"))
-    for kind in TABLE_ORDER:
-        pq.write_table(table_schema(kind).empty_table(), folder / f"{kind}.parquet")
+    with duckdb.connect(":memory:") as con:  # DuckDB writes them: pyarrow.parquet takes long to import
+        for kind in TABLE_ORDER:
+            con.register("empty", table_schema(kind).empty_table())
+            con.execute(f"COPY empty TO '{folder / kind}.parquet' (FORMAT parquet)")
     return folder
 
 
@@ -63,18 +87,30 @@ def source_params(snapshot: Snapshot) -> dict[str, list[str]]:
 def run(name: str, snapshot: Snapshot, *, frames: dict | None = None, **params) -> pd.DataFrame:
     """Run fiscal/sql/<name>.sql with the snapshot's tables and the given parameters bound.
 
-    `frames` (name → Arrow table) are registered as views on the query's own cursor, e.g. the
-    tiers an earlier query computed, to be joined with a record table."""
-    sql = sql_text(name)
+    `frames` are registered as views on the query's own cursor (e.g. tiers computed by an
+    earlier query, joined with a record table)."""
+    with _executed(name, snapshot, params, frames) as cursor:
+        return cursor.df()
+
+
+def records(name: str, snapshot: Snapshot, **params) -> list[dict]:
+    """Like `run`, as plain Python rows (dates, floats, lists, None): no pandas needed."""
+    with _executed(name, snapshot, params) as cursor:
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+@contextmanager
+def _executed(name: str, snapshot: Snapshot, params: dict, frames: dict | None = None):
+    sql, wanted = statement(name)
     available = {**source_params(snapshot), **params}
-    wanted = dict.fromkeys(_PARAM.findall(sql))
-    missing = [p for p in wanted if p not in available]
+    missing = sorted(p for p in wanted if p not in available)
     if missing:
         raise KeyError(f"{name}.sql needs parameters {missing}")
     cursor = connection(snapshot.root).cursor()
     try:
         for view_name, frame in (frames or {}).items():
             cursor.register(view_name, frame)
-        return cursor.execute(sql, {p: available[p] for p in wanted}).df()
+        yield cursor.execute(sql, {p: available[p] for p in wanted})
     finally:
         cursor.close()

@@ -12,10 +12,12 @@ import io
 import re
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fiscal import archive_guard
@@ -50,7 +52,7 @@ Row = tuple[int, list]  # (row number as the user sees it, cells)
 @dataclass
 class Sheet:
     name: str | None  # XLSX sheet name; None for CSV and Parquet
-    rows: list[Row]  # non-blank rows only
+    rows: Sequence[Row]  # non-blank rows only (a list, or ColumnRows for Parquet)
 
 
 @dataclass
@@ -111,7 +113,7 @@ def _read_csv(data: bytes) -> Sheet:
     try:
         for cells in reader:
             budget.spend()
-            if not all(map(is_blank, cells)):
+            if "".join(cells).strip():  # not blank (CSV cells are all text)
                 rows.append((line, cells))
             line = reader.line_num + 1  # a quoted cell may span lines; report where the record starts
     except csv.Error as exc:
@@ -175,11 +177,60 @@ def _read_parquet(path: Path) -> list[Sheet]:
         table = pq.read_table(path)
     except Exception as exc:
         raise ReadError("文件已损坏或不是有效的 Parquet 文件，无法打开") from exc
-    names = table.column_names
-    columns = [table.column(n).to_pylist() for n in names]
-    # Parquet has no visible rows: the header is "row 0" and records count from 1.
-    records = [(i, list(cells)) for i, cells in enumerate(zip(*columns), start=1)]
-    return [Sheet(None, [(0, list(names))] + [r for r in records if not all(map(is_blank, r[1]))])]
+    return [Sheet(None, ColumnRows.of(table))]
+
+
+class ColumnRows(Sequence):
+    """The rows of a columnar file (Parquet) without making them: row 0 is the header (the
+    column names) and records count from 1, as the user would number them; blank records are
+    left out. A row is made only when asked for; `column(i)` gives the typed Arrow column."""
+
+    def __init__(self, table, numbers, start: int = 0, stop: int | None = None):
+        self.table, self.numbers = table, numbers  # numbers: header 0, then the kept records
+        self.start, self.stop = start, len(numbers) if stop is None else stop
+
+    @classmethod
+    def of(cls, table) -> ColumnRows:
+        import numpy as np
+        import pyarrow.compute as pc
+
+        blank = np.ones(table.num_rows, dtype=bool)
+        for column in table.columns:
+            empty = pc.is_null(column)
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                empty = pc.or_(empty, pc.fill_null(pc.utf8_is_space(column), False))
+                empty = pc.or_(empty, pc.equal(pc.utf8_length(column), 0))
+            blank &= pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
+        kept = np.flatnonzero(~blank)
+        return cls(table.take(kept) if len(kept) < table.num_rows else table, [0, *(kept + 1).tolist()])
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            return ColumnRows(self.table, self.numbers, self.start + start, self.start + stop)
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        position = self.start + index
+        if position == 0:
+            return 0, list(self.table.column_names)
+        return self.numbers[position], [column[position - 1].as_py() for column in self.table.columns]
+
+    def column(self, index: int):
+        """The records' cells of column `index` as an Arrow array (header excluded)."""
+        first = max(self.start, 1) - 1
+        return self.table.column(index).slice(first, self.stop - 1 - first).combine_chunks()
+
+    @property
+    def records(self) -> list[int]:
+        """Row numbers of the records (header excluded)."""
+        return self.numbers[max(self.start, 1):self.stop]
 
 
 # ---------------------------------------------------------------- headers

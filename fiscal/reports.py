@@ -16,7 +16,7 @@ import pandas as pd
 
 from .data_gaps import display_rank, mark_blind
 from .extracts import KINDS
-from .indicators import COUNTY_COLUMNS, indicators, month_ends_before, tiers_by_date
+from .indicators import COUNTY_COLUMNS, indicators, latest_date, month_ends_before, tiers_by_date  # noqa: F401 (latest_date: the dashboard's default as-of date)
 from .lake import Snapshot
 from .policy import Policy
 from .queries import run
@@ -40,12 +40,6 @@ def freshness(snapshot: Snapshot, as_of: dt.date | None = None, stale_days: int 
         limit = as_of - dt.timedelta(days=stale_days)
         frame["stale"] = frame["latest"].map(lambda d: d is None or pd.isna(d) or d < limit)
     return frame
-
-
-def latest_date(snapshot: Snapshot) -> dt.date | None:
-    """The default as-of date: the latest treasury date in the lake."""
-    latest = freshness(snapshot).set_index("kind").loc["treasury", "latest"]
-    return None if latest is None or pd.isna(latest) else latest
 
 
 def county_list(snapshot: Snapshot) -> pd.DataFrame:

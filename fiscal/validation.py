@@ -11,9 +11,11 @@ import math
 import numbers
 import re
 import unicodedata
+from itertools import zip_longest
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from openpyxl.utils.datetime import from_excel
@@ -157,38 +159,250 @@ def _units(table: reading.Table, unit: str | None, problems: list[Problem]) -> d
 class _Parsed:
     table: reading.Table
     frame: pd.DataFrame
-    raw: pd.DataFrame  # the cells as typed, for messages
+    cells: dict[str, list]  # the kept rows' cells per column, as read (shown in messages)
     rows: pd.Series
 
     def header(self, column: str) -> str:
         return self.table.headers.get(column) or KINDS[self.table.kind].column(column).label
 
+    def shown(self, index: int, column: str) -> str | None:
+        """A cell as the user typed it (None when blank)."""
+        cell = self.cells[column][index]
+        return None if is_blank(cell) else _display(cell)
+
     def problem(self, level: str, rule: str, index: int, column: str) -> Problem:
-        return Problem(level, rule, int(self.rows[index]), self.header(column), self.raw.at[index, column])
+        return Problem(level, rule, int(self.rows[index]), self.header(column), self.shown(index, column))
 
 
 def _parse(table: reading.Table, units: dict[str, str], problems: list[Problem]) -> _Parsed:
+    """Type every column; a cell the quick parser of its kind does not take goes through
+    the full rules of `_parse_cell`, which give the same value or name what is wrong."""
     spec = KINDS[table.kind]
-    values: dict[str, list] = {c.name: [] for c in spec.columns}
-    raw: dict[str, list] = {c.name: [] for c in spec.columns}
-    rows = []
-    for number, cells in table.data:
+    data, columns = _data_columns(table, problems)
+    rows = data.records if isinstance(data, reading.ColumnRows) else data
+    cells_by_column, frame = {}, {}
+    for column in spec.columns:
+        index = table.columns.get(column.name)
+        cells = [None] * len(rows) if index is None else columns(index)
+        if not isinstance(cells, list):
+            cells = _ArrowCells(cells)
+        unit = units.get(column.name)
+        if column.kind in ("amount", "number"):
+            values, slow = _quick_numbers(cells, UNITS[unit] if column.kind == "amount" else None)
+        elif column.kind == "date" and isinstance(cells, _ArrowCells) and cells.is_date():
+            values, slow = cells.dates()
+        elif column.kind == "date" and _all_text(cells):
+            values, slow = _quick_text_dates(cells)
+        elif column.kind == "code" and (isinstance(cells, _ArrowCells) or _all_text(cells)):
+            values, slow = _quick_codes(cells)
+        else:
+            cells = cells.to_list() if isinstance(cells, _ArrowCells) else cells
+            quick = _QUICK[column.kind]
+            values = [quick(cell) for cell in cells]
+            slow = [i for i, value in enumerate(values) if value is _SLOW]
+        for position in slow:
+            value, rule = _parse_cell(cells[position], column, unit)
+            values[position] = value
+            if rule:
+                cell = cells[position]
+                problems.append(Problem("error", rule, rows[position], table.headers.get(column.name, column.label),
+                                        None if is_blank(cell) else _display(cell)))
+        cells_by_column[column.name] = cells
+        frame[column.name] = pd.Series(values, dtype=DTYPES[column.kind])  # None/NaN where unparseable
+    # Problems were found column by column; within a row they keep the columns' order
+    # because `_capped` sorts by row with a stable sort.
+    return _Parsed(table, pd.DataFrame(frame), cells_by_column, pd.Series(rows, dtype="int64", name="row"))
+
+
+def _data_rows_kept(table: reading.Table, problems: list[Problem], irregular: list[int], count: int) -> list[int]:
+    """Positions of the data rows; total rows and notes are reported and left out. Only the
+    rows whose code is not a plain 6-digit code (`irregular`) are looked at closely."""
+    dropped = set()
+    for position in irregular:
+        number, cells = table.data[position]
         skipped = _skipped_row(table, number, cells)
         if skipped:
             problems.append(skipped)
-            continue
-        rows.append(number)
-        for column in spec.columns:
-            index = table.columns.get(column.name)
-            cell = cells[index] if index is not None and index < len(cells) else None
-            shown = None if is_blank(cell) else _display(cell)
-            value, rule = _parse_cell(cell, column, units.get(column.name))
-            if rule:
-                problems.append(Problem("error", rule, number, table.headers.get(column.name, column.label), shown))
-            values[column.name].append(value)
-            raw[column.name].append(shown)
-    frame = pd.DataFrame({c.name: pd.Series(values[c.name], dtype=DTYPES[c.kind]) for c in spec.columns})
-    return _Parsed(table, frame, pd.DataFrame(raw, dtype=object), pd.Series(rows, dtype="int64", name="row"))
+            dropped.add(position)
+    return [i for i in range(count) if i not in dropped] if dropped else list(range(count))
+
+
+def _data_columns(table: reading.Table, problems: list[Problem]):
+    """The data rows, and a function giving column i's cells (a list, or for a columnar
+    file its Arrow array)."""
+    import pyarrow as pa
+
+    data, code_index = table.data, table.columns["county_code"]
+    if isinstance(data, reading.ColumnRows):
+        kept = _data_rows_kept(table, problems, _irregular_codes(data.column(code_index)), len(data))
+        if len(kept) < len(data):
+            data = reading.ColumnRows(data.table.take(pa.array(kept)),
+                                      [0, *(data.records[i] for i in kept)], start=1)
+        return data, data.column
+    codes = [cells[code_index] if code_index < len(cells) else None for _, cells in data]
+    try:
+        irregular = _irregular_codes(pa.array(codes))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # codes stored as numbers and text (XLSX)
+        irregular = list(range(len(codes)))
+    kept = _data_rows_kept(table, problems, irregular, len(codes))
+    data = data if len(kept) == len(data) else [data[i] for i in kept]
+    rows = [number for number, _ in data]
+    transposed = list(zip_longest(*(cells for _, cells in data))) if data else []
+    return rows, lambda index: list(transposed[index]) if index < len(transposed) else [None] * len(rows)
+
+
+def _irregular_codes(codes) -> list[int]:
+    """Positions of the cells of a code column that are not plain 6-digit text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_string(codes.type):
+        return list(range(len(codes)))
+    plain = pc.fill_null(pc.match_substring_regex(codes, "^[0-9]{6}$"), False).to_numpy(zero_copy_only=False)
+    return np.flatnonzero(~plain).tolist()
+
+
+def _quick_codes(cells) -> tuple[list, list[int]]:
+    """Plain 6-digit codes as they are, the whole column at once; others to the full rules."""
+    import pyarrow as pa
+
+    if isinstance(cells, _ArrowCells):
+        return cells.to_list(), _irregular_codes(cells.array)
+    return list(cells), _irregular_codes(pa.array(cells, pa.string()))
+
+
+def _all_text(cells: list) -> bool:
+    return all(type(c) is str for c in cells)
+
+
+def _quick_text_dates(cells: list[str]) -> tuple[np.ndarray, list[int]]:
+    """Dates written 2025-03-01 or 2025/3/1, the whole column at once; others to the full rules."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = pc.extract_regex(pa.array(cells, pa.string()), r"^(?P<y>[0-9]{4})[-/](?P<m>[0-9]{1,2})[-/](?P<d>[0-9]{1,2})$")
+    plain = parts.is_valid().to_numpy(zero_copy_only=False)
+    fields = {name: pc.cast(pc.fill_null(pc.struct_field(parts, name), "1"), pa.int32()).to_numpy()
+              for name in ("y", "m", "d")}
+    days = pd.to_datetime(pd.DataFrame({"year": fields["y"], "month": fields["m"], "day": fields["d"]}),
+                          errors="coerce").to_numpy().astype("datetime64[D]")
+    plain &= ~np.isnat(days)  # 2025-02-30 and the like: the full rules name them
+    return np.where(plain, days, np.datetime64("NaT")), np.flatnonzero(~plain).tolist()
+
+
+class _ArrowCells:
+    """A typed column of a columnar file, read cell by cell only where a message needs it."""
+
+    def __init__(self, array):
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index: int):
+        return self.array[index].as_py()
+
+    def to_list(self) -> list:
+        return self.array.to_pylist()
+
+    def is_date(self) -> bool:
+        import pyarrow as pa
+
+        return pa.types.is_date32(self.array.type)
+
+    def dates(self) -> tuple[np.ndarray, list[int]]:
+        """Dates as datetime64 (missing ones left to the full rules, which report them)."""
+        valid = self.array.is_valid().to_numpy(zero_copy_only=False)
+        days = self.array.to_numpy(zero_copy_only=False).astype("datetime64[D]")
+        return days, np.flatnonzero(~valid).tolist()
+
+
+# ---- quick parsers: the common, unambiguous cells; _SLOW sends a cell to `_parse_cell`
+_SLOW = object()
+_PLAIN_NUMBER = r"^-?[0-9]+(?:\.[0-9]+)?$"  # what a bank system writes; anything else goes to float()
+_PLAIN_DATE = re.compile(r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})")
+
+
+def _quick_numbers(cells: list, factor: float | None) -> tuple[np.ndarray, list[int]]:
+    """Plain decimals ("1234.5", "1,234.50") and numbers, the whole column at once (Arrow
+    parses text exactly as float() does: correctly rounded), in 万元 to 1e-6 like `_parse_cell`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        column = cells.array if isinstance(cells, _ArrowCells) else pa.array(cells, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed text and numbers (XLSX): the cells one by one
+        column = pa.array([str(c) if type(c) in (int, float) else c for c in cells], type=pa.string(), from_pandas=True) \
+            if all(c is None or type(c) in (str, int, float) for c in cells) else None
+        if column is None:
+            return np.full(len(cells), np.nan), list(range(len(cells)))
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        text = pc.replace_substring(column, ",", "")
+        plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN_NUMBER), False)
+        numbers = pc.cast(pc.if_else(plain, text, "0"), pa.float64()).to_numpy(zero_copy_only=False)
+        plain = plain.to_numpy(zero_copy_only=False)
+    elif pa.types.is_floating(column.type) or pa.types.is_integer(column.type) or pa.types.is_null(column.type):
+        numbers = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        plain = column.is_valid().to_numpy(zero_copy_only=False)
+        if pa.types.is_integer(column.type):  # float() of a huge integer rounds; leave those to the full rules
+            plain &= np.abs(numbers) < 2.0**53
+    else:
+        return np.full(len(cells), np.nan), list(range(len(cells)))
+    plain &= np.isfinite(numbers)
+    if factor is not None:
+        numbers, doubtful = _round_6(numbers * factor)
+        plain &= ~doubtful
+    return np.where(plain, numbers, np.nan), np.flatnonzero(~plain).tolist()
+
+
+def _round_6(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """numpy's round to 6 decimals, and where it may differ from Python's round(x, 6).
+
+    numpy rounds x·10⁶ to an integer k and returns k / 10⁶; Python rounds the exact x.
+    Both then give the double nearest k / 10⁶; they choose the same k unless x·10⁶ lies
+    within its own rounding error of a half (or is too large for an exact integer)."""
+    scaled = values * 1e6
+    half = np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5)
+    doubtful = ~(half > 4e-16 * np.abs(scaled) + 1e-12) | ~(np.abs(scaled) < 2.0**52)
+    return np.round(values, 6), doubtful
+
+
+def _quick_code(cell):
+    return cell if type(cell) is str and len(cell) == 6 and cell.isdigit() and cell.isascii() else _SLOW
+
+
+def _quick_text(cell):
+    if type(cell) is str:
+        text = cell.strip()
+        if text:
+            return text
+    return _SLOW
+
+
+def _quick_date(cell):
+    kind = type(cell)
+    if kind is dt.date:
+        return cell
+    if kind is str and cell.isascii():
+        match = _PLAIN_DATE.fullmatch(cell)
+        if match:
+            try:
+                return dt.date(int(match[1]), int(match[3]), int(match[4]))
+            except ValueError:
+                return _SLOW
+    return _SLOW
+
+
+def _quick_int(cell):
+    kind = type(cell)
+    if kind is int and abs(cell) < 2**53:  # beyond that the full rules' float would round it
+        return cell
+    if kind is str and cell.isascii() and cell.isdigit() and len(cell) < 16:
+        return int(cell)
+    return _SLOW
+
+
+_QUICK = {"code": _quick_code, "text": _quick_text, "date": _quick_date, "int": _quick_int}
 
 
 def _skipped_row(table: reading.Table, number: int, cells: list) -> Problem | None:
@@ -352,7 +566,7 @@ def _duplicates(parsed: _Parsed, indexes: list[int]) -> list[Problem]:
     return [
         Problem("error", f"与第 {parsed.rows[first[i]]} 行重复：同一「{labels}」只能有一行",
                 int(parsed.rows[i]), " + ".join(parsed.header(k) for k in keys),
-                "，".join(str(parsed.raw.at[i, k]) for k in keys))
+                "，".join(str(parsed.shown(i, k)) for k in keys))
         for i in indexes if i in first.index
     ]
 

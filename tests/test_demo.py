@@ -206,3 +206,24 @@ def test_small_data_set_names(frames):
     assert set(counties["city_name"]) <= {f"演示{s}市" for s in "甲乙丙丁戊己庚辛壬癸"}
     assert counties.groupby("city_name").size().between(8, 12).all()
     assert counties["population"].between(5, 200).all()
+
+
+def test_daily_rows_cover_every_calendar_day_with_the_same_balances():
+    sparse = build_frames(7, 1, seed=11, end=SHORT_END)
+    daily = build_frames(7, 1, seed=11, end=SHORT_END, daily=True)
+    for kind in ("counties", "payroll_schedule", "revenue", "advances"):
+        pd.testing.assert_frame_equal(sparse[kind], daily[kind])
+    for kind in ("treasury", "payroll_account"):
+        rows = daily[kind].assign(date=as_dates(daily[kind]["date"]))
+        for code, county in rows.groupby("county_code"):
+            assert (county["date"].diff().dropna() == pd.Timedelta(days=1)).all(), (kind, code)
+            assert county["date"].max() == pd.Timestamp(SHORT_END), (kind, code)
+        # bal(X, d) of SPEC §4 is the same on every day, whichever rows are stored
+        before = sparse[kind].assign(date=as_dates(sparse[kind]["date"])).sort_values("date")
+        looked_up = pd.merge_asof(rows.sort_values("date")[["county_code", "date"]], before,
+                                  on="date", by="county_code")
+        merged = rows.sort_values("date").reset_index(drop=True)
+        assert np.array_equal(looked_up["balance"].to_numpy(), merged["balance"].to_numpy()), kind
+    added = daily["treasury"].merge(sparse["treasury"][["county_code", "date"]], how="left", indicator=True)
+    assert (added.loc[added["_merge"] == "left_only", ["inflow", "outflow"]] == 0).all().all()
+    assert len(daily["treasury"]) > len(sparse["treasury"])

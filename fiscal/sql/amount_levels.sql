@@ -1,13 +1,8 @@
 -- The typical size of each amount column per county already in the lake (median of the
 -- positive values), for the counties of an upload of kind $kind: the yardstick of the
--- unit magnitude check (fiscal.magnitude). One branch per kind; the $kind filter prunes
+-- unit magnitude check (fiscal.magnitude). One branch per kind; the kind filter prunes
 -- the others.
 WITH
-treasury         AS (FROM read_parquet($treasury, union_by_name := true)),
-payroll_schedule AS (FROM read_parquet($payroll_schedule, union_by_name := true)),
-payroll_account  AS (FROM read_parquet($payroll_account, union_by_name := true)),
-revenue          AS (FROM read_parquet($revenue, union_by_name := true)),
-advances         AS (FROM read_parquet($advances, union_by_name := true)),
 amounts AS (
     SELECT 'treasury' AS kind, county_code, 'balance' AS "column", balance AS amount FROM treasury
     UNION ALL SELECT 'treasury', county_code, 'inflow', inflow FROM treasury

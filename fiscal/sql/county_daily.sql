@@ -1,9 +1,7 @@
 -- One county's daily treasury rows and payroll-account balances between $start and $end.
--- The account is recorded only when it changes, so its balance carried into $start is
+-- The account may be recorded only when it changes, so its balance carried into $start is
 -- added as the first point (the chart draws it as a step line).
 WITH
-treasury        AS (FROM read_parquet($treasury, union_by_name := true)),
-payroll_account AS (FROM read_parquet($payroll_account, union_by_name := true)),
 t AS (SELECT date, balance, inflow, outflow FROM treasury
       WHERE county_code = $county_code AND date BETWEEN $start::DATE AND $end::DATE),
 a AS (SELECT date, balance FROM payroll_account

@@ -3,7 +3,6 @@
 -- consider moving so that payroll over the next $dispatch_horizon_days days is covered and
 -- the treasury stays at the warning line. Missing balances count as 0.
 WITH
-payroll_schedule AS (FROM read_parquet($payroll_schedule, union_by_name := true)),
 at_date AS (SELECT * REPLACE (CAST(as_of AS DATE) AS as_of) FROM indicator_rows WHERE CAST(as_of AS DATE) = $as_of),
 horizon_payroll AS (
     SELECT a.county_code, sum(s.amount_due) AS horizon_payroll, count(*) AS horizon_paydays

@@ -8,7 +8,7 @@
 -- list lasts: the first date of the run, or a manual add's effective_from when that falls
 -- after the previous date; `since_open` when the run reaches back to the first date.
 WITH
-entries AS (FROM read_parquet($focus, union_by_name := true)),
+entries AS (FROM focus),
 dates AS (
     SELECT county_code, county_name, city_name, CAST(as_of AS DATE) AS as_of, tier, reasons FROM tiers
 ),

@@ -1,11 +1,5 @@
 -- The latest date each extract covers, and its row count. Monthly extracts count as
 -- of their month's last day; the payroll schedule by its latest payday on record.
-WITH
-treasury         AS (FROM read_parquet($treasury, union_by_name := true)),
-payroll_schedule AS (FROM read_parquet($payroll_schedule, union_by_name := true)),
-payroll_account  AS (FROM read_parquet($payroll_account, union_by_name := true)),
-revenue          AS (FROM read_parquet($revenue, union_by_name := true)),
-advances         AS (FROM read_parquet($advances, union_by_name := true))
 SELECT 'treasury' AS kind, max(date) AS latest, count(*) AS rows FROM treasury
 UNION ALL SELECT 'payroll_account', max(date), count(*) FROM payroll_account
 UNION ALL SELECT 'payroll_schedule', max(payday), count(*) FROM payroll_schedule

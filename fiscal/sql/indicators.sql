@@ -1,63 +1,43 @@
 -- SPEC §4–5: every indicator, severity, tier and reason for every county and every
 -- as-of date in $as_of_dates, in one set-based pass.
 WITH
-counties         AS (FROM read_parquet($counties, union_by_name := true)),
-treasury         AS (FROM read_parquet($treasury, union_by_name := true)),
-payroll_schedule AS (FROM read_parquet($payroll_schedule, union_by_name := true)),
-payroll_account  AS (FROM read_parquet($payroll_account, union_by_name := true)),
-revenue          AS (FROM read_parquet($revenue, union_by_name := true)),
-advances         AS (FROM read_parquet($advances, union_by_name := true)),
-
 grid AS (
     SELECT c.county_code, c.county_name, c.city_name, a.as_of,
            date_trunc('month', a.as_of)::DATE AS as_of_month
     FROM counties c
     CROSS JOIN (SELECT DISTINCT unnest($as_of_dates::DATE[]) AS as_of) a
 ),
+grid_days AS (SELECT county_code, as_of AS day FROM grid),
 
--- Each county's treasury by calendar month: flows, and the month's last balance.
-monthly_flow AS (
-    SELECT county_code, date_trunc('month', date)::DATE AS month,
-           sum(inflow) AS inflow, sum(outflow) AS outflow,
-           max(date) AS last_date, arg_max(balance, date) AS last_balance
-    FROM treasury GROUP BY ALL
-),
-
--- M1 库款余额: the latest treasury row on or before A — from A's own month if it has rows
--- up to A, else the last row of an earlier month. (Equivalent to an ASOF join on the daily
--- rows, at a fraction of the cost: the daily table is only hashed, never sorted.)
-latest_in_month AS (
-    SELECT g.county_code, g.as_of, max(t.date) AS treasury_date, arg_max(t.balance, t.date) AS treasury_balance
-    FROM grid g
-    JOIN treasury t
-      ON t.county_code = g.county_code AND date_trunc('month', t.date) = g.as_of_month AND t.date <= g.as_of
-    GROUP BY ALL
-),
-latest_before_month AS (
-    SELECT g.county_code, g.as_of, f.last_date AS treasury_date, f.last_balance AS treasury_balance
-    FROM grid g
-    ASOF LEFT JOIN monthly_flow f ON f.county_code = g.county_code AND f.month < g.as_of_month
-),
+-- M1 库款余额: the latest treasury row on or before A.
 m1 AS (
-    SELECT b.county_code, b.as_of,
-           coalesce(i.treasury_date, b.treasury_date) AS treasury_date,
-           CASE WHEN i.treasury_date IS NOT NULL THEN i.treasury_balance ELSE b.treasury_balance END AS treasury_balance
-    FROM latest_before_month b
-    LEFT JOIN latest_in_month i USING (county_code, as_of)
+    SELECT county_code, day AS as_of, date AS treasury_date, balance AS treasury_balance
+    FROM latest_on('treasury', 'grid_days')
 ),
 
 -- Reference months for M2 and M5: the calendar months among the $history_months before
--- A's month that have treasury rows, with their summed flows and payroll.
+-- A's month that have treasury rows, with their summed flows and payroll. Only the
+-- treasury rows of those months are read. Sums and means are exact (DECIMAL, to 1 分), rounded to
+-- DOUBLE once: a floating-point sum depends on the order parallel threads add the rows in,
+-- and the last digit of the answer must not.
+monthly_flow AS (
+    SELECT county_code, date_trunc('month', date)::DATE AS month,
+           sum(inflow::DECIMAL(18, 6)) AS inflow, sum(outflow::DECIMAL(18, 6)) AS outflow
+    FROM treasury
+    WHERE date >= date_trunc('month', list_min($as_of_dates::DATE[])) - to_months(CAST($history_months AS INTEGER))
+      AND date < date_trunc('month', list_max($as_of_dates::DATE[]))
+    GROUP BY ALL
+),
 monthly_payroll AS (
-    SELECT county_code, date_trunc('month', payday)::DATE AS month, sum(amount_due) AS payroll
+    SELECT county_code, date_trunc('month', payday)::DATE AS month, sum(amount_due::DECIMAL(18, 6)) AS payroll
     FROM payroll_schedule GROUP BY ALL
 ),
 reference AS (
     SELECT g.county_code, g.as_of,
            count(*) AS history_months,
-           avg(f.inflow) AS avg_in,
-           avg(f.outflow) AS avg_out,
-           avg(coalesce(p.payroll, 0)) AS avg_payroll
+           sum(f.inflow)::DOUBLE / count(*) AS avg_in,
+           sum(f.outflow)::DOUBLE / count(*) AS avg_out,
+           sum(coalesce(p.payroll, 0))::DOUBLE / count(*) AS avg_payroll
     FROM grid g
     JOIN monthly_flow f
       ON f.county_code = g.county_code
@@ -67,8 +47,7 @@ reference AS (
     GROUP BY ALL
 ),
 
--- M3: the last payday (latest P ≤ A) and the next (earliest P > A), with the
--- payroll-account balances the status rules look at.
+-- M3: the last payday (latest P ≤ A) and the next (earliest P > A), with their status.
 key_paydays AS (
     SELECT g.county_code, g.as_of, 'last' AS which, s.payday, s.amount_due
     FROM grid g
@@ -78,32 +57,18 @@ key_paydays AS (
     FROM grid g
     ASOF JOIN payroll_schedule s ON s.county_code = g.county_code AND s.payday > g.as_of
 ),
-with_cutoff AS (
-    SELECT *, payday - CAST($lead_days AS INTEGER) AS cutoff, payday - 1 AS eve FROM key_paydays
-),
-funded AS (
-    SELECT k.*, bc.balance AS bal_cutoff, be.balance AS bal_eve, ba.balance AS bal_as_of
-    FROM with_cutoff k
-    ASOF LEFT JOIN payroll_account bc ON bc.county_code = k.county_code AND bc.date <= k.cutoff
-    ASOF LEFT JOIN payroll_account be ON be.county_code = k.county_code AND be.date <= k.eve
-    ASOF LEFT JOIN payroll_account ba ON ba.county_code = k.county_code AND ba.date <= k.as_of
-),
-statuses AS (
-    SELECT *, payday_status(payday, as_of, cutoff, amount_due, bal_cutoff, bal_eve, bal_as_of) AS status
-    FROM funded
-),
+statuses AS (FROM payday_funding('key_paydays', $lead_days)),
 m3 AS (
     SELECT county_code, as_of,
            max(payday) FILTER (which = 'last') AS last_payday,
            max(amount_due) FILTER (which = 'last') AS last_payday_amount,
            max(status) FILTER (which = 'last') AS last_payday_status,
-           max(payday_ratio(status, amount_due, bal_cutoff, bal_as_of)) FILTER (which = 'last') AS last_payday_ratio,
-           max(payday_shortfall(status, amount_due, bal_eve))
-               FILTER (which = 'last') AS last_payday_shortfall,
+           max(ratio) FILTER (which = 'last') AS last_payday_ratio,
+           max(shortfall) FILTER (which = 'last') AS last_payday_shortfall,
            max(payday) FILTER (which = 'next') AS next_payday,
            max(amount_due) FILTER (which = 'next') AS next_payday_amount,
            max(status) FILTER (which = 'next') AS next_payday_status,
-           max(payday_ratio(status, amount_due, bal_cutoff, bal_as_of)) FILTER (which = 'next') AS next_payday_ratio,
+           max(ratio) FILTER (which = 'next') AS next_payday_ratio,
            max(cutoff) FILTER (which = 'next') AS next_payday_cutoff
     FROM statuses GROUP BY ALL
 ),
@@ -112,7 +77,7 @@ m3 AS (
 revenue_month AS (
     SELECT g.county_code, g.as_of, max(r.month) AS revenue_month
     FROM grid g
-    JOIN revenue r ON r.county_code = g.county_code AND r.year = year(g.as_of) AND r.month <= month(g.as_of)
+    JOIN revenue r ON r.county_code = g.county_code AND in_year_to_month(r.year, r.month, g.as_of)
     GROUP BY ALL
 ),
 m4 AS (
@@ -126,12 +91,11 @@ m4 AS (
 
 -- M5 inputs: balance of the payroll account on A, and payroll due in the forward window.
 account_today AS (
-    SELECT g.county_code, g.as_of, b.balance AS account_balance
-    FROM grid g
-    ASOF LEFT JOIN payroll_account b ON b.county_code = g.county_code AND b.date <= g.as_of
+    SELECT county_code, day AS as_of, balance AS account_balance
+    FROM latest_on('payroll_account', 'grid_days')
 ),
 forward_need AS (
-    SELECT g.county_code, g.as_of, sum(s.amount_due) AS need
+    SELECT g.county_code, g.as_of, sum(s.amount_due::DECIMAL(18, 6))::DOUBLE AS need
     FROM grid g
     JOIN payroll_schedule s
       ON s.county_code = g.county_code
@@ -144,7 +108,7 @@ forward_need AS (
 advances_month AS (
     SELECT g.county_code, g.as_of, max(a.month) AS month
     FROM grid g
-    JOIN advances a ON a.county_code = g.county_code AND a.year = year(g.as_of) AND a.month <= month(g.as_of)
+    JOIN advances a ON a.county_code = g.county_code AND in_year_to_month(a.year, a.month, g.as_of)
     GROUP BY ALL
 ),
 m6 AS (

@@ -1,7 +1,7 @@
 -- SPEC §9.4 工作台账: the current state of every measure (its highest revision), with the
 -- county's name, who recorded it first and when, and `overdue`: due before $today and not done.
 WITH
-revisions AS (FROM read_parquet($ledger, union_by_name := true)),
+revisions AS (FROM ledger),
 latest AS (
     FROM revisions
     QUALIFY row_number() OVER (PARTITION BY measure_id ORDER BY revision DESC) = 1
@@ -11,6 +11,6 @@ SELECT m.measure_id, m.revision, m.county_code, c.county_name, c.city_name, m.me
        m.status <> 'done' AND m.due < $today AS overdue, m.note, m."user",
        timezone('UTC', m."at") AS "at", f.created_by, timezone('UTC', f.created_at) AS created_at  -- naive UTC: see ledger.py
 FROM latest m
-LEFT JOIN read_parquet($counties, union_by_name := true) c USING (county_code)
+LEFT JOIN counties c USING (county_code)
 LEFT JOIN firsts f USING (measure_id)
 ORDER BY m.county_code, m.measure_id

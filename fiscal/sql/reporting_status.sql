@@ -4,12 +4,6 @@
 -- count as of their month's last day, and the payroll schedule by its latest payday on
 -- record (it lists future paydays by design, so it is not cut at A).
 WITH
-counties         AS (FROM read_parquet($counties, union_by_name := true)),
-treasury         AS (FROM read_parquet($treasury, union_by_name := true)),
-payroll_schedule AS (FROM read_parquet($payroll_schedule, union_by_name := true)),
-payroll_account  AS (FROM read_parquet($payroll_account, union_by_name := true)),
-revenue          AS (FROM read_parquet($revenue, union_by_name := true)),
-advances         AS (FROM read_parquet($advances, union_by_name := true)),
 t AS (SELECT county_code, max(date) AS latest FROM treasury WHERE date <= $as_of GROUP BY ALL),
 pa AS (SELECT county_code, max(date) AS latest FROM payroll_account WHERE date <= $as_of GROUP BY ALL),
 ps AS (SELECT county_code, max(payday) AS latest FROM payroll_schedule GROUP BY ALL),

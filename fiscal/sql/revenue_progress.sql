@@ -1,13 +1,10 @@
 -- M4 inputs by category: for every county, the rows of its latest month m of year(A)
 -- up to month(A), next to the same category and month of the year before (year on year).
 WITH
-counties AS (FROM read_parquet($counties, union_by_name := true)),
-revenue  AS (FROM read_parquet($revenue, union_by_name := true)),
-
 latest AS (
     SELECT county_code, max(month) AS month
     FROM revenue
-    WHERE year = year($as_of::DATE) AND month <= month($as_of::DATE)
+    WHERE in_year_to_month(year, month, $as_of::DATE)
     GROUP BY ALL
 )
 SELECT c.county_code, c.county_name, c.city_name, r.year, r.month, r.category,
