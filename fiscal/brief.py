@@ -6,7 +6,7 @@ number in the brief is the number `metrics` and `dispatch` print for that date. 
 is then rendered as Word (`to_docx`, for printing and forwarding), Excel (`to_xlsx`, a
 sheet per section, colours kept, formula-safe) and HTML (`to_html`, the dashboard's view).
 
-A county without a treasury row on or before A is shown as 无数据 (grey), never as 正常.
+A county whose 正常 was computed without treasury or payroll-account data is shown as 无数据 (grey).
 """
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import focus, ledger, reports
+from .data_gaps import blind_rows
 from .dispatch import city_totals, dispatch
 from .documents import OfficialDocument, chinese_date, is_dark
 from .export import to_excel_workbook
 from .indicators import indicators
-from .issuing import REGISTER, month_batch
+from .issuing import month_batch
 from .lake import Snapshot
 from .letters import letter_rows
 from .policy import Policy
@@ -95,8 +96,9 @@ COUNTY = (Field("county_name", "县区"), Field("city_name", "所属市"))
 
 
 def shown_state(rows: pd.DataFrame) -> pd.Series:
-    """Each county's tier label, or 无数据 when it has no treasury row on or before A."""
-    return rows["tier_label"].where(rows["treasury_date"].notna(), NO_DATA.label)
+    """Each county's tier label, or 无数据 where its 正常 was computed without data (the rule of
+    fiscal.data_gaps, which every other view follows: a risk the data shows is never hidden)."""
+    return rows["tier_label"].where(~blind_rows(rows), NO_DATA.label)
 
 
 def build(snapshot: Snapshot, as_of: dt.date, policy: Policy, *, panel: pd.DataFrame | None = None,
