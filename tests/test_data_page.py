@@ -96,7 +96,7 @@ def analyst(page):
 def test_without_accounts_uploading_is_disabled_with_a_clear_message(page):
     page.secrets.unlink()
     page.run()
-    assert page.texts("warning") == ["尚未配置分析员账号：上传、导入和回滚已停用（查看不受影响）。"
+    assert page.texts("warning") == ["尚未配置分析员账号：上传、导入和回滚数据已停用（查看不受影响）。"
                                      "管理员可在服务器上运行 `python -m fiscal add-user 用户名` 添加账号。"]
     assert not page.at.file_uploader and not page.at.text_input
     assert page.tables("版本")[0]["版本"].tolist() == [0]  # viewing stays open
