@@ -46,8 +46,9 @@ demo-national: $(VENV)/.runtime
 	$(PY) -m fiscal demo --out build/national --counties 2844 --years 3 --daily
 
 bench: $(VENV)/.testing
-	$(PY) scripts/bench.py --lake build/national
+	$(PY) scripts/bench.py --lake build/national --before
 	$(PY) scripts/bench_pages.py build/national
+	$(PY) scripts/bench_actions.py --lake build/national
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

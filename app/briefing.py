@@ -14,7 +14,8 @@ from fiscal.policy import Policy
 from . import cache, state
 
 
-def weekly_brief() -> brief.Brief:
+def weekly_brief() -> tuple[brief.Brief, str]:
+    """The brief at the view's date, and its HTML (several thousand rows at national scale: built once)."""
     view = state.view()
     return _build(view.snapshot.key, view.as_of, view.policy, dt.date.today(), _snapshot=view.snapshot,
                   _panel=cache.panel(all_cities=True))
@@ -22,8 +23,9 @@ def weekly_brief() -> brief.Brief:
 
 @st.cache_data(show_spinner="正在生成周调度简报…", max_entries=8)
 def _build(snapshot_key: str, as_of: dt.date, policy: Policy, today: dt.date, _snapshot: Snapshot,
-           _panel: pd.DataFrame) -> brief.Brief:
-    return brief.build(_snapshot, as_of, policy, panel=_panel, today=today)
+           _panel: pd.DataFrame) -> tuple[brief.Brief, str]:
+    document = brief.build(_snapshot, as_of, policy, panel=_panel, today=today)
+    return document, brief.to_html(document)
 
 
 def downloads(document: brief.Brief) -> None:

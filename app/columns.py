@@ -132,6 +132,8 @@ COLUMNS = _catalogue(
     # advances
     Col("advances_ratio", "暂付款比例", "percent"),
     # dispatch suggestions (SPEC §9.1)
+    Col("shown_tier", "风险等级", "tag", tags=TIER_TAG_COLORS,
+        help="没有截至日及以前库款数据的县区显示为无数据"),
     Col("cash_floor", "库款底线（万元）", "amount", help="预警线 × 月均库款支出：库款不应低于此数"),
     Col("horizon_payroll", "近期应发工资（万元）", "amount", help="截至日后调度测算天数内各发薪日的应发工资合计"),
     Col("payroll_topup", "工资待补足（万元）", "amount", help="近期应发工资 − 工资专户余额（不为负）"),
@@ -144,6 +146,7 @@ COLUMNS = _catalogue(
     Col("persistent_label", "库款持续紧张", "text"),
     Col("letter_status", "签发情况", "text"),
     Col("number", "文号", "text"),
+    Col("data_as_of", "截至日期", "date", help="函中数据的截至日期"),
     Col("issued_on", "成文日期", "date"),
     Col("user", "签发人", "text"),
     Col("issued_at", "登记时间", "text"),

@@ -80,8 +80,8 @@ def register_table(register: pd.DataFrame) -> None:
         return
     rows = register.sort_values(["year", "sequence"], ascending=False).assign(
         issued_at=register["at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M"),
-        sha256_short=register["sha256"].str[:16])
-    widgets.table(rows, ["number", "county_name", "as_of", "issued_on", "user", "issued_at", "file_name",
+        sha256_short=register["sha256"].str[:16], data_as_of=register["as_of"])
+    widgets.table(rows, ["number", "county_name", "data_as_of", "issued_on", "user", "issued_at", "file_name",
                          "sha256_short"], key="letters_register", file_stem="提示函登记")
     by_number = dict(zip(rows["number"], rows["county_name"]))
     number = st.selectbox("重新下载已签发的提示函", list(by_number), key="letters_again_pick",

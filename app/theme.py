@@ -21,7 +21,8 @@ BASE_CSS = """
 .reason-list li {margin: 0.1rem 0;}
 .view-line {color: #546e7a; font-size: 0.95rem; margin-top: -0.6rem;}
 /* A card's figure wraps rather than ending in "…": 287,583.62 万元 must be read in full. */
-[data-testid="stMetricValue"] > div {white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: anywhere;}
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {white-space: normal !important; overflow: visible !important;
+    text-overflow: clip !important; overflow-wrap: anywhere;}
 .print-table {display: none;}
 .wrapped-table {max-height: 36rem; overflow-y: auto; border: 1px solid rgba(49, 51, 63, 0.12); border-radius: 0.5rem;}
 .wrapped-table table, .print-table table {border-collapse: collapse; width: 100%; font-size: 0.9rem;}

@@ -150,14 +150,15 @@ HTML_ROWS = 500
 
 
 def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
-          meeting_fields: list[str] | None = None) -> None:
-    """A formatted table of catalogue fields, with CSV and Excel downloads of it.
+          screen_fields: list[str] | None = None, meeting_fields: list[str] | None = None) -> None:
+    """A formatted table of catalogue fields, with CSV and Excel downloads of all of them.
 
-    On screen a data grid — in meeting mode only `meeting_fields` (the columns that must be
-    read from the back of the room at 1280×720), if given; on paper the same rows as a plain
-    HTML table (a grid prints only the rows scrolled into view)."""
+    On screen a data grid of `screen_fields` (the columns that fit at 1600 px without a
+    sideways scroll), in meeting mode of `meeting_fields` (those read from the back of the
+    room at 1280×720), each defaulting to `fields`; on paper every field as a plain HTML
+    table (a grid prints only the rows scrolled into view)."""
     specs = [COLUMNS[f] for f in fields]
-    on_screen = meeting_fields if meeting_fields and state.view().meeting else fields
+    on_screen = (meeting_fields if state.view().meeting else screen_fields) or fields
     _grid(frame, [COLUMNS[f] for f in on_screen], key=key)
     st.markdown(html_table(frame, specs, css_class="print-table"), unsafe_allow_html=True)
     downloads(frame, specs, key=key, file_stem=file_stem)

@@ -6,7 +6,7 @@ number in the brief is the number `metrics` and `dispatch` print for that date. 
 is then rendered as Word (`to_docx`, for printing and forwarding), Excel (`to_xlsx`, a
 sheet per section, colours kept, formula-safe) and HTML (`to_html`, the dashboard's view).
 
-A county without a treasury row on or before A is shown as 无数据 (grey), never as 正常.
+A county whose 正常 was computed without treasury or payroll-account data is shown as 无数据 (grey).
 """
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import focus, ledger, reports
+from .data_gaps import blind_rows
 from .dispatch import city_totals, dispatch
 from .documents import OfficialDocument, chinese_date, is_dark
 from .export import to_excel_workbook
 from .indicators import indicators
-from .issuing import REGISTER, month_batch
+from .issuing import month_batch
 from .lake import Snapshot
 from .letters import letter_rows
 from .policy import Policy
@@ -95,8 +96,9 @@ COUNTY = (Field("county_name", "县区"), Field("city_name", "所属市"))
 
 
 def shown_state(rows: pd.DataFrame) -> pd.Series:
-    """Each county's tier label, or 无数据 when it has no treasury row on or before A."""
-    return rows["tier_label"].where(rows["treasury_date"].notna(), NO_DATA.label)
+    """Each county's tier label, or 无数据 where its 正常 was computed without data (the rule of
+    fiscal.data_gaps, which every other view follows: a risk the data shows is never hidden)."""
+    return rows["tier_label"].where(~blind_rows(rows), NO_DATA.label)
 
 
 def build(snapshot: Snapshot, as_of: dt.date, policy: Policy, *, panel: pd.DataFrame | None = None,
@@ -201,7 +203,7 @@ def _coverage(now: pd.DataFrame, letters: pd.DataFrame, policy: Policy) -> Secti
     low = rows[(rows["coverage_months"] < policy.coverage_prompt) | blind].copy()
     low["band"] = low["coverage_band"].where(low["state"] != NO_DATA.label, NO_DATA.label)
     low = low.sort_values(["coverage_months", "county_code"], na_position="first")
-    warning = int((low["coverage_band"] == "预警").sum())
+    warning = int((low["coverage_band"] == labels(COVERAGE_BANDS)["warning"]).sum())
     summary = (f"库款保障水平低于提示线（{policy.coverage_prompt:.2f} 个月）的县区 {int((~low['band'].eq(NO_DATA.label)).sum())} 个，"
                f"其中低于预警线（{policy.coverage_warning:.2f} 个月）{warning} 个；无数据 {int(blind.sum())} 个。")
     return Section("coverage", "库款保障水平偏低", summary, (
@@ -284,7 +286,7 @@ def cell_text(value, kind: str) -> str:
         case "int":
             return f"{int(value)}"
         case "signed":
-            return f"{int(value):+d}"
+            return f"{int(value):+d}" if value else "0"
         case "date":
             return f"{pd.Timestamp(value):%Y-%m-%d}"
     return str(value)

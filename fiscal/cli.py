@@ -27,9 +27,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fiscal", description="县区库款与三保流动性监测")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def data_arg(p):
-        p.add_argument("--data", type=Path, default=DEMO_LAKE, help="数据湖目录（默认：随附的演示数据）")
-
     demo = sub.add_parser("demo", help="生成确定性的演示数据湖")
     demo.add_argument("--out", type=Path, required=True)
     demo.add_argument("--counties", type=int, default=30)
@@ -43,47 +40,33 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("file", type=Path)
         p.add_argument("--kind", choices=sorted(KINDS), help="数据类型（省略时按表头识别）")
         p.add_argument("--unit", choices=list(UNITS), help="金额单位（省略时读取文件中的“单位：”行，默认万元）")
-        data_arg(p)
+        _data_arg(p)
         if name == "ingest":
             p.add_argument("--user", default=getpass.getuser(), help="记录在版本历史中的操作人")
 
-    data_arg(sub.add_parser("history", help="版本历史（最新在前）"))
+    _data_arg(sub.add_parser("history", help="版本历史（最新在前）"))
 
     rollback = sub.add_parser("rollback", help="回滚到某个版本（生成新版本）")
     rollback.add_argument("version", type=int)
     rollback.add_argument("--user", default=getpass.getuser())
-    data_arg(rollback)
+    _data_arg(rollback)
 
-    add_focus_commands(sub, data_arg)
-    add_ledger_commands(sub, data_arg)
+    add_focus_commands(sub)
+    add_ledger_commands(sub)
 
-    metrics = sub.add_parser("metrics", help="各县区指标与风险等级")
-    metrics.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
-    metrics.add_argument("--format", choices=["json", "csv"], default="json")
-    metrics.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
-    data_arg(metrics)
-
-    dispatch = sub.add_parser("dispatch", help="调度建议：各县区建议调度的库款")
-    dispatch.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
-    dispatch.add_argument("--format", choices=["json", "csv"], default="json")
-    dispatch.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
-    data_arg(dispatch)
+    _as_of_args(sub.add_parser("metrics", help="各县区指标与风险等级"))
+    _as_of_args(sub.add_parser("dispatch", help="调度建议：各县区建议调度的库款"))
 
     letters = sub.add_parser("letters", help="签发本月库款保障水平偏低的提示函（Word），登记文号")
-    letters.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
     letters.add_argument("--out", type=Path, required=True, help="提示函 .docx 的输出目录")
-    letters.add_argument("--format", choices=["json"], default="json")
     letters.add_argument("--user", default=getpass.getuser(), help="记录在提示函登记中的签发人")
     letters.add_argument("--again", action="store_true",
                          help="本月已签发过提示函时，确认再次签发（使用新的文号）")
-    letters.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
-    data_arg(letters)
+    _as_of_args(letters, formats=("json",))
 
     brief = sub.add_parser("brief", help="周调度简报（.docx 或 .xlsx，按文件后缀）")
-    brief.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
     brief.add_argument("--out", type=Path, required=True, help="输出文件：.docx（打印、转发）、.xlsx 或 .html")
-    brief.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
-    data_arg(brief)
+    _as_of_args(brief, formats=())
 
     add_user = sub.add_parser("add-user", help="添加分析员账号或修改其密码（写入 .streamlit/secrets.toml）")
     add_user.add_argument("name", help="用户名（字母、数字、汉字和 . _ - @）")
@@ -93,11 +76,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _data_arg(p) -> None:
+    p.add_argument("--data", type=Path, default=DEMO_LAKE, help="数据湖目录（默认：随附的演示数据）")
+
+
+def _as_of_args(p, formats: tuple[str, ...] = ("json", "csv")) -> None:
+    """--as-of, --format (when the command prints a table), --policy and --data: what every
+    command computed as of a date takes."""
+    p.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
+    if formats:
+        p.add_argument("--format", choices=list(formats), default="json")
+    p.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
+    _data_arg(p)
+
+
 def _user_arg(p) -> None:
     p.add_argument("--user", default=getpass.getuser(), help="记录在版本历史和操作日志中的操作人（默认：当前系统用户）")
 
 
-def add_focus_commands(sub, data_arg) -> None:
+def add_focus_commands(sub) -> None:
     focus = sub.add_parser("focus", help="重点关注名单：人工列入、移出与查看（SPEC §9.3）")
     actions = focus.add_subparsers(dest="focus_command", required=True)
     for name, text in (("add", "人工列入重点关注名单"), ("remove", "人工移出重点关注名单（等级为重点关注也移出）"),
@@ -108,12 +105,8 @@ def add_focus_commands(sub, data_arg) -> None:
         p.add_argument("--from", dest="effective_from", type=_date, help="生效日期（默认：今天）")
         p.add_argument("--until", type=_date, help="截止日期（含当天；省略：长期有效）")
         _user_arg(p)
-        data_arg(p)
-    listing = actions.add_parser("list", help="某日的重点关注名单")
-    listing.add_argument("--as-of", type=_date, help="截至日期（默认：库款数据最新日期）")
-    listing.add_argument("--format", choices=["json", "csv"], default="json")
-    listing.add_argument("--policy", type=Path, default=DEFAULT_POLICY_PATH)
-    data_arg(listing)
+        _data_arg(p)
+    _as_of_args(actions.add_parser("list", help="某日的重点关注名单"))
 
 
 def _status(text: str) -> str:
@@ -125,7 +118,7 @@ def _status(text: str) -> str:
     return stored[text]
 
 
-def add_ledger_commands(sub, data_arg) -> None:
+def add_ledger_commands(sub) -> None:
     ledger = sub.add_parser("ledger", help="工作台账：各县区措施的记录、更新与查看（SPEC §9.4）")
     actions = ledger.add_subparsers(dest="ledger_command", required=True)
     add = actions.add_parser("add", help="为县区记录一项措施，输出该措施（JSON）")
@@ -137,17 +130,17 @@ def add_ledger_commands(sub, data_arg) -> None:
         p.add_argument("--owner", required=required, help="责任人")
         p.add_argument("--due", type=_date, required=required, help="完成时限 YYYY-MM-DD")
         p.add_argument("--status", type=_status, default="not_started" if required else None,
-                       help="状态：not_started 未开始 / in_progress 推进中 / done 已完成")
+                       help="状态：" + " / ".join(f"{t.code} {t.label}" for t in LEDGER_STATUSES if t.code != "overdue"))
         p.add_argument("--note", default="" if required else None, help="备注")
         _user_arg(p)
-        data_arg(p)
+        _data_arg(p)
     listing = actions.add_parser("list", help="台账（每项措施的当前状态）")
     listing.add_argument("--county", help="只列出这个县区（区划代码）")
     listing.add_argument("--open", action="store_true", help="只列出未完成的措施")
     listing.add_argument("--history", action="store_true", help="列出每一次修订（最新在前），而不是当前状态")
     listing.add_argument("--today", type=_date, default=None, help="判断是否逾期的日期（默认：今天）")
     listing.add_argument("--format", choices=["json", "csv"], default="json")
-    data_arg(listing)
+    _data_arg(listing)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,13 +31,20 @@ def mark_blind(panel: pd.DataFrame) -> pd.DataFrame:
     gaps = missing.dot(missing.columns + "、").str.rstrip("、").astype("str")  # "库款日报、工资专户余额"
     panel["data_gaps"] = gaps
     has_gap = gaps != ""
-    blind = has_gap & (panel["tier"] == 0)
+    blind = blind_rows(panel)
     panel["tier"] = panel["tier"].where(~blind, NO_DATA_TIER).astype("int64")
     panel["tier_label"] = panel["tier"].map(SHOWN_TIER_LABELS)
     note = "数据缺失：截至日前没有" + gaps + "数据"
     joined = np.where(panel["reasons"] == "", note, panel["reasons"] + REASON_SEPARATOR + note)
     panel["reasons"] = pd.Series(np.where(has_gap, joined, panel["reasons"]), index=panel.index, dtype="str")
     return panel
+
+
+def blind_rows(rows: pd.DataFrame) -> pd.Series:
+    """Rows whose tier 0 was computed from nothing: a watched extract has no row at their date.
+
+    Rows already marked (tier NO_DATA_TIER) are not matched again."""
+    return rows[[column for _, column in WATCHED]].isna().any(axis=1) & (rows["tier"] == 0)
 
 
 def display_rank(tiers: pd.Series) -> pd.Series:

@@ -117,6 +117,11 @@ def _months(value) -> str:
     return "—" if _missing(value) else f"{value:.2f}"
 
 
+def _or_zero(value) -> float:
+    """A balance as SPEC §9.1 counts it: missing is 0."""
+    return 0.0 if _missing(value) else value
+
+
 def _missing(value) -> bool:
     return value is None or value is pd.NaT or bool(pd.isna(value))
 
@@ -161,7 +166,7 @@ def compose(row, trend_rows: pd.DataFrame, policy: Policy, *, number: str, issue
     else:
         payroll = (f"{county}下次发薪日为{_day(row.next_payday)}，应发工资{_amount(row.next_payday_amount)}万元，"
                    f"须于{_day(row.next_payday_cutoff)}（发薪日前{policy.lead_days}天）前足额存入工资专户；"
-                   f"截至{chinese_date(as_of)}，工资专户余额{_amount(row.account_balance or 0)}万元。")
+                   f"截至{chinese_date(as_of)}，工资专户余额{_amount(_or_zero(row.account_balance))}万元。")
     if int(row.horizon_paydays) > 0:
         payroll += (f"未来{policy.dispatch_horizon_days}天内共有{int(row.horizon_paydays)}次发薪，"
                     f"应发工资合计{_amount(row.horizon_payroll)}万元。")
@@ -172,7 +177,7 @@ def compose(row, trend_rows: pd.DataFrame, policy: Policy, *, number: str, issue
     calc = (f"按库款不低于预警线（{policy.coverage_warning:.2f}个月支出，即{_amount(row.cash_floor)}万元）、"
             f"并补足未来{policy.dispatch_horizon_days}天应发工资测算，{county}需保有库款{_amount(required)}万元"
             f"（其中库款底线{_amount(row.cash_floor)}万元，工资专户待补足{_amount(row.payroll_topup)}万元），"
-            f"现有库款{_amount(row.treasury_balance or 0)}万元，")
+            f"现有库款{_amount(_or_zero(row.treasury_balance))}万元，")
     if row.dispatch_need > 0:
         calc += f"资金缺口{_amount(row.dispatch_need)}万元。我局将据此研究国库资金应急调度。"
     else:

@@ -31,6 +31,9 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 _SOURCES = ",\n".join(
     f"{kind} AS NOT MATERIALIZED (FROM read_parquet(${kind}, union_by_name := true))" for kind in TABLE_ORDER)
 
+_SQL_TYPES = {"string": "VARCHAR", "date32[day]": "DATE", "double": "DOUBLE", "int32": "INTEGER", "int64": "BIGINT",
+              "binary": "BLOB", "timestamp[us, tz=UTC]": "TIMESTAMPTZ"}
+
 _connections: dict[Path, duckdb.DuckDBPyConnection] = {}
 _lock = threading.Lock()
 
@@ -59,10 +62,12 @@ def statement(name: str) -> tuple[str, frozenset[str]]:
 def _empty_tables_dir() -> Path:
     """Schema-only parquet files, one per table, so a table without data still has columns."""
     folder = Path(tempfile.mkdtemp(prefix="fiscal-empty-"))
-    with duckdb.connect(":memory:") as con:  # DuckDB writes them: pyarrow.parquet takes long to import
+    # Written by DuckDB from SQL types: pyarrow.parquet, or handing DuckDB an Arrow table
+    # (which imports pandas), would cost `fiscal metrics` more than its query.
+    with duckdb.connect(":memory:") as con:
         for kind in TABLE_ORDER:
-            con.register("empty", table_schema(kind).empty_table())
-            con.execute(f"COPY empty TO '{folder / kind}.parquet' (FORMAT parquet)")
+            columns = ", ".join(f'NULL::{_SQL_TYPES[str(f.type)]} AS "{f.name}"' for f in table_schema(kind))
+            con.execute(f"COPY (SELECT {columns} LIMIT 0) TO '{folder / kind}.parquet' (FORMAT parquet)")
     return folder
 
 

@@ -35,9 +35,12 @@ takes the write lock, checks the expected lake version, stamps `user`/`at` and a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Every record row says who wrote it and when (UTC); the service fills these in.
 USER_FIELD, AT_FIELD = "user", "at"
@@ -78,6 +81,8 @@ class RecordKind:
 def utc(series: pd.Series) -> pd.Series:
     """A timestamp column a query returned as naive UTC (`timezone('UTC', "at")` in the SQL:
     DuckDB's conversion of zoned timestamps to pandas warns), zoned again."""
+    import pandas as pd  # here, not at import: `fiscal metrics` runs without pandas
+
     return pd.to_datetime(series).dt.tz_localize("UTC")
 
 

@@ -11,7 +11,6 @@ import math
 import numbers
 import re
 import unicodedata
-from itertools import zip_longest
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
@@ -246,9 +245,8 @@ def _data_columns(table: reading.Table, problems: list[Problem]):
         irregular = list(range(len(codes)))
     kept = _data_rows_kept(table, problems, irregular, len(codes))
     data = data if len(kept) == len(data) else [data[i] for i in kept]
-    rows = [number for number, _ in data]
-    transposed = list(zip_longest(*(cells for _, cells in data))) if data else []
-    return rows, lambda index: list(transposed[index]) if index < len(transposed) else [None] * len(rows)
+    return [number for number, _ in data], lambda index: [cells[index] if index < len(cells) else None
+                                                           for _, cells in data]
 
 
 def _irregular_codes(codes) -> list[int]:

@@ -3,14 +3,13 @@
 import streamlit as st
 
 from app import briefing, state, widgets
-from fiscal import brief
 
 widgets.page_header("周调度简报")
 if not widgets.require("counties", "treasury"):
     st.stop()
 
-document = briefing.weekly_brief()
+document, page = briefing.weekly_brief()
 if state.view().cities:
     st.caption("简报涵盖全部县区，不受地市筛选影响。")
 briefing.downloads(document)
-st.html(brief.to_html(document))
+st.html(page)

@@ -39,7 +39,7 @@ else:
 st.subheader("各县区调度建议")
 only_needing = st.toggle("只看需要调度的县区", value=True, key="dispatch_only_needing")
 listed = needing if only_needing else suggestions
-listed = listed.assign(tier_label=shown_state(listed))  # a county without treasury data is 无数据, never 正常
+listed = listed.assign(shown_tier=shown_state(listed))  # a county without treasury data is 无数据, never 正常
 widgets.table(widgets.detail_links(listed), [
-    "county_name", "city_name", "tier_label", "treasury_balance", "cash_floor", "horizon_payroll", "account_balance",
+    "county_name", "city_name", "shown_tier", "treasury_balance", "cash_floor", "horizon_payroll", "account_balance",
     "payroll_topup", "dispatch_need", "payroll_gap_3m", "detail_url"], key="dispatch_counties", file_stem="调度建议")

@@ -44,6 +44,8 @@ widgets.table(widgets.detail_links(metrics), [
     "tier_label", "county_name", "city_name", "treasury_balance", "coverage_months", "coverage_band",
     "next_payday", "next_payday_ratio", "revenue_progress", "revenue_gap_pp", "payroll_cover_3m",
     "advances_ratio", "reasons", "detail_url"], key="overview_counties", file_stem="各县区指标",
+    screen_fields=["tier_label", "county_name", "city_name", "treasury_balance", "coverage_months", "next_payday_ratio",
+                   "revenue_gap_pp", "payroll_cover_3m", "advances_ratio", "reasons", "detail_url"],
     meeting_fields=["tier_label", "county_name", "treasury_balance", "coverage_months", "next_payday_ratio",
                     "revenue_gap_pp", "payroll_cover_3m", "advances_ratio"])
 

@@ -100,12 +100,13 @@ def launch_chromium(playwright):
 
 
 # True once nothing is still loading: no skeleton, every shown Plotly chart has drawn its SVG
-# and every shown data grid its canvas (those in a closed expander are not drawn).
+# and every shown data grid its canvas and the accessible table behind it, which carries the
+# cells' text (grids in a closed expander are not drawn).
 _PAINTED = """() => {
     const shown = id => [...document.querySelectorAll(`[data-testid="${id}"]`)].filter(e => e.checkVisibility());
     return !document.querySelector('[data-testid="stSkeleton"]')
         && shown('stPlotlyChart').every(c => c.querySelector('.main-svg'))
-        && shown('stDataFrame').every(g => g.querySelector('canvas'));
+        && shown('stDataFrame').every(g => g.querySelector('canvas') && g.querySelector('table [role="columnheader"]'));
 }"""
 
 # Resolves once the main area's height is the same over two animation frames (charts resized).

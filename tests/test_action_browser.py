@@ -14,9 +14,9 @@ from openpyxl import load_workbook
 from fiscal.audit import AuditLog
 from fiscal.demo import DEMO_END
 from fiscal.lake import Lake
-from tests.browser_support import APP_TIMEOUT_MS, VIEWPORT, running_app, screenshot, wait_for_app
+from tests.browser_support import running_app, screenshot, wait_for_app
 from tests.test_cli import fiscal
-from tests.test_data_browser import nav, sign_in
+from tests.test_data_browser import nav, page, sign_in  # noqa: F401 (page: a tab with its timeouts)
 from tests.upload_support import ANALYST, add_analyst, build_demo
 
 pytestmark = pytest.mark.browser
@@ -33,17 +33,6 @@ def site(tmp_path_factory):
         server.lake = Lake(lake)
         server.audit = AuditLog(tmp / "audit")
         yield server
-
-
-@pytest.fixture
-def page(browser):  # noqa: F811
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", accept_downloads=True)
-    context.set_default_timeout(APP_TIMEOUT_MS)
-    tab = context.new_page()
-    try:
-        yield tab
-    finally:
-        context.close()
 
 
 def open_page(page, site, title: str) -> str:

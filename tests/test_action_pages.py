@@ -65,3 +65,17 @@ def test_lines_in_force_show_dispatch_and_letters(demo_lake, monkeypatch):  # no
     assert "未来 30 天应发工资" in rules["调度建议"]
     assert "连续 2 个月末低于提示线" in rules["提示函"] and "10 天内回复" in rules["提示函"]
     assert rules["发文机关"] == "XX市财政局，文号 X财库函〔年份〕序号号"
+
+
+def test_a_county_without_treasury_data_is_no_data_on_the_dispatch_page(tmp_path, monkeypatch):
+    from tests.conftest import D, frame
+
+    treasury = [("000001", D(2025, m, 10), 500.0, 100.0, 1000.0) for m in range(1, 5)]
+    root = tmp_path / "blind"
+    Lake(root).replace_all({"counties": frame("counties", [("000001", "有数县", "测试市"), ("000002", "无数县", "测试市")]),
+                            "treasury": frame("treasury", treasury)}, user="test")
+    app = open_page(root, "dispatch", monkeypatch)
+    app.toggle(key="dispatch_only_needing").set_value(False).run()
+    table = app.dataframe[-1].value.set_index("county_name")
+    assert table.at["无数县", "shown_tier"] == ["无数据"]
+    assert table.at["有数县", "shown_tier"] != ["无数据"]

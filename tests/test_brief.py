@@ -127,3 +127,20 @@ def test_focus_section_shows_manual_entries_and_ledger_status(make_lake, policy)
     assert (row["source_label"], row["reason"]) == ("人工", "库款连续偏低")
     assert row["ledger"] == "2 项（已逾期 1、推进中 1）"
     assert focus.summary == "重点关注 1 个县区（等级计算 0 个、人工列入 1 个）。"
+
+
+def test_brief_shows_no_data_by_the_rule_every_page_uses():
+    """无数据 replaces only a 正常 computed without treasury or payroll-account data; a risk the
+    data shows (here 预警 without a treasury row) keeps its tier."""
+    import pandas as pd
+
+    from fiscal.brief import shown_state
+
+    day = pd.Timestamp("2026-11-20")
+    rows = pd.DataFrame({
+        "tier": [0, 0, 2, 0],
+        "tier_label": ["正常", "正常", "预警", "正常"],
+        "treasury_date": [day, pd.NaT, pd.NaT, day],
+        "account_balance": [1.0, 5.0, None, None],
+    })
+    assert list(shown_state(rows)) == ["正常", "无数据", "预警", "无数据"]

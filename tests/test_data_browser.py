@@ -182,6 +182,7 @@ def test_a_file_over_the_limit_is_refused_by_the_server(site, page):
     big.write_bytes((UPLOADS / "good_treasury.csv").read_bytes() + b"\n" * (LIMIT + 1000))
     upload(page, big, "发现 1 个错误，整个文件不能导入")
     # The report grid draws on a canvas; its accessible cells carry the text.
+    page.locator('[data-testid="stDataFrame"]').first.scroll_into_view_if_needed()
     cell = page.locator('[role="gridcell"]', has_text="文件大小 65.2 KB，超过上限 64.0 KB，请拆分后分批上传")
     assert cell.count() == 1
     assert fingerprint(site.lake.root) == before

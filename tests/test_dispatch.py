@@ -100,3 +100,30 @@ def test_cli_on_the_shipped_demo_lake_matches_metrics():
         assert r["treasury_balance"] == m["treasury_balance"]
         assert r["cash_floor"] == pytest.approx(0.3 * (m["avg_monthly_outflow"] or 0))
         assert r["dispatch_need"] == pytest.approx(max(0, r["cash_floor"] + r["payroll_topup"] - (m["treasury_balance"] or 0)))
+
+
+# ---- the policy lines of SPEC §9 ------------------------------------------------------------
+@pytest.mark.parametrize("old, new, message", [
+    ("horizon_days = 30", "horizon_days = 0", "调度建议的工资测算天数应在 1 到 92 之间"),
+    ("persistent_months = 2", "persistent_months = 13", "连续月数应在 1 到 12 之间"),
+    ("reply_days = 10", "reply_days = 2.5", "应为整数"),
+    ('bureau_name = "XX市财政局"', 'bureau_name = "  "', "[letters] bureau_name 不能为空"),
+    ('bureau_name = "XX市财政局"', "bureau_name = 110", "应为文字"),
+    ('number_prefix = "X财库函"', 'number_prefix = "X财库函〔2026〕"', "文号前缀只写机关代字"),
+])
+def test_new_policy_lines_are_validated_in_chinese(tmp_path, old, new, message):
+    from fiscal.policy import PolicyError, load_policy
+    from fiscal.settings import DEFAULT_POLICY_PATH
+
+    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "policy.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(PolicyError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_policy(path)
+
+
+def test_shipped_policy_lines_for_dispatch_and_letters(policy):
+    assert (policy.dispatch_horizon_days, policy.persistent_months, policy.reply_days) == (30, 2, 10)
+    assert (policy.bureau_name, policy.number_prefix) == ("XX市财政局", "X财库函")
+    assert "bureau_name" not in policy.sql_params()

@@ -36,7 +36,8 @@ def test_a_label_changed_in_the_vocabulary_reaches_the_sql(monkeypatch):
 
 
 def test_table_tags_and_chart_bands_carry_the_vocabulary_colours():
-    assert TIER_TAG_COLORS == {"正常": "#2e7d32", "提示": "#f9a825", "预警": "#ef6c00", "重点关注": "#c62828"}
+    assert TIER_TAG_COLORS == {"正常": "#2e7d32", "提示": "#f9a825", "预警": "#ef6c00", "重点关注": "#c62828",
+                               "无数据": "#78909c"}  # a blind county is grey, never green
     assert BAND_TAG_COLORS == {"预警": "#ef6c00", "偏低": "#f9a825", "正常": "#2e7d32", "闲置": "#1565c0"}
     assert STATUS_TAG_COLORS == {"存在缺口": "#c62828", "逾期未足额": "#ef6c00", "迟于截止日": "#f9a825",
                                  "未到截止日": "#b0bec5", "按时足额": "#2e7d32"}

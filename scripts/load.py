@@ -1,0 +1,121 @@
+"""Load test: concurrent browser sessions walking every page of a live dashboard.
+
+    .venv/bin/python scripts/load.py [--lake build/national] [--sessions 10] [--rounds 1]
+
+Starts `streamlit run dashboard.py` on a free localhost port (the lake from --lake), then
+one Chromium (Debian's, never a downloaded one) with --sessions browser contexts; every
+session first visits the overview once (warm-up, not counted), then walks every page
+--rounds times. A page counts as loaded when Streamlit's script is idle
+(data-test-script-state="notRunning") and no exception box is shown. Everything is
+bounded: at most 20 sessions, a timeout per page and one for the whole run; the server
+and the browser are stopped at the end whatever happens.
+
+Prints p50 / p95 / max page time, errors, and the server's own CPU seconds per page load
+(user + system ticks of the server process from /proc/<pid>/stat, before and after the
+walk): on a 2-core machine the browser takes most of the CPU, so the server's share is
+the figure the code controls.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, start_server, stop_server  # noqa: E402
+
+PAGES = ["overview", "payroll", "treasury", "revenue", "risk", "county", "dispatch", "letters", "brief"]
+MAX_SESSIONS = 20
+PAGE_TIMEOUT_MS = 120_000
+RUN_TIMEOUT_S = 1800
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (and its waited-for children), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(fields[i]) for i in (11, 12, 13, 14))
+    return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+
+
+async def visit(page, url: str) -> float:
+    start = time.perf_counter()
+    await page.goto(url, timeout=PAGE_TIMEOUT_MS)
+    await page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                                 timeout=PAGE_TIMEOUT_MS)
+    elapsed = time.perf_counter() - start
+    if await page.locator('[data-testid="stException"]').count():
+        raise RuntimeError(f"exception shown on {url}")
+    return elapsed
+
+
+async def session(browser, base: str, rounds: int, times: list[float], errors: list[str], warm: asyncio.Barrier):
+    context = await browser.new_context(viewport=VIEWPORT)
+    page = await context.new_page()
+    try:
+        try:
+            await visit(page, f"{base}/overview")
+        except Exception as exc:  # noqa: BLE001 (counted, reported)
+            errors.append(f"warm-up: {exc}")
+        await warm.wait()  # every session starts walking at once
+        for _ in range(rounds):
+            for name in PAGES:
+                try:
+                    times.append(await visit(page, f"{base}/{name}"))
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(f"{name}: {str(exc).splitlines()[0]}")
+    finally:
+        await context.close()
+
+
+async def walk(base: str, sessions: int, rounds: int, server_pid: int) -> None:
+    from playwright.async_api import async_playwright
+
+    times: list[float] = []
+    errors: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            warm = asyncio.Barrier(sessions + 1)
+            tasks = [asyncio.create_task(session(browser, base, rounds, times, errors, warm)) for _ in range(sessions)]
+            await warm.wait()
+            cpu_before, start = cpu_seconds(server_pid), time.perf_counter()
+            await asyncio.gather(*tasks)
+            wall, cpu = time.perf_counter() - start, cpu_seconds(server_pid) - cpu_before
+        finally:
+            await browser.close()
+    loads = len(times) + sum(not e.startswith("warm-up") for e in errors)
+    print(f"{sessions} sessions × {rounds} round(s) × {len(PAGES)} pages: {len(times)} page loads in {wall:.1f} s, "
+          f"{len(errors)} errors; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    if times:
+        ordered = sorted(times)
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        print(f"page time  p50 {statistics.median(ordered):.2f} s  p95 {p95:.2f} s  max {ordered[-1]:.2f} s")
+    print(f"server CPU {cpu:.1f} s = {cpu / max(loads, 1):.3f} s per page load")
+    for error in errors[:20]:
+        print("error:", error)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lake", type=Path, default=ROOT / "build" / "national")
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    sessions = max(1, min(args.sessions, MAX_SESSIONS))
+    with tempfile.TemporaryDirectory(prefix="fiscal-load-") as logs:
+        server = start_server(args.lake.resolve(), Path(logs))
+        try:
+            asyncio.run(asyncio.wait_for(walk(server.url, sessions, args.rounds, server.process.pid), RUN_TIMEOUT_S))
+        finally:
+            stop_server(server)
+
+
+if __name__ == "__main__":
+    main()
