@@ -201,6 +201,7 @@ def _parse(table: reading.Table, units: dict[str, str], problems: list[Problem])
             quick = _QUICK[column.kind]
             values = [quick(cell) for cell in cells]
             slow = [i for i, value in enumerate(values) if value is _SLOW]
+
         def report(position: int, rule: str) -> None:
             cell = cells[position]
             problems.append(Problem("error", rule, rows[position], table.headers.get(column.name, column.label),
