@@ -53,10 +53,10 @@ def view() -> View:
     """The view dashboard.py built in this run."""
     current = st.session_state.get(_VIEW_KEY)
     if current is None:
+        leave_pages_folder_mode()
         if _served_by_router():
             # The run started in pages-folder mode, which another session may already have
             # switched off (the flag is process-wide): rerun through st.navigation all the same.
-            leave_pages_folder_mode()
             st.rerun()
         raise RuntimeError("页面必须经由 dashboard.py 运行：streamlit run dashboard.py")
     return current
