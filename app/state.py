@@ -16,7 +16,8 @@ import streamlit as st
 from fiscal.lake import Snapshot
 from fiscal.policy import Policy
 
-PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+ROUTER = Path(__file__).resolve().parent.parent / "dashboard.py"
+PAGES_DIR = ROUTER.parent / "pages"
 COUNTY_PAGE = PAGES_DIR / "county.py"
 DATA_PAGE = PAGES_DIR / "data.py"
 
@@ -53,8 +54,20 @@ def view() -> View:
     current = st.session_state.get(_VIEW_KEY)
     if current is None:
         leave_pages_folder_mode()
+        if _served_by_router():
+            # The run started in pages-folder mode, which another session may already have
+            # switched off (the flag is process-wide): rerun through st.navigation all the same.
+            st.rerun()
         raise RuntimeError("页面必须经由 dashboard.py 运行：streamlit run dashboard.py")
     return current
+
+
+def _served_by_router() -> bool:
+    """Whether the app being served is dashboard.py (and not a page file run on its own)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx is not None and Path(ctx.main_script_path).resolve() == ROUTER
 
 
 def remember(current: View) -> None:

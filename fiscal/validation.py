@@ -39,6 +39,7 @@ NOT_AN_INTEGER = "应为整数"
 BAD_DATE = "无法识别的日期（可用格式：2025-03-01、2025/3/1、2025年3月1日 或 Excel 日期）"
 TOTAL_ROW = "合计行不需要上传：汇总数由系统计算，一并上传会重复计算，请删除此行"
 TOTAL_CATEGORY = "收入类别不能是合计/总计/小计：合计数由系统按类别汇总，一并上传会重复计算，请删除此行"
+DATE_RANGE = f"日期不在合理范围（{YEARS[0]}–{YEARS[1]} 年）"
 UNKNOWN_COUNTY = "区划代码不在县区名录中，请先在县区名录中补充该县区"
 
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
@@ -120,7 +121,8 @@ def check_file(path, *, kind: str | None = None, unit: str | None = None,
         header_row=table.header_row,
         unit_stated=bool(unit or table.unit_line or table.column_units) or not amount_columns,
     )
-    return extract, _capped(_grouped(problems))
+    column_order = {parsed.header(column.name): i for i, column in enumerate(KINDS[table.kind].columns)}
+    return extract, _capped(_grouped(problems), column_order)
 
 
 # ---------------------------------------------------------------- units
@@ -199,17 +201,27 @@ def _parse(table: reading.Table, units: dict[str, str], problems: list[Problem])
             quick = _QUICK[column.kind]
             values = [quick(cell) for cell in cells]
             slow = [i for i, value in enumerate(values) if value is _SLOW]
+
+        def report(position: int, rule: str) -> None:
+            cell = cells[position]
+            problems.append(Problem("error", rule, rows[position], table.headers.get(column.name, column.label),
+                                    None if is_blank(cell) else _display(cell)))
+
         for position in slow:
             value, rule = _parse_cell(cells[position], column, unit)
             values[position] = value
             if rule:
-                cell = cells[position]
-                problems.append(Problem("error", rule, rows[position], table.headers.get(column.name, column.label),
-                                        None if is_blank(cell) else _display(cell)))
+                report(position, rule)
+        if column.kind == "date":
+            # Checked before the frame is built: its timestamps cannot hold years like 1500 or 9999.
+            values = np.asarray(values, dtype="datetime64[D]")
+            far = np.flatnonzero(_outside_years(values))
+            for position in far:
+                report(position, DATE_RANGE)
+            values[far] = np.datetime64("NaT")
         cells_by_column[column.name] = cells
         frame[column.name] = pd.Series(values, dtype=DTYPES[column.kind])  # None/NaN where unparseable
-    # Problems were found column by column; within a row they keep the columns' order
-    # because `_capped` sorts by row with a stable sort.
+    # Within a row, `_capped` puts these problems and those of the rules in the columns' order.
     return _Parsed(table, pd.DataFrame(frame), cells_by_column, pd.Series(rows, dtype="int64", name="row"))
 
 
@@ -286,6 +298,12 @@ def _quick_text_dates(cells: list[str]) -> tuple[np.ndarray, list[int]]:
                           errors="coerce").to_numpy().astype("datetime64[D]")
     plain &= ~np.isnat(days)  # 2025-02-30 and the like: the full rules name them
     return np.where(plain, days, np.datetime64("NaT")), np.flatnonzero(~plain).tolist()
+
+
+def _outside_years(days: np.ndarray) -> np.ndarray:
+    """Which dates (datetime64[D]) fall outside the plausible years; missing ones do not."""
+    years = days.astype("datetime64[Y]").astype("int64") + 1970
+    return ~np.isnat(days) & ((years < YEARS[0]) | (years > YEARS[1]))
 
 
 class _ArrowCells:
@@ -521,7 +539,7 @@ def _checks(column: Column, kind: str, known_counties: set[str] | None) -> list[
     if column.kind == "amount":
         return [pa.Check.gt(0, error="金额必须大于 0") if column.positive else pa.Check.ge(0, error="金额不能为负数")]
     if column.kind == "date":
-        return [pa.Check(lambda s: s.dt.year.between(*YEARS), error=f"日期不在合理范围（{YEARS[0]}–{YEARS[1]} 年）")]
+        return []  # the range of years is checked while typing (see `_parse`)
     if column.name == "year":
         return [pa.Check.in_range(*YEARS, error=f"年度应在 {YEARS[0]} 至 {YEARS[1]} 之间")]
     if column.name == "month":
@@ -653,9 +671,12 @@ def _grouped(problems: list[Problem]) -> list[Problem]:
     return kept
 
 
-def _capped(problems: list[Problem]) -> list[Problem]:
-    """Errors first (so a capped list still shows them), then by row; at most MAX_PROBLEMS."""
-    ordered = sorted(problems, key=lambda p: (p.level != "error", p.row is not None, p.row or 0))
+def _capped(problems: list[Problem], column_order: dict[str, int]) -> list[Problem]:
+    """Errors first (so a capped list still shows them), then by row and, within a row, by
+    column (problems found while typing and by the rules interleave); at most MAX_PROBLEMS."""
+    last = len(column_order)
+    ordered = sorted(problems, key=lambda p: (p.level != "error", p.row is not None, p.row or 0,
+                                              column_order.get(p.column, last)))
     if len(ordered) <= MAX_PROBLEMS:
         return ordered
     rest = ordered[MAX_PROBLEMS:]

@@ -102,3 +102,14 @@ def test_history_and_rollback(tmp_path):
     assert metrics_json(lake, "2025-03-03")[0]["treasury_balance"] is None
     refused = fiscal("rollback", "9", "--data", lake)
     assert refused.returncode == 1 and "没有版本 9" in refused.stderr
+
+
+def test_validate_names_a_date_out_of_range_and_exits_1():
+    result = fiscal("validate", FILES / "uploads" / "date_out_of_range.csv", "--kind", "treasury",
+                    "--data", ROOT / "data" / "demo")
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines() == [
+        "错误 第 3 行，列「日期」，值「1500-01-01」：日期不在合理范围（2000–2100 年）",
+        "错误 第 4 行，列「日期」，值「9999-12-31」：日期不在合理范围（2000–2100 年）",
+        "不能导入：2 个错误，0 个提示",
+    ]

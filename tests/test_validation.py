@@ -337,3 +337,14 @@ def test_the_same_warning_on_many_rows_is_one_line_listing_them(tmp_path):
     [warning] = [p for p in problems if "晚于今天" in p.rule]
     assert warning.rule == "30 行日期晚于今天（2025-03-31）（第 2、3、4、5、6、7、8、9、10、11… 行）"
     assert warning.row is None and warning.column == "日期"
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("date_out_of_range.csv", [(3, "日期", "1500-01-01", "日期不在合理范围（2000–2100 年）"),
+                               (4, "日期", "9999-12-31", "日期不在合理范围（2000–2100 年）")]),
+    ("date_serial_out_of_range.xlsx", [(2, "日期", "2958465", "日期不在合理范围（2000–2100 年）")]),
+])
+def test_dates_beyond_what_a_timestamp_holds_are_reported_not_raised(name, expected):
+    extract, problems = check(f"uploads/{name}", known_counties={"990101", "990102"})
+    assert errors(problems) == expected
+    assert extract.frame["date"].isna().sum() == len(expected)  # the far dates are left out, not wrapped around

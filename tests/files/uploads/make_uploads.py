@@ -58,6 +58,8 @@ def main() -> None:
     formula_row = ["990101", "2026-11-21", "=1+2", "0", "0"]  # a formula where an amount belongs
     write_csv("formula_amount.csv", [TREASURY_HEADER, formula_row])
 
+    far_dates()
+
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "收入进度"
@@ -77,6 +79,20 @@ def main() -> None:
     # The OLE header of an old .xls (or an encrypted workbook).
     (HERE / "old_format.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)
     zip_bomb()
+
+
+def far_dates() -> None:
+    """Dates far outside the plausible years, beyond what a pandas timestamp can hold: typed
+    (1500-01-01, 9999-12-31) and as an Excel serial day number (2958465 is 9999-12-31)."""
+    write_csv("date_out_of_range.csv", [TREASURY_HEADER, GOOD_TREASURY[1],
+                                        ["990101", "1500-01-01", "10", "0", "0"],
+                                        ["990102", "9999-12-31", "10", "0", "0"]])
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "库款日报"
+    ws.append(TREASURY_HEADER)
+    ws.append(["990101", 2958465, 10, 0, 0])
+    wb.save(HERE / "date_serial_out_of_range.xlsx")
 
 
 def zip_bomb() -> None:
