@@ -72,8 +72,10 @@ def test_a_county_without_treasury_data_is_no_data_on_the_dispatch_page(tmp_path
 
     treasury = [("000001", D(2025, m, 10), 500.0, 100.0, 1000.0) for m in range(1, 5)]
     root = tmp_path / "blind"
+    account = [("000001", D(2025, 4, 10), 0.0)]  # both daily extracts present: 有数县 is not blind
     Lake(root).replace_all({"counties": frame("counties", [("000001", "有数县", "测试市"), ("000002", "无数县", "测试市")]),
-                            "treasury": frame("treasury", treasury)}, user="test")
+                            "treasury": frame("treasury", treasury), "payroll_account": frame("payroll_account", account)},
+                           user="test")
     app = open_page(root, "dispatch", monkeypatch)
     app.toggle(key="dispatch_only_needing").set_value(False).run()
     table = app.dataframe[-1].value.set_index("county_name")
