@@ -11,7 +11,7 @@ from fiscal.audit import AuditLog
 from fiscal.lake import Lake
 from fiscal.service import WriteService
 from tests.test_lake import lake_fingerprint
-from tests.upload_support import ANALYST, PASSWORD, ROOT, add_analyst, build_demo, copy_lake
+from tests.upload_support import ANALYST, PASSWORD, ROOT, analyst_site, build_demo
 
 ENTRY = ROOT / "tests" / "dashboard_entry.py"
 TIER3_COUNTY, OTHER_COUNTY = "990106", "990103"  # tier 3 / tier 0 in the demo lake at its latest date
@@ -24,12 +24,7 @@ def demo_template(tmp_path_factory):
 
 @pytest.fixture
 def site(demo_template, tmp_path, monkeypatch):
-    copy_lake(demo_template, tmp_path / "lake")
-    monkeypatch.setenv("FISCAL_DATA", str(tmp_path / "lake"))
-    monkeypatch.setenv("FISCAL_SECRETS", str(tmp_path / "secrets.toml"))
-    monkeypatch.setenv("FISCAL_AUDIT", str(tmp_path / "audit"))
-    add_analyst(tmp_path / "secrets.toml")
-    return Lake(tmp_path / "lake"), AuditLog(tmp_path / "audit")
+    return Lake(analyst_site(demo_template, tmp_path, monkeypatch)), AuditLog(tmp_path / "audit")
 
 
 def run(app: AppTest) -> AppTest:

@@ -11,7 +11,7 @@ from fiscal.audit import AuditLog
 from fiscal.ingest import ingest
 from fiscal.lake import Lake
 from fiscal.reports import latest_date
-from tests.upload_support import ANALYST, PASSWORD, ROOT, UPLOADS, add_analyst, build_demo, copy_lake, fingerprint
+from tests.upload_support import ANALYST, PASSWORD, ROOT, UPLOADS, analyst_site, build_demo, fingerprint
 
 ENTRY = ROOT / "tests" / "dashboard_entry.py"  # the router, as `streamlit run dashboard.py` runs it
 
@@ -77,12 +77,8 @@ class Page:
 
 @pytest.fixture
 def page(demo_template, tmp_path, monkeypatch):
-    copy_lake(demo_template, tmp_path / "lake")
-    monkeypatch.setenv("FISCAL_DATA", str(tmp_path / "lake"))
-    monkeypatch.setenv("FISCAL_SECRETS", str(tmp_path / "secrets.toml"))
-    monkeypatch.setenv("FISCAL_AUDIT", str(tmp_path / "audit"))
+    analyst_site(demo_template, tmp_path, monkeypatch)
     monkeypatch.delenv("FISCAL_MAX_UPLOAD_BYTES", raising=False)
-    add_analyst(tmp_path / "secrets.toml")
     return Page(tmp_path)
 
 

@@ -34,3 +34,14 @@ def fingerprint(root: Path) -> dict[str, str]:
 
 def add_analyst(secrets: Path, name: str = ANALYST, password: str = PASSWORD) -> None:
     auth.set_password(name, password, secrets)
+
+
+def analyst_site(template: Path, tmp: Path, monkeypatch) -> Path:
+    """A copy of the demo lake beside one analyst account and an audit folder, with the
+    dashboard's settings pointing at them. Returns the lake."""
+    lake = copy_lake(template, tmp / "lake")
+    monkeypatch.setenv("FISCAL_DATA", str(lake))
+    monkeypatch.setenv("FISCAL_SECRETS", str(tmp / "secrets.toml"))
+    monkeypatch.setenv("FISCAL_AUDIT", str(tmp / "audit"))
+    add_analyst(tmp / "secrets.toml")
+    return lake
