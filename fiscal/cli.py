@@ -225,24 +225,12 @@ def cmd_rollback(args) -> int:
     return 0
 
 
-def _as_of(args, snapshot) -> dt.date | None:
-    from .reports import latest_date
-
-    as_of = args.as_of or latest_date(snapshot)
-    if as_of is None:
-        print("错误：数据湖中没有库款数据，请用 --as-of 指定日期", file=sys.stderr)
-    return as_of
-
-
 def cmd_focus(args) -> int:
     from .focus import FOCUS_KEYS, focus_list, to_records
     from .service import FOCUS_ACTIONS
 
     if args.focus_command == "list":
-        lake = Lake(args.data)
-        snapshot = lake.snapshot()
-        if (as_of := _as_of(args, snapshot)) is None:
-            return 1
+        snapshot, as_of = _snapshot_and_date(args)
         listed = focus_list(snapshot, as_of, load_policy(args.policy))
         if args.format == "json":
             _print_json(to_records(listed))
