@@ -172,7 +172,7 @@ def treasury_exports(lake: Path, folder: Path) -> tuple[Path, Path]:
     from fiscal.lake import Lake
 
     files = Lake(lake).snapshot().files["treasury"]
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
     con.execute(f"COPY (SELECT * FROM read_parquet($f) ORDER BY county_code, date) TO '{parquet}' (FORMAT parquet)",
                 {"f": files})
     rows = con.execute(
