@@ -26,6 +26,9 @@ from . import formatting as fmt
 SESSION_HOURS = 8
 AUTO_UNIT = "自动"
 S = st.session_state
+# What the analyst sees while a file is read and checked (in a child process) and committed.
+STAGES = {"read": "读取：正在读取文件…", "check": "校验：正在逐项检查数据…", "checked": "读取、校验完成",
+          "failed": "读取、校验结束：发现问题（见下方）", "commit": "提交：正在写入新版本…"}
 PROBLEM_COLUMNS = {"行": st.column_config.NumberColumn(width="small", help="文件中看到的行号"),
                    "列": st.column_config.TextColumn(width="small"), "值": st.column_config.TextColumn(width="small"),
                    "问题": st.column_config.TextColumn(width="large")}
@@ -150,10 +153,14 @@ def _check_upload(lake: Lake, log: audit.AuditLog, upload, kind: str | None, uni
     name = uploads.display_name(upload.name)
     service = WriteService(lake, log)
     try:
-        with uploads.spool(upload, upload.name, max_bytes=limit, size_hint=upload.size) as spooled:
-            # check_upload audits a file with errors itself
+        with uploads.spool(upload, upload.name, max_bytes=limit, size_hint=upload.size) as spooled, \
+                st.status(STAGES["read"], expanded=False) as status:
+            # In a child process (other viewers keep the server); check_upload audits a file with errors itself.
             checked = service.check_upload(spooled.path, user=user, kind=kind, unit=unit,
-                                           source_name=spooled.display_name, max_bytes=limit, size=upload.size)
+                                           source_name=spooled.display_name, max_bytes=limit, size=upload.size,
+                                           isolated=True, on_stage=lambda stage: status.update(label=STAGES[stage]))
+            status.update(label=STAGES["failed"] if checked.errors else STAGES["checked"],
+                          state="error" if checked.errors else "complete")
     except Exception as exc:  # too large, or a reader bug (no traceback shown); nothing was written
         message = (str(exc) if isinstance(exc, uploads.UploadTooLarge)
                    else f"文件无法读取（{type(exc).__name__}），请检查文件格式后重新上传")
@@ -262,7 +269,8 @@ def upload_section(lake: Lake, log: audit.AuditLog, identity: auth.Identity | No
 
 def _commit(lake: Lake, log: audit.AuditLog, identity: auth.Identity, checked: Checked, key: tuple) -> None:
     extract = checked.extract
-    outcome = WriteService(lake, log).commit_upload(checked, user=identity.name)
+    with st.status(STAGES["commit"], expanded=False):
+        outcome = WriteService(lake, log).commit_upload(checked, user=identity.name)
     if outcome.status == MOVED_ON:  # the lake moved on since the check: show the new preview first
         S.setdefault("dm_checks", {})[key] = outcome.detail
         S["dm_commit_messages"] = list(outcome.messages)

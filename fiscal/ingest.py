@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -62,12 +63,13 @@ def file_sha256(path: str | Path) -> str:
 
 def check(lake: Lake, path: str | Path, *, kind: str | None = None, unit: str | None = None,
           source_name: str | None = None, today: dt.date | None = None,
-          max_bytes: int | None = None) -> Checked:
-    """Validate a file against the rules and the lake's counties; preview the change if it is acceptable."""
+          max_bytes: int | None = None, on_stage: Callable[[str], None] | None = None) -> Checked:
+    """Validate a file against the rules and the lake's counties; preview the change if it is acceptable.
+    `on_stage` hears the stages of the check ("read", "check")."""
     options = {} if max_bytes is None else {"max_bytes": max_bytes}
     lake_version = lake.lake_version()
     extract, problems = check_file(path, kind=kind, unit=unit, known_counties=lake.county_codes(), today=today,
-                                   source_name=source_name or Path(path).name, **options)
+                                   source_name=source_name or Path(path).name, on_stage=on_stage, **options)
     if extract is not None and not any(p.level == "error" for p in problems):
         problems = [*magnitude.check(extract, magnitude.lake_levels(lake.snapshot(), extract)), *problems]
     checked = Checked(extract, problems, file_sha256(path), lake_version=lake_version)

@@ -51,6 +51,7 @@ import pandas as pd
 from filelock import Timeout
 
 from . import ingest as uploads_ingest
+from . import offload
 from .audit import AuditLog
 from .lake import Lake, LakeChanged, LakeError
 from .records import AT_FIELD, RECORD_KINDS, USER_FIELD
@@ -250,10 +251,15 @@ class WriteService:
     # ---- uploads ------------------------------------------------------------------------------
     def check_upload(self, path: str | Path, *, user: str, kind: str | None = None, unit: str | None = None,
                      source_name: str | None = None, max_bytes: int | None = None,
-                     size: int | None = None) -> uploads_ingest.Checked:
-        """Validate a file and preview its change (writes nothing); a file with errors is audited."""
-        checked = uploads_ingest.check(self.lake, path, kind=kind, unit=unit, source_name=source_name,
-                                       max_bytes=max_bytes)
+                     size: int | None = None, isolated: bool = False,
+                     on_stage: Callable[[str], None] | None = None) -> uploads_ingest.Checked:
+        """Validate a file and preview its change (writes nothing); a file with errors is audited.
+
+        `isolated`: in a child process with time and memory limits (fiscal.offload), as the
+        dashboard does so that a heavy file does not slow the other viewers down."""
+        check = offload.check_isolated if isolated else uploads_ingest.check
+        checked = check(self.lake, path, kind=kind, unit=unit, source_name=source_name, max_bytes=max_bytes,
+                        on_stage=on_stage)
         if checked.errors:
             self.audit_rejected_upload(user, file_name=source_name or Path(path).name, sha256=checked.sha256,
                                        size=size, kind=kind or (checked.extract.kind if checked.extract else ""),

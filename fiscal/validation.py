@@ -11,6 +11,7 @@ import math
 import numbers
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
@@ -83,8 +84,11 @@ class Extract:
 def check_file(path, *, kind: str | None = None, unit: str | None = None,
                known_counties: set[str] | None = None, today: dt.date | None = None,
                max_bytes: int = MAX_UPLOAD_BYTES, source_name: str | None = None,
-               ) -> tuple[Extract | None, list[Problem]]:
-    """Read, type and check an upload; accept it iff no problem has level "error"."""
+               on_stage: Callable[[str], None] | None = None) -> tuple[Extract | None, list[Problem]]:
+    """Read, type and check an upload; accept it iff no problem has level "error".
+
+    `on_stage` hears "read" when reading starts and "check" when typing and the rules start."""
+    on_stage = on_stage or (lambda stage: None)
     if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown extract kind {kind!r}")
     path = Path(path)
@@ -97,6 +101,7 @@ def check_file(path, *, kind: str | None = None, unit: str | None = None,
         return None, [Problem("error", f"文件大小 {human_size(size)}，超过上限 {human_size(max_bytes)}")]
     if unit is not None and unit not in UNITS:
         return None, [Problem("error", f"不支持的金额单位「{unit}」，可选：{'、'.join(UNITS)}")]
+    on_stage("read")
     try:
         table = reading.locate(reading.read_sheets(path, source_name), kind)
     except reading.ReadError as exc:
@@ -104,6 +109,7 @@ def check_file(path, *, kind: str | None = None, unit: str | None = None,
     if not table.data:
         return None, [Problem("error", "只有表头，没有数据行")]
 
+    on_stage("check")
     label = KINDS[table.kind].label
     problems = [Problem("warning", f"工作表「{name}」看起来也是{label}，未读取；只读取了工作表「{table.sheet}」")
                 for name in table.other_sheets]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from fiscal import offload
 from fiscal.audit import AuditLog
 from fiscal.ingest import ingest
 from fiscal.lake import Lake
@@ -267,6 +268,25 @@ def test_each_bad_file_is_rejected_with_its_message_and_the_lake_untouched(analy
     assert not analyst.has_button("dm_commit") and not analyst.at.metric
     assert {b.key for b in analyst.at.get("download_button")} >= {"dm_report_csv", "dm_report_xlsx"}
     assert fingerprint(analyst.lake.root) == before
+    assert analyst.events()[0] == "upload_rejected"
+
+
+def test_the_file_is_checked_in_a_child_process_with_its_stages_shown(analyst):
+    analyst.upload(UPLOADS / "good_treasury.csv")
+    assert [s.label for s in analyst.at.get("status")] == ["读取、校验完成"]
+    analyst.button("dm_commit").click()
+    analyst.run()
+    assert analyst.texts("success")[0].startswith("已导入")
+
+
+def test_a_check_past_its_time_limit_is_stopped_with_a_chinese_message(analyst, monkeypatch):
+    monkeypatch.setattr(offload, "CHECK_SECONDS", 0.001)  # the child cannot finish in a millisecond
+    before = fingerprint(analyst.lake.root)
+    analyst.upload(UPLOADS / "good_treasury.csv")
+    assert analyst.errors_table()["问题"].tolist() == [
+        "文件检查超过 0.001 秒仍未完成，已停止，数据未做任何改变；请导出为 CSV，或按月份、地区拆分后分批上传"]
+    assert [s.label for s in analyst.at.get("status")] == ["读取、校验结束：发现问题（见下方）"]
+    assert not analyst.has_button("dm_commit") and fingerprint(analyst.lake.root) == before
     assert analyst.events()[0] == "upload_rejected"
 
 
