@@ -34,11 +34,12 @@ def lake_levels(snapshot: Snapshot, extract: Extract) -> pd.DataFrame:
 
 def file_levels(extract: Extract) -> pd.DataFrame:
     """The same medians for the file's rows (amounts already converted to 万元)."""
-    columns = KINDS[extract.kind].amount_columns
-    long = extract.frame.melt(id_vars="county_code", value_vars=columns, var_name="column", value_name="amount")
-    long = long[long["amount"] > 0]
-    return long.groupby(["county_code", "column"], as_index=False)["amount"].median().rename(
-        columns={"amount": "level"})
+    frame = extract.frame
+    levels = [frame.loc[frame[column] > 0].groupby("county_code", as_index=False)[column].median()
+              .rename(columns={column: "level"}).assign(column=column)
+              for column in KINDS[extract.kind].amount_columns]  # column by column: no long copy of the codes
+    return (pd.concat(levels, ignore_index=True)[["county_code", "column", "level"]]
+            .sort_values(["county_code", "column"], ignore_index=True))
 
 
 def check(extract: Extract, lake: pd.DataFrame) -> list[Problem]:

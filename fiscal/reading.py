@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import re
 import time
@@ -108,6 +109,8 @@ def _read_csv(data: bytes) -> Sheet:
     text = _decode(data)
     sample = text[:10_000]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    if '"' not in text and "\x00" not in text:  # no quoting: a record is a line, split at the delimiter
+        return Sheet(None, TextRows.of(text, delimiter))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows, line, budget = [], 1, _Budget()
     try:
@@ -131,9 +134,13 @@ class _Budget:
     def spend(self) -> None:
         self.rows += 1
         if self.rows > MAX_ROWS:
-            raise ReadError(f"文件超过 {MAX_ROWS:,} 行，超出一次上传的上限，请按月份或地区拆分后分批上传")
+            raise ReadError(_too_many_rows())
         if self.rows % 10_000 == 0 and time.monotonic() > self.deadline:
             raise ReadError(f"文件读取超过 {MAX_READ_SECONDS} 秒仍未完成，已停止；请导出为 CSV 或拆分后分批上传")
+
+
+def _too_many_rows() -> str:
+    return f"文件超过 {MAX_ROWS:,} 行，超出一次上传的上限，请按月份或地区拆分后分批上传"
 
 
 def _decode(data: bytes) -> str:
@@ -231,6 +238,76 @@ class ColumnRows(Sequence):
     def records(self) -> list[int]:
         """Row numbers of the records (header excluded)."""
         return self.numbers[max(self.start, 1):self.stop]
+
+    def take(self, positions: list[int]) -> ColumnRows:
+        """The records at `positions` (of the records below the header)."""
+        records = self.records
+        return ColumnRows(self.table.take(pa.array(positions, pa.int64())), [0, *(records[i] for i in positions)],
+                          start=1)
+
+
+class TextRows(Sequence):
+    """The records of a delimited text file without quotes, as the csv module would read them
+    (a record per line: \\n, \\r\\n or \\r), without making them: blank records are left out,
+    a row is split into cells only when asked for, and `column(i)` gives cell i of every row
+    at once as an Arrow string array (null where a row has fewer cells)."""
+
+    def __init__(self, lines, numbers, delimiter: str):
+        self.lines, self.numbers, self.delimiter = lines, numbers, delimiter  # Arrow strings; numpy int64
+
+    @classmethod
+    def of(cls, text: str, delimiter: str) -> TextRows:
+        import numpy as np
+
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        if lines[-1] == "":  # the line break ending the last record
+            lines.pop()
+        if len(lines) > MAX_ROWS:
+            raise ReadError(_too_many_rows())
+        kept = [i for i, line in enumerate(lines) if line.replace(delimiter, "").strip()]
+        return cls(pa.array([lines[i] for i in kept], pa.string()), np.asarray(kept, dtype=np.int64) + 1, delimiter)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            return TextRows(self.lines.slice(start, max(stop - start, 0)), self.numbers[start:stop], self.delimiter)
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return int(self.numbers[index]), self.lines[index].as_py().split(self.delimiter)
+
+    def column(self, index: int):
+        import numpy as np
+        import pyarrow.compute as pc
+
+        cells = self._cells
+        offsets = cells.offsets.to_numpy()
+        present = np.diff(offsets) > index
+        values = cells.values.take(pa.array(np.where(present, offsets[:-1] + index, 0)))
+        return pc.if_else(pa.array(present), values, pa.scalar(None, pa.string()))
+
+    @functools.cached_property
+    def _cells(self):
+        import pyarrow.compute as pc
+
+        return pc.split_pattern(self.lines, self.delimiter)
+
+    @property
+    def records(self) -> list[int]:
+        return self.numbers.tolist()
+
+    def take(self, positions: list[int]) -> TextRows:
+        return TextRows(self.lines.take(pa.array(positions, pa.int64())), self.numbers[positions], self.delimiter)
+
+
+# The sheets whose rows are kept column by column (Arrow) rather than as lists of cells.
+COLUMNAR = (ColumnRows, TextRows)
 
 
 # ---------------------------------------------------------------- headers

@@ -180,13 +180,26 @@ class _Parsed:
     def problem(self, level: str, rule: str, index: int, column: str) -> Problem:
         return Problem(level, rule, int(self.rows[index]), self.header(column), self.shown(index, column))
 
+    def problems(self, level: str, rules, indexes, column: str) -> list[Problem]:
+        """`problem` for many rows at once: rules[k] on row indexes[k]."""
+        indexes = np.asarray(indexes, dtype="int64")
+        numbers = self.rows.to_numpy()[indexes].tolist()
+        cells = self.cells[column]
+        if isinstance(cells, _ArrowCells):
+            cells = cells.array.take(indexes).to_pylist()
+        else:
+            cells = [cells[i] for i in indexes.tolist()]
+        header = self.header(column)
+        return [Problem(level, rule, number, header, None if is_blank(cell) else _display(cell))
+                for rule, number, cell in zip(rules, numbers, cells)]
+
 
 def _parse(table: reading.Table, units: dict[str, str], problems: list[Problem]) -> _Parsed:
     """Type every column; a cell the quick parser of its kind does not take goes through
     the full rules of `_parse_cell`, which give the same value or name what is wrong."""
     spec = KINDS[table.kind]
     data, columns = _data_columns(table, problems)
-    rows = data.records if isinstance(data, reading.ColumnRows) else data
+    rows = data.records if isinstance(data, reading.COLUMNAR) else data
     cells_by_column, frame = {}, {}
     for column in spec.columns:
         index = table.columns.get(column.name)
@@ -198,10 +211,12 @@ def _parse(table: reading.Table, units: dict[str, str], problems: list[Problem])
             values, slow = _quick_numbers(cells, UNITS[unit] if column.kind == "amount" else None)
         elif column.kind == "date" and isinstance(cells, _ArrowCells) and cells.is_date():
             values, slow = cells.dates()
-        elif column.kind == "date" and _all_text(cells):
+        elif column.kind == "date" and (cells.is_text() if isinstance(cells, _ArrowCells) else _all_text(cells)):
             values, slow = _quick_text_dates(cells)
         elif column.kind == "code" and (isinstance(cells, _ArrowCells) or _all_text(cells)):
             values, slow = _quick_codes(cells)
+            if slow and not isinstance(values, list):  # the full rules fill in these cells
+                values = values.to_pylist()
         else:
             cells = cells.to_list() if isinstance(cells, _ArrowCells) else cells
             quick = _QUICK[column.kind]
@@ -250,11 +265,10 @@ def _data_columns(table: reading.Table, problems: list[Problem]):
     import pyarrow as pa
 
     data, code_index = table.data, table.columns["county_code"]
-    if isinstance(data, reading.ColumnRows):
+    if isinstance(data, reading.COLUMNAR):
         kept = _data_rows_kept(table, problems, _irregular_codes(data.column(code_index)), len(data))
         if len(kept) < len(data):
-            data = reading.ColumnRows(data.table.take(pa.array(kept)),
-                                      [0, *(data.records[i] for i in kept)], start=1)
+            data = data.take(kept)
         return data, data.column
     codes = [cells[code_index] if code_index < len(cells) else None for _, cells in data]
     try:
@@ -279,11 +293,12 @@ def _irregular_codes(codes) -> list[int]:
 
 
 def _quick_codes(cells) -> tuple[list, list[int]]:
-    """Plain 6-digit codes as they are, the whole column at once; others to the full rules."""
+    """Plain 6-digit codes as they are, the whole column at once; others to the full rules.
+    (For a columnar file the codes stay an Arrow array.)"""
     import pyarrow as pa
 
     if isinstance(cells, _ArrowCells):
-        return cells.to_list(), _irregular_codes(cells.array)
+        return cells.array, _irregular_codes(cells.array)
     return list(cells), _irregular_codes(pa.array(cells, pa.string()))
 
 
@@ -291,12 +306,13 @@ def _all_text(cells: list) -> bool:
     return all(type(c) is str for c in cells)
 
 
-def _quick_text_dates(cells: list[str]) -> tuple[np.ndarray, list[int]]:
+def _quick_text_dates(cells) -> tuple[np.ndarray, list[int]]:
     """Dates written 2025-03-01 or 2025/3/1, the whole column at once; others to the full rules."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    parts = pc.extract_regex(pa.array(cells, pa.string()), r"^(?P<y>[0-9]{4})[-/](?P<m>[0-9]{1,2})[-/](?P<d>[0-9]{1,2})$")
+    text = cells.array if isinstance(cells, _ArrowCells) else pa.array(cells, pa.string())
+    parts = pc.extract_regex(text, r"^(?P<y>[0-9]{4})[-/](?P<m>[0-9]{1,2})[-/](?P<d>[0-9]{1,2})$")
     plain = parts.is_valid().to_numpy(zero_copy_only=False)
     fields = {name: pc.cast(pc.fill_null(pc.struct_field(parts, name), "1"), pa.int32()).to_numpy()
               for name in ("y", "m", "d")}
@@ -331,6 +347,11 @@ class _ArrowCells:
         import pyarrow as pa
 
         return pa.types.is_date32(self.array.type)
+
+    def is_text(self) -> bool:
+        import pyarrow as pa
+
+        return pa.types.is_string(self.array.type) or pa.types.is_large_string(self.array.type)
 
     def dates(self) -> tuple[np.ndarray, list[int]]:
         """Dates as datetime64 (missing ones left to the full rules, which report them)."""
@@ -599,13 +620,15 @@ def _warnings(parsed: _Parsed, today: dt.date) -> list[Problem]:
     frame, problems = parsed.frame, []
     # Paydays are excluded: a payroll schedule lists future paydays by design.
     if "date" in frame:
-        late = frame.index[frame["date"] > pd.Timestamp(today)]
-        problems += [parsed.problem("warning", f"日期晚于今天（{today}）", i, "date") for i in late]
+        late = np.flatnonzero((frame["date"] > pd.Timestamp(today)).to_numpy())
+        problems += parsed.problems("warning", [f"日期晚于今天（{today}）"] * len(late), late, "date")
     if "month" in frame:
         month = frame["month"].where(frame["month"].between(1, 12))  # an invalid month is an error already
-        late = ((frame["year"] * 100 + month) > today.year * 100 + today.month).fillna(False)
-        problems += [parsed.problem("warning", f"{frame.at[i, 'year']} 年 {frame.at[i, 'month']} 月晚于本月（{today:%Y-%m}）",
-                                    i, "month") for i in frame.index[late.astype(bool)]]
+        late = np.flatnonzero(((frame["year"] * 100 + month) > today.year * 100 + today.month).fillna(False)
+                              .astype(bool).to_numpy())
+        years, months = (frame[c].to_numpy(dtype=object)[late].tolist() for c in ("year", "month"))
+        problems += parsed.problems("warning", [f"{y} 年 {m} 月晚于本月（{today:%Y-%m}）" for y, m in zip(years, months)],
+                                    late, "month")
     if parsed.table.kind == "treasury":
         problems += _continuity(parsed)
     if parsed.table.kind == "revenue":
@@ -625,33 +648,41 @@ def _with_previous(frame: pd.DataFrame, by: list[str], order: str) -> tuple[pd.D
     return rows, rows.groupby(by, sort=False).shift()
 
 
+def _flagged(rows: pd.DataFrame, before: pd.DataFrame, flags: pd.Series, parsed: _Parsed):
+    """For the flagged rows: their frame indexes, their predecessors' row numbers in the file,
+    and a column getter giving the flagged values of `rows` or `before` as Python lists."""
+    flags = flags.to_numpy()
+    indexes = rows.index.to_numpy()[flags]
+    previous = parsed.rows.to_numpy()[before["_index"].to_numpy()[flags].astype("int64")].tolist()
+    return indexes, previous, lambda frame, column: frame[column].to_numpy(dtype=object)[flags].tolist()
+
+
 def _continuity(parsed: _Parsed) -> list[Problem]:
     rows, before = _with_previous(parsed.frame[["county_code", "date", "balance", "inflow", "outflow"]],
                                   ["county_code"], "date")
     expected = before["balance"] + rows["inflow"] - rows["outflow"]
     gap = (rows["balance"] - expected).abs()
-    problems = []
-    for i in rows.index[gap > CONTINUITY_TOLERANCE + _FLOAT_NOISE]:
-        j = int(before.at[i, "_index"])
-        rule = (f"库款余额不衔接：上一日 {before.at[i, 'date']:%Y-%m-%d}（第 {parsed.rows[j]} 行）余额 "
-                f"{_fmt(before.at[i, 'balance'])} + 本日流入 {_fmt(rows.at[i, 'inflow'])} − 本日流出 "
-                f"{_fmt(rows.at[i, 'outflow'])} = {_fmt(expected[i])}，与本日余额 {_fmt(rows.at[i, 'balance'])} "
-                f"相差 {_fmt(gap[i])} 万元")
-        problems.append(parsed.problem("warning", rule, i, "balance"))
-    return problems
+    flagged = gap > CONTINUITY_TOLERANCE + _FLOAT_NOISE
+    indexes, previous, values = _flagged(rows, before, flagged, parsed)
+    days = before["date"][flagged].dt.strftime("%Y-%m-%d").tolist()
+    rules = [f"库款余额不衔接：上一日 {day}（第 {row} 行）余额 {_fmt(last)} + 本日流入 {_fmt(inflow)} − 本日流出 "
+             f"{_fmt(outflow)} = {_fmt(sum_)}，与本日余额 {_fmt(balance)} 相差 {_fmt(diff)} 万元"
+             for day, row, last, inflow, outflow, sum_, balance, diff in zip(
+                 days, previous, values(before, "balance"), values(rows, "inflow"), values(rows, "outflow"),
+                 expected[flagged].tolist(), values(rows, "balance"), gap[flagged].tolist())]
+    return parsed.problems("warning", rules, indexes, "balance")
 
 
 def _ytd_falling(parsed: _Parsed) -> list[Problem]:
     rows, before = _with_previous(parsed.frame[["county_code", "year", "category", "month", "actual_ytd"]],
                                   ["county_code", "year", "category"], "month")
     drop = before["actual_ytd"] - rows["actual_ytd"]
-    problems = []
-    for i in rows.index[drop > _FLOAT_NOISE]:
-        j = int(before.at[i, "_index"])
-        rule = (f"累计完成比 {before.at[i, 'month']} 月（第 {parsed.rows[j]} 行）的 {_fmt(before.at[i, 'actual_ytd'])} "
-                f"减少了 {_fmt(drop[i])} 万元，累计数不应逐月减少")
-        problems.append(parsed.problem("warning", rule, i, "actual_ytd"))
-    return problems
+    flagged = drop > _FLOAT_NOISE
+    indexes, previous, values = _flagged(rows, before, flagged, parsed)
+    rules = [f"累计完成比 {month} 月（第 {row} 行）的 {_fmt(last)} 减少了 {_fmt(fall)} 万元，累计数不应逐月减少"
+             for month, row, last, fall in zip(values(before, "month"), previous, values(before, "actual_ytd"),
+                                                drop[flagged].tolist())]
+    return parsed.problems("warning", rules, indexes, "actual_ytd")
 
 
 # ---------------------------------------------------------------- presentation

@@ -39,7 +39,7 @@ def test_tab_delimited_and_utf16_text_exports(tmp_path):
         path = tmp_path / f"t_{encoding}.txt"
         path.write_bytes(text.encode(encoding))
         [sheet] = read_sheets(path, path.name)
-        assert sheet.rows == [(1, text.split("\r\n")[0].split("\t")),
+        assert list(sheet.rows) == [(1, text.split("\r\n")[0].split("\t")),
                               (2, ["330102", "2025-03-01", "1,234.5", "0", "0"])]
 
 
@@ -202,3 +202,42 @@ def test_two_columns_for_one_field_is_an_error():
     cells = ["区划代码", "日期", "库款余额", "期末库款余额", "库款流入", "库款流出"]
     with pytest.raises(ReadError, match="第 1 行的列「库款余额」「期末库款余额」都对应「库款余额」"):
         locate([reading.Sheet(None, [(1, cells), (2, ["330102"] * 6)])])
+
+
+def test_a_text_export_without_quotes_is_kept_column_by_column_with_the_rows_the_user_sees(tmp_path):
+    # \r, \r\n and \n all end a record (as for the csv module); blank lines and lines of bare
+    # commas are left out but still counted; a short row has no cell where it ends.
+    text = "库款日报\r单位：元\r\n\n区划代码,日期,库款余额\n, ,\n330102,2025/3/1,5\n330103,2025/3/2\n"
+    path = tmp_path / "plain.csv"
+    path.write_text(text, encoding="utf-8")
+    [sheet] = read_sheets(path, path.name)
+    assert isinstance(sheet.rows, reading.TextRows)
+    assert list(sheet.rows) == [(1, ["库款日报"]), (2, ["单位：元"]), (4, ["区划代码", "日期", "库款余额"]),
+                                (6, ["330102", "2025/3/1", "5"]), (7, ["330103", "2025/3/2"])]
+    data = sheet.rows[3:]
+    assert data.records == [6, 7]
+    assert data.column(1).to_pylist() == ["2025/3/1", "2025/3/2"]
+    assert data.column(2).to_pylist() == ["5", None]
+    assert data.take([1]).records == [7] and data.take([1]).column(0).to_pylist() == ["330103"]
+
+
+def test_quoted_and_plain_exports_of_the_same_table_read_alike(tmp_path):
+    plain = "区划代码,日期,库款余额\r\n330102,2025/3/1,5\r\n\r\n330103,2025/3/2,6\r\n"
+    quoted = plain.replace("330103", '"330103"')
+    sheets = []
+    for name, text in (("plain.csv", plain), ("quoted.csv", quoted)):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        [sheet] = read_sheets(path, name)
+        sheets.append(sheet)
+    assert isinstance(sheets[0].rows, reading.TextRows) and isinstance(sheets[1].rows, list)
+    assert list(sheets[0].rows) == sheets[1].rows == [
+        (1, ["区划代码", "日期", "库款余额"]), (2, ["330102", "2025/3/1", "5"]), (4, ["330103", "2025/3/2", "6"])]
+
+
+def test_a_plain_text_export_over_the_row_limit_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(reading, "MAX_ROWS", 3)
+    path = tmp_path / "big.csv"
+    path.write_text("区划代码,日期\n330102,2025/3/1\n330102,2025/3/2\n\n", encoding="utf-8")  # 4 records, one blank
+    with pytest.raises(reading.ReadError, match="文件超过 3 行"):
+        read_sheets(path, path.name)

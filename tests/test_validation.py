@@ -287,6 +287,26 @@ def test_continuity_and_future_date_warnings():
     ]
 
 
+def test_continuity_warnings_of_a_parquet_file_name_its_rows_and_values(tmp_path):
+    # Records count from 1 below the column names; rows out of date order are sorted per county.
+    frame = pd.DataFrame({"county_code": ["330102", "330105", "330102", "330102"],
+                          "date": pd.to_datetime(["2025-03-02", "2025-03-01", "2025-03-01", "2025-03-03"]).date,
+                          "balance": [112.5, 7.0, 100.0, 112.5], "inflow": [20.0, 0.0, 0.0, 1.0],
+                          "outflow": [7.5, 0.0, 0.0, 1.0]})
+    path = tmp_path / "t.parquet"
+    frame.to_parquet(path)
+    _, problems = check_file(path, today=TODAY)
+    # 330102: 03-01 (record 3) 100 → 03-02 (record 1) 100 + 20 − 7.5 = 112.5 ✓ → 03-03 (record 4)
+    # 112.5 + 1 − 1 = 112.5 ✓: no warning. Now break 03-03: 115 instead of 112.5.
+    assert warnings(problems) == []
+    frame.loc[3, "balance"] = 115.0
+    frame.to_parquet(path)
+    _, problems = check_file(path, today=TODAY)
+    assert warnings(problems) == [
+        (4, "balance", "115", "库款余额不衔接：上一日 2025-03-02（第 1 行）余额 112.5 + 本日流入 1 − 本日流出 1 = 112.5，"
+                               "与本日余额 115 相差 2.5 万元")]
+
+
 def test_continuity_tolerance_is_0_01_wanyuan_after_conversion(tmp_path):
     # In 元: a gap of 100 元 = 0.01 万元 is tolerated, 101 元 is not.
     text = ("单位：元\n区划代码,日期,库款余额,库款流入,库款流出\n"
