@@ -258,14 +258,19 @@ class TextRows(Sequence):
     @classmethod
     def of(cls, text: str, delimiter: str) -> TextRows:
         import numpy as np
+        import pyarrow.compute as pc
 
-        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        if lines[-1] == "":  # the line break ending the last record
-            lines.pop()
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = pc.split_pattern(pa.array([text.removesuffix("\n")], pa.large_string()), "\n").values
         if len(lines) > MAX_ROWS:
             raise ReadError(_too_many_rows())
-        kept = [i for i, line in enumerate(lines) if line.replace(delimiter, "").strip()]
-        return cls(pa.array([lines[i] for i in kept], pa.string()), np.asarray(kept, dtype=np.int64) + 1, delimiter)
+        # A line with a letter or digit is not blank; the few others (blank lines, bare
+        # delimiters, titles in Chinese) are judged as the csv reader's rows would be.
+        kept = pc.match_substring_regex(lines, "[0-9A-Za-z]").to_numpy(zero_copy_only=False)
+        others = np.flatnonzero(~kept)
+        kept[others] = [bool(line.replace(delimiter, "").strip()) for line in lines.take(others).to_pylist()]
+        numbers = np.flatnonzero(kept)
+        return cls(lines.take(numbers).cast(pa.string()), numbers + 1, delimiter)
 
     def __len__(self) -> int:
         return len(self.lines)

@@ -17,5 +17,6 @@ amounts AS (
 )
 SELECT county_code, "column", median(amount) AS level
 FROM amounts
-WHERE kind = $kind AND list_contains($county_codes, county_code) AND amount > 0
+-- A semi-join on the upload's codes: list_contains would scan the whole list for every row.
+WHERE kind = $kind AND county_code IN (SELECT unnest($county_codes)) AND amount > 0
 GROUP BY ALL
