@@ -201,6 +201,9 @@ class ColumnRows(Sequence):
         import numpy as np
         import pyarrow.compute as pc
 
+        if any(column.null_count == 0 and not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type))
+               for column in table.columns):  # a column that is never empty: no record is blank
+            return cls(table, [0, *range(1, table.num_rows + 1)])
         blank = np.ones(table.num_rows, dtype=bool)
         for column in table.columns:
             empty = pc.is_null(column)

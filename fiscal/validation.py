@@ -324,8 +324,8 @@ def _quick_text_dates(cells) -> tuple[np.ndarray, list[int]]:
 
 def _outside_years(days: np.ndarray) -> np.ndarray:
     """Which dates (datetime64[D]) fall outside the plausible years; missing ones do not."""
-    years = days.astype("datetime64[Y]").astype("int64") + 1970
-    return ~np.isnat(days) & ((years < YEARS[0]) | (years > YEARS[1]))
+    first, after_last = np.datetime64(f"{YEARS[0]}-01-01", "D"), np.datetime64(f"{YEARS[1] + 1}-01-01", "D")
+    return ~np.isnat(days) & ((days < first) | (days >= after_last))
 
 
 class _ArrowCells:

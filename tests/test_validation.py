@@ -197,6 +197,14 @@ def test_unknown_kind_is_a_programming_error():
 
 # ---------------------------------------------------------------- row-level errors
 
+def test_the_plausible_years_run_from_the_first_day_of_2000_to_the_last_of_2100(tmp_path):
+    text = ("区划代码,日期,库款余额,库款流入,库款流出\n330102,1999-12-31,1,0,0\n330102,2000-01-01,1,0,0\n"
+            "330102,2100-12-31,1,0,0\n330102,2101-01-01,1,0,0\n")
+    _, problems = check_file(write(tmp_path, "t.csv", text), today=dt.date(2101, 12, 31))
+    assert errors(problems) == [(2, "日期", "1999-12-31", "日期不在合理范围（2000–2100 年）"),
+                                (5, "日期", "2101-01-01", "日期不在合理范围（2000–2100 年）")]
+
+
 def test_bad_values_are_all_reported_with_row_column_value_rule():
     extract, problems = check("treasury_bad_values.csv", known_counties={"330102"})
     assert errors(problems) == [
