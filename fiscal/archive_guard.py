@@ -8,6 +8,7 @@ size, so checking the declared sizes bounds the work of every later step.
 """
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -39,3 +40,31 @@ def check_zip(path: str | Path) -> None:
         raise ArchiveRefused(
             f"Excel 文件解压后约 {inflated / MIB:,.0f} MB（压缩比 {ratio:,.0f} 倍），远超正常报表，"
             "可能是损坏或恶意构造的文件，已在读取前拒绝；请导出为 CSV，或只保留所需的工作表后另存再上传")
+
+
+_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
+_CELL_COLUMN = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]+)')
+
+
+def dense_cells(path: str | Path) -> int:
+    """The largest rows × columns rectangle (from A1 to the last row and column used) of any
+    worksheet: what a reader that keeps a sheet as one dense grid must allocate. A sheet with a
+    cell in A1 and one in XFD1048576 is a few KB on disk and 17 billion cells as a grid.
+    Read from the cell references in the XML (bounded by `check_zip`), without parsing it."""
+    largest = 0
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.infolist():
+            if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", member.filename):
+                continue
+            xml = archive.read(member)
+            rows = max(map(int, _ROW.findall(xml)), default=xml.count(b"<row"))
+            columns = max((_column_number(c) for c in set(_CELL_COLUMN.findall(xml))), default=1)
+            largest = max(largest, rows * columns)
+    return largest
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number

@@ -1,12 +1,14 @@
 """An .xlsx zip bomb is refused from its zip directory, before any parsing."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+import python_calamine
 
 from fiscal import archive_guard, reading
 from fiscal.validation import check_file
@@ -26,6 +28,7 @@ def test_refusal_happens_before_openpyxl_opens_the_file(monkeypatch):
         raise AssertionError("openpyxl must not be reached")
 
     monkeypatch.setattr(openpyxl, "load_workbook", never)
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", never)
     with pytest.raises(reading.ReadError, match="压缩比"):
         reading.read_sheets(UPLOADS / "zip_bomb.xlsx", "库款.xlsx")
 
@@ -57,3 +60,37 @@ def test_row_bound_stops_a_huge_sheet(tmp_path, monkeypatch):
     path.write_text("区划代码,日期,库款余额,库款流入,库款流出\n" + "990101,2026-01-01,1,1,1\n" * 200, encoding="utf-8")
     with pytest.raises(reading.ReadError, match="文件超过 100 行"):
         reading.read_sheets(path, "rows.csv")
+
+
+def _workbook(tmp_path: Path, cells: dict) -> Path:
+    workbook = openpyxl.Workbook()
+    for ref, value in cells.items():
+        workbook.active[ref] = value
+    path = tmp_path / "t.xlsx"
+    workbook.save(path)
+    return path
+
+
+def test_the_dense_grid_of_a_sheet_runs_from_a1_to_its_last_row_and_column(tmp_path):
+    assert archive_guard.dense_cells(_workbook(tmp_path, {"A1": "x", "C5": 1})) == 5 * 3
+    # A few KB on disk, 1,048,576 rows × 16,384 columns as a grid.
+    assert archive_guard.dense_cells(_workbook(tmp_path, {"A1": "x", "XFD1048576": 1})) == 1048576 * 16384
+
+
+def test_cells_read_by_calamine_are_as_openpyxl_gives_them(tmp_path):
+    path = _workbook(tmp_path, {"B2": "区划代码", "C2": 3, "D2": 2.5, "E2": True, "F2": dt.date(2025, 3, 1),
+                                "B4": "  x ", "C4": dt.datetime(2025, 3, 1, 12, 30)})
+    [sheet] = reading.read_sheets(path, "t.xlsx")
+    assert sheet.rows == [(2, [None, "区划代码", 3, 2.5, True, dt.datetime(2025, 3, 1)]),
+                          (4, [None, "  x ", dt.datetime(2025, 3, 1, 12, 30), None, None, None])]
+
+
+def test_a_sheet_with_a_cell_far_out_is_read_by_the_streaming_reader(tmp_path, monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("calamine would allocate the whole grid")
+
+    path = _workbook(tmp_path, {"A1": "区划代码", "C5": 7})
+    monkeypatch.setattr(reading, "MAX_DENSE_CELLS", 14)  # the grid is 15 cells
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", never)
+    [sheet] = reading.read_sheets(path, "t.xlsx")
+    assert [(number, cells[:3]) for number, cells in sheet.rows] == [(1, ["区划代码", None, None]), (5, [None, None, 7])]
