@@ -118,7 +118,8 @@ def check_file(path, *, kind: str | None = None, unit: str | None = None,
     if parsed.frame.empty and not any(p.level == "error" for p in problems):
         problems.append(Problem("error", "只有表头，没有数据行"))
     problems += _rules(parsed, known_counties)
-    problems += _warnings(parsed, today or dt.date.today())
+    warnings, unlisted = _warnings(parsed, today or dt.date.today())
+    problems += warnings
 
     amount_columns = KINDS[table.kind].amount_columns
     extract = Extract(
@@ -128,7 +129,7 @@ def check_file(path, *, kind: str | None = None, unit: str | None = None,
         unit_stated=bool(unit or table.unit_line or table.column_units) or not amount_columns,
     )
     column_order = {parsed.header(column.name): i for i, column in enumerate(KINDS[table.kind].columns)}
-    return extract, _capped(_grouped(problems), column_order)
+    return extract, _capped(_grouped(problems), column_order, unlisted)
 
 
 # ---------------------------------------------------------------- units
@@ -426,6 +427,8 @@ def _quick_date(cell):
     kind = type(cell)
     if kind is dt.date:
         return cell
+    if kind is dt.datetime:  # an Excel date cell
+        return cell.date()
     if kind is str and cell.isascii():
         match = _PLAIN_DATE.fullmatch(cell)
         if match:
@@ -616,8 +619,9 @@ def _duplicates(parsed: _Parsed, indexes: list[int]) -> list[Problem]:
 
 # ---------------------------------------------------------------- warnings
 
-def _warnings(parsed: _Parsed, today: dt.date) -> list[Problem]:
-    frame, problems = parsed.frame, []
+def _warnings(parsed: _Parsed, today: dt.date) -> tuple[list[Problem], int]:
+    """The warnings, and how many more (past what `_capped` lists) were counted but not written out."""
+    frame, problems, unlisted = parsed.frame, [], 0
     # Paydays are excluded: a payroll schedule lists future paydays by design.
     if "date" in frame:
         late = np.flatnonzero((frame["date"] > pd.Timestamp(today)).to_numpy())
@@ -629,11 +633,12 @@ def _warnings(parsed: _Parsed, today: dt.date) -> list[Problem]:
         years, months = (frame[c].to_numpy(dtype=object)[late].tolist() for c in ("year", "month"))
         problems += parsed.problems("warning", [f"{y} 年 {m} 月晚于本月（{today:%Y-%m}）" for y, m in zip(years, months)],
                                     late, "month")
-    if parsed.table.kind == "treasury":
-        problems += _continuity(parsed)
-    if parsed.table.kind == "revenue":
-        problems += _ytd_falling(parsed)
-    return problems
+    for kind, warn in (("treasury", _continuity), ("revenue", _ytd_falling)):
+        if parsed.table.kind == kind:
+            written, more = warn(parsed)
+            problems += written
+            unlisted += more
+    return problems, unlisted
 
 
 def _with_previous(frame: pd.DataFrame, by: list[str], order: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -649,12 +654,22 @@ def _with_previous(frame: pd.DataFrame, by: list[str], order: str) -> tuple[pd.D
 
 
 def _flagged(rows: pd.DataFrame, before: pd.DataFrame, flags: pd.Series, parsed: _Parsed):
-    """For the flagged rows: their frame indexes, their predecessors' row numbers in the file,
-    and a column getter giving the flagged values of `rows` or `before` as Python lists."""
-    flags = flags.to_numpy()
+    """The flagged rows to write a warning for, their frame indexes, their predecessors' row
+    numbers in the file, a getter of their values as Python lists, and how many flagged rows
+    are left unwritten.
+
+    Each of these warnings names its own predecessor row, so no two read alike (`_grouped`
+    never merges them) and a row has at most one: only the MAX_PROBLEMS of the first rows in
+    the file can be among the problems `_capped` lists; the others are counted, not written."""
+    flags = flags.to_numpy().copy()
+    numbers = parsed.rows.to_numpy()[rows.index.to_numpy()]
+    flagged = np.flatnonzero(flags)
+    unlisted = max(len(flagged) - MAX_PROBLEMS, 0)
+    if unlisted:
+        flags[flagged[np.argsort(numbers[flagged], kind="stable")[MAX_PROBLEMS:]]] = False
     indexes = rows.index.to_numpy()[flags]
     previous = parsed.rows.to_numpy()[before["_index"].to_numpy()[flags].astype("int64")].tolist()
-    return indexes, previous, lambda frame, column: frame[column].to_numpy(dtype=object)[flags].tolist()
+    return flags, indexes, previous, lambda series: series.to_numpy(dtype=object)[flags].tolist(), unlisted
 
 
 def _continuity(parsed: _Parsed) -> list[Problem]:
@@ -662,27 +677,26 @@ def _continuity(parsed: _Parsed) -> list[Problem]:
                                   ["county_code"], "date")
     expected = before["balance"] + rows["inflow"] - rows["outflow"]
     gap = (rows["balance"] - expected).abs()
-    flagged = gap > CONTINUITY_TOLERANCE + _FLOAT_NOISE
-    indexes, previous, values = _flagged(rows, before, flagged, parsed)
+    flagged, indexes, previous, values, unlisted = _flagged(
+        rows, before, gap > CONTINUITY_TOLERANCE + _FLOAT_NOISE, parsed)
     days = before["date"][flagged].dt.strftime("%Y-%m-%d").tolist()
     rules = [f"库款余额不衔接：上一日 {day}（第 {row} 行）余额 {_fmt(last)} + 本日流入 {_fmt(inflow)} − 本日流出 "
              f"{_fmt(outflow)} = {_fmt(sum_)}，与本日余额 {_fmt(balance)} 相差 {_fmt(diff)} 万元"
              for day, row, last, inflow, outflow, sum_, balance, diff in zip(
-                 days, previous, values(before, "balance"), values(rows, "inflow"), values(rows, "outflow"),
-                 expected[flagged].tolist(), values(rows, "balance"), gap[flagged].tolist())]
-    return parsed.problems("warning", rules, indexes, "balance")
+                 days, previous, values(before["balance"]), values(rows["inflow"]), values(rows["outflow"]),
+                 values(expected), values(rows["balance"]), values(gap))]
+    return parsed.problems("warning", rules, indexes, "balance"), unlisted
 
 
 def _ytd_falling(parsed: _Parsed) -> list[Problem]:
     rows, before = _with_previous(parsed.frame[["county_code", "year", "category", "month", "actual_ytd"]],
                                   ["county_code", "year", "category"], "month")
     drop = before["actual_ytd"] - rows["actual_ytd"]
-    flagged = drop > _FLOAT_NOISE
-    indexes, previous, values = _flagged(rows, before, flagged, parsed)
+    flagged, indexes, previous, values, unlisted = _flagged(rows, before, drop > _FLOAT_NOISE, parsed)
     rules = [f"累计完成比 {month} 月（第 {row} 行）的 {_fmt(last)} 减少了 {_fmt(fall)} 万元，累计数不应逐月减少"
-             for month, row, last, fall in zip(values(before, "month"), previous, values(before, "actual_ytd"),
-                                                drop[flagged].tolist())]
-    return parsed.problems("warning", rules, indexes, "actual_ytd")
+             for month, row, last, fall in zip(values(before["month"]), previous, values(before["actual_ytd"]),
+                                                values(drop))]
+    return parsed.problems("warning", rules, indexes, "actual_ytd"), unlisted
 
 
 # ---------------------------------------------------------------- presentation
@@ -708,17 +722,18 @@ def _grouped(problems: list[Problem]) -> list[Problem]:
     return kept
 
 
-def _capped(problems: list[Problem], column_order: dict[str, int]) -> list[Problem]:
+def _capped(problems: list[Problem], column_order: dict[str, int], unlisted: int = 0) -> list[Problem]:
     """Errors first (so a capped list still shows them), then by row and, within a row, by
-    column (problems found while typing and by the rules interleave); at most MAX_PROBLEMS."""
+    column (problems found while typing and by the rules interleave); at most MAX_PROBLEMS.
+    `unlisted` warnings were counted without being written out (they would come later)."""
     last = len(column_order)
     ordered = sorted(problems, key=lambda p: (p.level != "error", p.row is not None, p.row or 0,
                                               column_order.get(p.column, last)))
-    if len(ordered) <= MAX_PROBLEMS:
+    if len(ordered) + unlisted <= MAX_PROBLEMS:
         return ordered
-    rest = ordered[MAX_PROBLEMS:]
-    errors = sum(p.level == "error" for p in rest)
-    summary = Problem("error" if errors else "warning", f"另有 {len(rest)} 个问题未列出（其中错误 {errors} 个）")
+    rest = len(ordered) - MAX_PROBLEMS + unlisted
+    errors = sum(p.level == "error" for p in ordered[MAX_PROBLEMS:])
+    summary = Problem("error" if errors else "warning", f"另有 {rest} 个问题未列出（其中错误 {errors} 个）")
     return ordered[:MAX_PROBLEMS] + [summary]
 
 

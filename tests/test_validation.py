@@ -315,6 +315,18 @@ def test_continuity_warnings_of_a_parquet_file_name_its_rows_and_values(tmp_path
                                "与本日余额 115 相差 2.5 万元")]
 
 
+def test_past_the_cap_continuity_warnings_are_counted_with_the_rest(tmp_path):
+    # One county, 251 days, the balance 10 万元 higher every day with no flows: 250 breaks.
+    lines = [f"330102,{dt.date(2025, 1, 1) + dt.timedelta(days=i)},{10 * i},0,0" for i in range(251)]
+    path = write(tmp_path, "t.csv", "区划代码,日期,库款余额,库款流入,库款流出\n" + "\n".join(lines) + "\n")
+    _, problems = check_file(path, today=dt.date(2026, 1, 1))
+    assert len(problems) == MAX_PROBLEMS + 1 == 201
+    assert [p.row for p in problems[:-1]] == list(range(3, 203))  # rows 3..202, in file order
+    assert problems[0].rule == ("库款余额不衔接：上一日 2025-01-01（第 2 行）余额 0 + 本日流入 0 − 本日流出 0 = 0，"
+                                "与本日余额 10 相差 10 万元")
+    assert problems[-1] == Problem("warning", "另有 50 个问题未列出（其中错误 0 个）")
+
+
 def test_continuity_tolerance_is_0_01_wanyuan_after_conversion(tmp_path):
     # In 元: a gap of 100 元 = 0.01 万元 is tolerated, 101 元 is not.
     text = ("单位：元\n区划代码,日期,库款余额,库款流入,库款流出\n"
