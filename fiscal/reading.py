@@ -36,6 +36,7 @@ MAX_READ_SECONDS = 60
 # of 20 columns, more than a sheet of the upload limit holds.
 MAX_DENSE_CELLS = 20_000_000
 
+_DAMAGED_XLSX = "文件已损坏或不是有效的 Excel（.xlsx）文件，无法打开"
 _UNIT = r"(?:人民币)?([千百万亿]*元)"
 # "单位：万元", "金额单位:元", also inside a title such as "库款日报（单位：亿元）".
 _UNIT_LINE = re.compile(r"单位\s*[:：]\s*" + _UNIT)
@@ -100,7 +101,7 @@ def read_sheets(path: str | Path, name: str) -> list[Sheet]:
         except archive_guard.ArchiveRefused as exc:
             raise ReadError(str(exc)) from exc
         except Exception as exc:  # a member that does not inflate: the archive is damaged
-            raise ReadError("文件已损坏或不是有效的 Excel（.xlsx）文件，无法打开") from exc
+            raise ReadError(_DAMAGED_XLSX) from exc
         # calamine keeps a sheet as one dense grid; a sparse one far out goes to the streaming reader.
         return _read_xlsx(path) if dense <= MAX_DENSE_CELLS else _read_xlsx_streaming(path)
     if magic.startswith(b"PAR1"):
@@ -108,7 +109,7 @@ def read_sheets(path: str | Path, name: str) -> list[Sheet]:
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
         raise ReadError("这是旧版 Excel（.xls）或加密的 Excel 文件，请在 Excel 中另存为不加密的 .xlsx 后再上传")
     if suffix in (".xlsx", ".xlsm"):
-        raise ReadError("文件已损坏或不是有效的 Excel（.xlsx）文件，无法打开")
+        raise ReadError(_DAMAGED_XLSX)
     if suffix == ".parquet":
         raise ReadError("文件已损坏或不是有效的 Parquet 文件，无法打开")
     return [_read_csv(path.read_bytes())]
@@ -171,29 +172,18 @@ def _read_xlsx(path: Path) -> list[Sheet]:
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:
-        raise ReadError("文件已损坏或不是有效的 Excel（.xlsx）文件，无法打开") from exc
-    try:
-        sheets, budget = [], _Budget()
+        raise ReadError(_DAMAGED_XLSX) from exc
+
+    def sheets():
         for meta in workbook.sheets_metadata:
-            if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:  # chart sheets hold no cells
-                continue
-            sheet = workbook.get_sheet_by_name(meta.name)
-            # iter_rows gives every row from the first (row 1), but each from the first used column.
-            padding = [None] * (sheet.start or (0, 0))[1]
-            rows = []
-            for number, cells in enumerate(sheet.iter_rows(), start=1):
-                budget.spend()
-                cells = [*padding, *map(_openpyxl_cell, cells)][:MAX_COLUMNS]
-                if not all(map(is_blank, cells)):
-                    rows.append((number, cells))
-            sheets.append(Sheet(meta.name, rows))
-        return sheets
-    except ReadError:
-        raise
-    except Exception as exc:
-        raise ReadError("Excel 文件内容已损坏，无法读取") from exc
-    finally:
-        workbook.close()
+            if meta.typ == python_calamine.SheetTypeEnum.WorkSheet:  # chart sheets hold no cells
+                sheet = workbook.get_sheet_by_name(meta.name)
+                # iter_rows gives every row from the first (row 1), but each from the first used column.
+                padding = [None] * (sheet.start or (0, 0))[1]
+                yield meta.name, ((number, [*padding, *map(_openpyxl_cell, cells)][:MAX_COLUMNS])
+                                  for number, cells in enumerate(sheet.iter_rows(), start=1))
+
+    return _workbook_sheets(workbook, sheets())
 
 
 def _read_xlsx_streaming(path: Path) -> list[Sheet]:
@@ -201,18 +191,30 @@ def _read_xlsx_streaming(path: Path) -> list[Sheet]:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
-        raise ReadError("文件已损坏或不是有效的 Excel（.xlsx）文件，无法打开") from exc
-    try:
-        sheets, budget = [], _Budget()
+        raise ReadError(_DAMAGED_XLSX) from exc
+
+    def sheets():
         for ws in workbook.worksheets:
             ws.reset_dimensions()  # exporters often write a wrong <dimension>, which would cut rows
+            yield ws.title, ((number, list(cells)) for number, cells in
+                             enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1))
+
+    return _workbook_sheets(workbook, sheets())
+
+
+def _workbook_sheets(workbook, sheets) -> list[Sheet]:
+    """The non-blank rows of each (name, rows) of an open workbook, within the read budget;
+    closes the workbook. Any reader error means a damaged file to the user."""
+    try:
+        result, budget = [], _Budget()
+        for name, numbered in sheets:
             rows = []
-            for number, cells in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1):
+            for number, cells in numbered:
                 budget.spend()
                 if not all(map(is_blank, cells)):
-                    rows.append((number, list(cells)))
-            sheets.append(Sheet(ws.title, rows))
-        return sheets
+                    rows.append((number, cells))
+            result.append(Sheet(name, rows))
+        return result
     except ReadError:
         raise
     except Exception as exc:
