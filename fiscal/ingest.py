@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from . import magnitude
 from .extracts import KINDS
@@ -81,14 +82,16 @@ def check(lake: Lake, path: str | Path, *, kind: str | None = None, unit: str | 
 def preview(lake: Lake, extract: Extract) -> Preview:
     spec = KINDS[extract.kind]
     keys = list(spec.keys)
-    existing = lake.key_frame(extract.kind)
-    incoming = extract.frame[keys].astype(existing.dtypes.to_dict())
-    matched = incoming.merge(existing.drop_duplicates(), on=keys, how="inner")
+    incoming = extract.frame[keys]
+    # An accepted file has each key once: the rows it replaces are those whose key the lake has.
+    schema = spec.arrow_schema()
+    keyed = pa.Table.from_pandas(incoming, schema=pa.schema([schema.field(k) for k in keys]), preserve_index=False)
+    replaced = keyed.join(lake.key_table(extract.kind), keys=keys, join_type="left semi").num_rows
     date_key = next((k for k in keys if spec.column(k).kind == "date"), None)
     dates = pd.to_datetime(incoming[date_key]) if date_key else None
     return Preview(
-        new_rows=len(incoming) - len(matched),
-        replaced_rows=len(matched),
+        new_rows=len(incoming) - replaced,
+        replaced_rows=replaced,
         counties=sorted(incoming["county_code"].unique()),
         first_date=dates.min().date() if dates is not None and len(dates) else None,
         last_date=dates.max().date() if dates is not None and len(dates) else None,

@@ -181,18 +181,12 @@ class Lake:
             return table_schema(kind).empty_table().to_pandas()
         return table.to_pyarrow_table().to_pandas()
 
-    def key_frame(self, kind: str) -> pd.DataFrame:
-        """The key columns of one table now (dates as datetime64[ns]): what an upload's keys
-        are matched against. Reads only those columns."""
-        spec = KINDS[kind]
-        keys = list(spec.keys)
+    def key_table(self, kind: str) -> pa.Table:
+        """The key columns of one table now, as Arrow: what an upload's keys are matched
+        against. Reads only those columns."""
+        keys = list(KINDS[kind].keys)
         table = self.table(kind)
-        data = spec.arrow_schema().empty_table().select(keys) if table is None else table.to_pyarrow_table(columns=keys)
-        frame = data.to_pandas(date_as_object=False)
-        for key in keys:
-            if spec.column(key).kind == "date":
-                frame[key] = frame[key].astype("datetime64[ns]")
-        return frame
+        return KINDS[kind].arrow_schema().empty_table().select(keys) if table is None else table.to_pyarrow_table(columns=keys)
 
     def county_codes(self) -> set[str]:
         return set(self.read("counties")["county_code"])
