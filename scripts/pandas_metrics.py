@@ -38,17 +38,25 @@ DATES = {"treasury": "date", "payroll_account": "date", "payroll_schedule": "pay
 def read(files: dict[str, list[str]], kind: str, columns: list[str]) -> pd.DataFrame:
     if not files.get(kind):
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    frame = pd.concat([pd.read_parquet(f, columns=columns) for f in files[kind]], ignore_index=True)
+    # Dates as datetime64, not Python date objects (what merge_asof and .dt need).
+    frame = pd.concat([pd.read_parquet(f, columns=columns, to_pandas_kwargs={"date_as_object": False})
+                       for f in files[kind]], ignore_index=True)
     if kind in DATES:
-        frame[DATES[kind]] = pd.to_datetime(frame[DATES[kind]]).astype("datetime64[ns]")
+        frame[DATES[kind]] = frame[DATES[kind]].astype("datetime64[ns]")
     frame["county_code"] = frame["county_code"].astype(str)
     return frame
 
 
+def month_number(dates):
+    """Calendar months counted from year 0, so that "the 12 months before" is plain arithmetic."""
+    dates = getattr(dates, "dt", dates)
+    return dates.year * 12 + dates.month - 1
+
+
 def balance_at(account: pd.DataFrame, queries: pd.DataFrame, on: str) -> pd.Series:
-    """bal(payroll_account, queries[on]) per query row, missing → 0 (SPEC §4 M3/M5)."""
+    """bal(payroll_account, queries[on]) per query row, missing → 0 (SPEC §4 M3/M5); `account` sorted by date."""
     left = queries[["county_code", on]].reset_index().astype({on: "datetime64[ns]"}).sort_values(on)
-    right = account.rename(columns={"date": on}).sort_values(on)
+    right = account.rename(columns={"date": on})
     matched = pd.merge_asof(left, right, on=on, by="county_code", direction="backward")
     return matched.set_index("index")["balance"].reindex(queries.index).fillna(0.0)
 
@@ -68,7 +76,7 @@ def metrics(data: Path, as_of: pd.Timestamp, policy: dict) -> pd.DataFrame:
     files = Lake(data).snapshot().files
     out = read(files, "counties", ["county_code", "county_name", "city_name"]).set_index("county_code")
     treasury = read(files, "treasury", ["county_code", "date", "balance", "inflow", "outflow"])
-    account = read(files, "payroll_account", ["county_code", "date", "balance"])
+    account = read(files, "payroll_account", ["county_code", "date", "balance"]).sort_values("date")
     schedule = read(files, "payroll_schedule", ["county_code", "payday", "amount_due"])
     revenue = read(files, "revenue", ["county_code", "year", "month", "budget", "actual_ytd"])
     advances = read(files, "advances", ["county_code", "year", "month", "advances_balance",
@@ -76,14 +84,14 @@ def metrics(data: Path, as_of: pd.Timestamp, policy: dict) -> pd.DataFrame:
     out["as_of"] = as_of.strftime("%Y-%m-%d")
 
     # M1: the latest treasury row on or before A.
-    upto = treasury[treasury["date"] <= as_of].sort_values("date")
-    latest = upto.groupby("county_code").tail(1).set_index("county_code")
+    upto = treasury[treasury["date"] <= as_of]
+    latest = upto.loc[upto.groupby("county_code")["date"].idxmax()].set_index("county_code")
     out["treasury_date"] = latest["date"]
     out["treasury_balance"] = latest["balance"]
 
     # M2: monthly outflow over the calendar months before A's month that have treasury rows.
-    month = as_of.to_period("M")
-    treasury["month"] = treasury["date"].dt.to_period("M")
+    month = month_number(as_of)
+    treasury["month"] = month_number(treasury["date"])
     window = treasury[(treasury["month"] >= month - policy["coverage"]["history_months"])
                       & (treasury["month"] < month)]
     monthly = window.groupby(["county_code", "month"])[["inflow", "outflow"]].sum()
@@ -136,7 +144,7 @@ def metrics(data: Path, as_of: pd.Timestamp, policy: dict) -> pd.DataFrame:
 
     # M5: can the next months' payroll be paid if cash flows look like the past?
     forward = policy["forward"]["months"]
-    paid = schedule.assign(month=schedule["payday"].dt.to_period("M"))
+    paid = schedule.assign(month=month_number(schedule["payday"]))
     paid = paid.groupby(["county_code", "month"])["amount_due"].sum()
     history_payroll = paid.reindex(monthly.index).fillna(0.0).groupby("county_code").mean()
     horizon = as_of + pd.DateOffset(months=forward)
