@@ -36,11 +36,13 @@ DATES = {"treasury": "date", "payroll_account": "date", "payroll_schedule": "pay
 
 
 def read(files: dict[str, list[str]], kind: str, columns: list[str]) -> pd.DataFrame:
-    if not files.get(kind):
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    # Dates as datetime64, not Python date objects (what merge_asof and .dt need).
-    frame = pd.concat([pd.read_parquet(f, columns=columns, to_pandas_kwargs={"date_as_object": False})
-                       for f in files[kind]], ignore_index=True)
+    if files.get(kind):
+        # Dates as datetime64, not Python date objects (what merge_asof and .dt need).
+        frame = pd.concat([pd.read_parquet(f, columns=columns, to_pandas_kwargs={"date_as_object": False})
+                           for f in files[kind]], ignore_index=True)
+    else:  # a kind never uploaded: no rows, so every indicator that needs it is null
+        frame = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == DATES.get(kind) else "float64")
+                              for c in columns})
     if kind in DATES:
         frame[DATES[kind]] = frame[DATES[kind]].astype("datetime64[ns]")
     frame["county_code"] = frame["county_code"].astype(str)
