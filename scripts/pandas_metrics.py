@@ -23,7 +23,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fiscal.lake import Lake  # noqa: E402  (only to find the current parquet files)
+# Only the current parquet files and the words: the computation is this file's own.
+from fiscal.lake import Lake  # noqa: E402
+from fiscal.vocabulary import COVERAGE_BANDS, PAYDAY_STATUS_LABELS, TIER_LABELS  # noqa: E402
 
 KEYS = ["county_code", "county_name", "city_name", "as_of",
         "treasury_date", "treasury_balance", "avg_monthly_outflow", "coverage_months", "coverage_band",
@@ -31,7 +33,9 @@ KEYS = ["county_code", "county_name", "city_name", "as_of",
         "next_payday", "next_payday_amount", "next_payday_status", "next_payday_ratio",
         "revenue_month", "revenue_progress", "time_progress", "revenue_gap_pp",
         "payroll_cover_3m", "advances_ratio", "tier", "tier_label", "reasons"]
-TIER_LABELS = {0: "正常", 1: "提示", 2: "预警", 3: "重点关注"}
+INDICATORS = {"coverage_months": "库款保障水平", "last_payday_status": "上一发薪日", "next_payday_status": "下一发薪日",
+              "payroll_cover_3m": "未来三个月工资保障", "revenue_gap_pp": "收入进度差（百分点）",
+              "advances_ratio": "暂付款比例"}
 DATES = {"treasury": "date", "payroll_account": "date", "payroll_schedule": "payday"}
 
 
@@ -106,7 +110,7 @@ def metrics(data: Path, as_of: pd.Timestamp, policy: dict) -> pd.DataFrame:
     line = policy["coverage"]
     out["coverage_band"] = np.select(
         [cov < line["warning_line"], cov < line["prompt_line"], cov <= line["idle_line"], cov > line["idle_line"]],
-        ["预警", "偏低", "正常", "闲置"], default=None)
+        [band.label for band in COVERAGE_BANDS], default=None)
 
     # M3: the last payday (latest P ≤ A) and the next one (earliest P > A).
     lead = pd.Timedelta(days=policy["payroll"]["lead_days"])
@@ -201,14 +205,15 @@ def severities(out: pd.DataFrame, policy: dict) -> pd.DataFrame:
 
 
 def reasons(out: pd.DataFrame, severity: pd.DataFrame) -> pd.Series:
-    """Simplified reasons: "indicator value" for every indicator with a severity."""
+    """Simplified reasons: "indicator value" for every indicator with a severity (no line crossed)."""
     flagged = severity.stack()
     flagged = flagged[flagged > 0].reset_index()
     flagged.columns = ["row", "indicator", "severity"]
     values = out[severity.columns].stack().rename("value").reset_index()
     values.columns = ["row", "indicator", "value"]
     flagged = flagged.merge(values, on=["row", "indicator"])
-    flagged["text"] = flagged["indicator"] + " " + flagged["value"].astype(str)
+    flagged["value"] = flagged["value"].replace(PAYDAY_STATUS_LABELS)
+    flagged["text"] = flagged["indicator"].map(INDICATORS) + " " + flagged["value"].astype(str)
     listed = flagged.groupby("row")["text"].agg(list)
     return listed.reindex(out.index).apply(lambda v: v if isinstance(v, list) else [])
 
