@@ -146,7 +146,9 @@ def metrics(data: Path, as_of: pd.Timestamp, policy: dict) -> pd.DataFrame:
     out["revenue_month"] = progress["month"].astype("Int64")
     out["revenue_progress"] = progress["actual"] / progress["budget"]
     out["time_progress"] = progress["month"] / 12
-    out["revenue_gap_pp"] = 100 * (out["revenue_progress"] - out["time_progress"])
+    # Rounded to 1e-9 pp: 100 × (0.42 − 6/12) is −8.000000000000002 in floating point, and a gap
+    # of exactly −8 pp is not below the −8 line.
+    out["revenue_gap_pp"] = (100 * (out["revenue_progress"] - out["time_progress"])).round(9)
 
     # M5: can the next months' payroll be paid if cash flows look like the past?
     forward = policy["forward"]["months"]

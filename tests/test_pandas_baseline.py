@@ -77,3 +77,12 @@ def test_worked_example_and_a_county_without_data(make_lake):
     assert example["last_payday_status"] == "funded_late" and example["last_payday_ratio"] == 0.375
     assert example["tier"] == 2  # coverage 预警 (2) and a late payday (1)
     assert empty["county_code"] == "000002" and empty["tier"] == 0 and empty["treasury_balance"] is None
+
+
+def test_a_gap_of_exactly_the_prompt_line_is_not_flagged(make_lake):
+    """42 of 100 by June is 8 pp behind 序时进度 6/12: on the −8 line, not below it (SPEC §5 "< −8"),
+    although 100 × (0.42 − 0.5) is −8.000000000000002 in floating point."""
+    lake = make_lake(revenue=[("000001", 2025, 6, "税收收入", 100.0, 42.0)])
+    fiscal, baseline = both(lake.root, "2025-06-10")
+    assert_same(fiscal, baseline)
+    assert baseline[0]["revenue_gap_pp"] == -8.0 and baseline[0]["tier"] == 0
