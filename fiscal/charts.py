@@ -107,8 +107,9 @@ def coverage_by_city(metrics: pd.DataFrame, policy: Policy, max_rows: int = MAX_
     medians = rows.groupby("city_name")["coverage_months"].median().sort_values()
     shown = medians.index[:max_rows]
     fig = go.Figure()
+    by_city = dict(list(rows[rows["city_name"].isin(shown)].groupby("city_name", sort=False)))  # one pass over the rows
     for city in shown:
-        city_rows = rows[rows["city_name"] == city]
+        city_rows = by_city[city]
         fig.add_box(y=city_rows["coverage_months"], name=str(city), boxpoints="all", jitter=0.4, pointpos=0,
                     marker=dict(color=MUTED_COLOR, size=6, opacity=0.7), line_color="#37474f",
                     fillcolor="rgba(255,255,255,0)", customdata=city_rows[["county_name"]],
