@@ -86,7 +86,8 @@ def preview(lake: Lake, extract: Extract) -> Preview:
     # An accepted file has each key once: the rows it replaces are those whose key the lake has.
     schema = spec.arrow_schema()
     keyed = pa.Table.from_pandas(incoming, schema=pa.schema([schema.field(k) for k in keys]), preserve_index=False)
-    replaced = keyed.join(lake.key_table(extract.kind), keys=keys, join_type="left semi").num_rows
+    # Arrow builds its hash table on the right input: the upload's keys, not the lake's.
+    replaced = lake.key_table(extract.kind).join(keyed, keys=keys, join_type="right semi").num_rows
     date_key = next((k for k in keys if spec.column(k).kind == "date"), None)
     dates = pd.to_datetime(incoming[date_key]) if date_key else None
     return Preview(
