@@ -237,3 +237,17 @@ def test_a_commit_killed_mid_write_leaves_the_previous_version(lake):
     result = ingest(reopened, UPLOADS / "good_treasury.csv", user="next")
     assert result.version == 1
     assert not (lake.root / "treasury" / "part-00000-crashed-c000.snappy.parquet").exists()
+
+
+def test_the_preview_matches_every_key_column_of_a_monthly_extract(lake, tmp_path):
+    # Revenue's key is county, year, month and category: one row repeats a key the lake has,
+    # the other differs from it only in the category.
+    existing = lake.read("revenue").iloc[0]
+    key = f"{existing['county_code']},{existing['year']},{existing['month']}"
+    path = tmp_path / "revenue.csv"
+    path.write_text("单位：万元\n区划代码,年度,月份,收入类别,年初预算,累计完成\n"
+                    f"{key},{existing['category']},100,50\n{key},{existing['category']}（新）,100,50\n", encoding="utf-8")
+    checked = check(lake, path)
+    assert checked.ok, [p.message for p in checked.errors]
+    assert (checked.preview.new_rows, checked.preview.replaced_rows) == (1, 1)
+    assert checked.preview.first_date is None and checked.preview.counties == [existing["county_code"]]
