@@ -51,7 +51,7 @@ BASE_CSS = """
   [data-testid="stExpanderToggleIcon"], [data-testid="stTopNav"], .stElementToolbar,
   [data-testid="stDataFrame"], [data-testid="stDataFrameResizable"] {display: none !important;}
   .print-table {display: block;}
-  .wrapped-table {max-height: none; overflow: visible; border: none;}
+  .wrapped-table {display: none !important;}  /* the print copy holds every column */
   [data-testid="stMainBlockContainer"], [data-testid="stAppViewBlockContainer"] {padding: 0 !important; max-width: none !important;}
   [data-testid="stAppViewContainer"], [data-testid="stMain"], .stApp {position: static !important; overflow: visible !important;
       height: auto !important;}

@@ -19,7 +19,7 @@ from fiscal.vocabulary import (BLUE, GREEN, ORANGE, PAYDAY_STATUS_COLORS, PAYDAY
 
 from . import formatting as fmt
 from . import cache, sidebar, state
-from .columns import BAND_TAG_COLORS, COLUMNS, EXCEL_FORMATS, Col
+from .columns import BAND_TAG_COLORS, COLUMNS, EXCEL_FORMATS, LINK_TEXT, Col
 
 MEETING_FONT_SIZE = 18
 MEETING_CHART_SCALE = 1.25
@@ -150,30 +150,28 @@ HTML_ROWS = 500
 
 
 def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
-          screen_fields: list[str] | None = None, meeting_fields: list[str] | None = None) -> None:
+          screen_fields: list[str] | None = None, meeting_fields: list[str] | None = None,
+          wrapped: bool = False) -> None:
     """A formatted table of catalogue fields, with CSV and Excel downloads of all of them.
 
     On screen a data grid of `screen_fields` (the columns that fit at 1600 px without a
     sideways scroll), in meeting mode of `meeting_fields` (those read from the back of the
-    room at 1280×720), each defaulting to `fields`; on paper every field as a plain HTML
-    table (a grid prints only the rows scrolled into view)."""
+    room at 1280×720), each defaulting to `fields`; `wrapped`: an HTML table instead, whose
+    long text (风险原因) wraps and is read in full (a grid cuts a cell at its width). On paper
+    every field as a plain HTML table (a grid prints only the rows scrolled into view)."""
     specs = [COLUMNS[f] for f in fields]
-    on_screen = (meeting_fields if state.view().meeting else screen_fields) or fields
-    _grid(frame, [COLUMNS[f] for f in on_screen], key=key)
-    st.markdown(html_table(frame, specs, css_class="print-table"), unsafe_allow_html=True)
-    downloads(frame, specs, key=key, file_stem=file_stem)
-
-
-def wrapped_table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str) -> None:
-    """A table whose long text (风险原因) wraps and is read in full, on screen and on paper."""
-    specs = [COLUMNS[f] for f in fields]
-    st.markdown(html_table(frame, specs, css_class="wrapped-table"), unsafe_allow_html=True)
+    on_screen = [COLUMNS[f] for f in (meeting_fields if state.view().meeting else screen_fields) or fields]
+    if wrapped:
+        st.markdown(html_table(frame, on_screen, css_class="wrapped-table"), unsafe_allow_html=True)
+    else:
+        _grid(frame, on_screen, key=key)
+    printed = [s for s in specs if s.kind != "link"]  # a link means nothing on paper
+    st.markdown(html_table(frame, printed, css_class="print-table"), unsafe_allow_html=True)
     downloads(frame, specs, key=key, file_stem=file_stem)
 
 
 def html_table(frame: pd.DataFrame, specs: list[Col], *, css_class: str) -> str:
-    """The first HTML_ROWS rows as an escaped HTML block (tags as coloured badges, links dropped)."""
-    specs = [s for s in specs if s.kind != "link"]
+    """The first HTML_ROWS rows as an escaped HTML block (tags as coloured badges)."""
     shown = frame.head(HTML_ROWS)
     head = "".join(f"<th>{html.escape(s.label)}</th>" for s in specs)
     columns = [shown[s.field].map(lambda v, s=s: _html_cell(v, s)) for s in specs]
@@ -187,11 +185,13 @@ def html_table(frame: pd.DataFrame, specs: list[Col], *, css_class: str) -> str:
 def _html_cell(value, spec: Col) -> str:
     number = spec.kind not in ("text", "tag", "date")
     css = "num" if number else "wrap" if spec.width == "large" else ""
-    if fmt.missing(value) or (spec.kind == "tag" and not value):
+    if fmt.missing(value) or (isinstance(value, str) and not value):  # no value, no tag, no reasons
         return f'<td class="{css}">{fmt.MISSING}</td>'
     if spec.kind == "tag":
         colour = (spec.tags or {}).get(value, "#78909c")
         return f'<td><span class="tag" style="background:{colour}">{html.escape(str(value))}</span></td>'
+    if spec.kind == "link":  # a relative link inside the app, opened in the same tab
+        return f'<td><a href="{html.escape(str(value))}" target="_self">{LINK_TEXT}</a></td>'
     text = {"amount": lambda v: f"{v:,.2f}", "ratio": fmt.percent, "percent": fmt.percent,
             "months": fmt.number, "multiple": fmt.number, "pp": lambda v: f"{v:+.1f}", "int": lambda v: f"{int(v)}",
             "date": fmt.date}.get(spec.kind, str)(value)
@@ -199,12 +199,11 @@ def _html_cell(value, spec: Col) -> str:
 
 
 def _grid(frame: pd.DataFrame, specs: list[Col], *, key: str) -> None:
-    shown = frame[[s.field for s in specs]].copy()
-    for spec in specs:
-        if spec.kind == "tag":  # a coloured tag is a one-item list in its cell
-            shown[spec.field] = shown[spec.field].map(lambda v: [v] if isinstance(v, str) and v else [])
+    shown = pd.DataFrame({s.field: s.grid_values(frame[s.field]) for s in specs}, index=frame.index)
     height = "content" if state.view().meeting and len(shown) <= 15 else "auto"  # no inner scrolling on screen
-    st.dataframe(shown, column_config={s.field: s.config() for s in specs}, hide_index=True, key=key, height=height)
+    # A missing cell reads "—" as everywhere else (the grid's own placeholder is an English "None").
+    st.dataframe(shown, column_config={s.field: s.config() for s in specs}, hide_index=True, key=key, height=height,
+                 placeholder=fmt.MISSING)
 
 
 def downloads(frame: pd.DataFrame, specs: list[Col], *, key: str, file_stem: str) -> None:

@@ -27,8 +27,8 @@ bureau.open_measures_section(on_focus)
 st.subheader("各县区风险等级与原因")
 only_flagged = st.toggle("只看提示及以上的县区", value=True, key="risk_only_flagged")
 listed = metrics[metrics["tier"] >= 1] if only_flagged else metrics
-widgets.wrapped_table(listed, ["tier_label", "county_name", "city_name", "reasons"], key="risk_tiers",
-                      file_stem="风险等级")
+widgets.table(listed, ["tier_label", "county_name", "city_name", "reasons"], key="risk_tiers", file_stem="风险等级",
+              wrapped=True)
 
 with st.expander("现行政策参数（风险分级依据）"):
     lines = pd.DataFrame(view.policy.lines(), columns=["indicator", "rule"])
