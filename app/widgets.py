@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from fiscal import reports
+from fiscal import charts, reports
 from fiscal.auth import DISPLAY_TZ
 from fiscal.export import with_context_csv, with_context_excel
 from fiscal.vocabulary import (BLUE, GREEN, ORANGE, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS, RED, SHOWN_TIER_COLORS,
@@ -21,8 +21,7 @@ from . import formatting as fmt
 from . import cache, sidebar, state
 from .columns import BAND_TAG_COLORS, COLUMNS, EXCEL_FORMATS, LINK_TEXT, Col
 
-MEETING_FONT_SIZE = 18
-MEETING_CHART_SCALE = 1.25
+MEETING_CHART_SCALE = 1.4  # the charts' 13 px text becomes 18 px on the projector
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
 
 
@@ -261,11 +260,10 @@ def matrix_table(matrix: pd.DataFrame, value_labels: dict, tags: dict[str, str],
 
 # ---- charts -------------------------------------------------------------------------------
 def chart(figure: go.Figure, *, key: str) -> None:
-    """A Plotly figure; in meeting mode with larger text and height."""
+    """A Plotly figure; in meeting mode with every text and the height larger."""
     config = dict(PLOTLY_CONFIG)
     if state.view().meeting:
-        height = int((figure.layout.height or 400) * MEETING_CHART_SCALE)
-        figure.update_layout(font_size=MEETING_FONT_SIZE, height=height)
+        figure = charts.scaled(figure, MEETING_CHART_SCALE)
         config["displayModeBar"] = False
     st.plotly_chart(figure, key=key, config=config, theme=None)  # our own template: fonts scale in meeting mode
 

@@ -378,6 +378,34 @@ def _finish(fig: go.Figure, *, height: int, note: str | None = None, legend_bott
     return fig
 
 
+def scaled(fig: go.Figure, factor: float) -> go.Figure:
+    """A copy of the figure for the projector: every text (axis ticks and titles, legend, notes,
+    line labels, text on bars) and the height `factor` times larger, the margins that hold
+    text (notes above, band labels on the right) too. Sizes left unset follow the base font."""
+    spec = fig.to_dict()
+    _scale_font_sizes(spec, factor)
+    layout = spec["layout"]
+    layout["height"] = round((layout.get("height") or 450) * factor)
+    margin = layout.setdefault("margin", {})
+    for side in ("r", "t"):
+        if side in margin:
+            margin[side] = round(margin[side] * factor)
+    return go.Figure(spec)
+
+
+def _scale_font_sizes(node, factor: float, in_font: bool = False) -> None:
+    """Multiply every `size` inside a font (font, tickfont, textfont, title.font, …) in place."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "size" and in_font and isinstance(value, (int, float)):
+                node[key] = value * factor
+            elif isinstance(value, (dict, list)):
+                _scale_font_sizes(value, factor, key.endswith("font"))
+    elif isinstance(node, list):
+        for item in node:
+            _scale_font_sizes(item, factor, in_font)
+
+
 # ---- dispatch (SPEC §9.1) ---------------------------------------------------------------------
 FLOOR_COLOR = TIER_COLORS[2]
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import lxml.html
@@ -65,6 +66,10 @@ def texts(app: AppTest, kind: str) -> list[str]:
 
 def charts(app: AppTest) -> int:
     return len(app.get("plotly_chart"))
+
+
+def chart_font_sizes(app: AppTest) -> set[float]:
+    return {round(json.loads(c.proto.spec)["layout"]["font"]["size"], 1) for c in app.get("plotly_chart")}
 
 
 def markdown(app: AppTest) -> str:
@@ -173,9 +178,11 @@ def test_meeting_mode_from_url_and_back(demo_lake, monkeypatch):
     assert app.toggle(key="meeting").value
     assert "html {font-size: 20px;}" in markdown(app)  # the meeting-mode CSS (it also hides the sidebar)
     assert not app.get("download_button")
+    assert chart_font_sizes(app) == {18.2}  # 13 × 1.4: every chart's text larger on the projector
     app.button(key="exit_meeting").click().run()
     assert not app.exception and not app.toggle(key="meeting").value
     assert "html {font-size: 20px;}" not in markdown(app) and app.get("download_button")
+    assert chart_font_sizes(app) == {13}
 
 
 def test_meeting_mode_survives_a_page_switch(demo_lake, monkeypatch):
