@@ -26,8 +26,9 @@ BASE_CSS = """
 .print-table {display: none;}
 .wrapped-table {max-height: 36rem; overflow-y: auto; border: 1px solid rgba(49, 51, 63, 0.12); border-radius: 0.5rem;}
 .wrapped-table table, .print-table table {border-collapse: collapse; width: 100%; font-size: 0.9rem;}
+/* Headers wrap, so a table of many columns fits the width and no column is lost off the edge. */
 .wrapped-table th, .print-table th {position: sticky; top: 0; background: #f3f6fa; text-align: left;
-    font-weight: 600; padding: 0.35rem 0.6rem; border-bottom: 1px solid #cfd8dc; white-space: nowrap;}
+    font-weight: 600; padding: 0.35rem 0.6rem; border-bottom: 1px solid #cfd8dc; vertical-align: bottom;}
 .wrapped-table td, .print-table td {padding: 0.3rem 0.6rem; border-bottom: 1px solid #eceff1; vertical-align: top;
     white-space: nowrap;}
 .wrapped-table td.wrap, .print-table td.wrap {white-space: normal; overflow-wrap: anywhere; min-width: 18rem;}
@@ -51,6 +52,9 @@ BASE_CSS = """
   [data-testid="stExpanderToggleIcon"], [data-testid="stTopNav"], .stElementToolbar,
   [data-testid="stDataFrame"], [data-testid="stDataFrameResizable"] {display: none !important;}
   .print-table {display: block;}
+  .print-table table {font-size: 0.72rem;}
+  .print-table th, .print-table td {padding: 0.2rem 0.35rem;}
+  .print-table td.wrap {min-width: 14rem;}
   .wrapped-table {display: none !important;}  /* the print copy holds every column */
   [data-testid="stMainBlockContainer"], [data-testid="stAppViewBlockContainer"] {padding: 0 !important; max-width: none !important;}
   [data-testid="stAppViewContainer"], [data-testid="stMain"], .stApp {position: static !important; overflow: visible !important;
@@ -69,6 +73,11 @@ MEETING_CSS = """
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stToolbarActions"], [data-testid="stMainMenu"], [data-testid="stAppDeployButton"],
 [data-testid="stDecoration"], [data-testid="stStatusWidget"] {display: none !important;}
+/* The top bar's page links without icons, so all of them fit at 1280 px; should they not, the
+   overflow menu's built-in English ("2 more") reads 更多. */
+[data-testid="stTopNavLink"] [data-testid="stIconMaterial"] {display: none;}
+.rc-overflow-item-rest [data-testid="stTopNavSection"] p {font-size: 0;}
+.rc-overflow-item-rest [data-testid="stTopNavSection"] p::after {content: "更多"; font-size: 0.8rem;}
 html {font-size: 20px;}
 [data-testid="stMainBlockContainer"] {max-width: none; padding: 3.2rem 2.5rem 2rem;}
 [data-testid="stMetricValue"] {font-size: 2.1rem;}

@@ -431,7 +431,7 @@ def dispatch_bars(suggestions: pd.DataFrame, policy: Policy, max_rows: int = MAX
                     hoverinfo="skip", cliponaxis=False)
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(title_text="万元", rangemode="tozero")
+    fig.update_xaxes(title_text="万元", tickformat=",.0f", rangemode="tozero")  # 5,000, not "5k"
     note = f"显示建议调度最多的 {len(shown)} 个县区（共 {len(rows)} 个）" if len(rows) > len(shown) else None
     return _finish(fig, height=_rows_height(len(shown)), note=note, right_margin=90)
 # Plotly draws a subset of HTML in every label (<a href> becomes a live link, <b>, <br>):

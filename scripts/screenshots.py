@@ -27,6 +27,11 @@ _CONTENT_HEIGHT = """() => Math.max(document.body.scrollHeight, ...[...document.
     '[data-testid="stMain"], [data-testid="stAppViewContainer"]')].map(e => e.scrollHeight))"""
 
 
+def path(slug: str) -> str:
+    """The default page (总览) is served at the root; /overview is not a page of the app."""
+    return "" if slug == PAGES[0] else slug
+
+
 def shoot(page, url: str, viewport: dict, path: Path) -> None:
     page.set_viewport_size(viewport)
     page.goto(url)
@@ -63,11 +68,11 @@ def main() -> None:
         try:
             page = chromium.new_context(viewport=SCREEN, locale="zh-CN").new_page()
             for slug in args.pages:
-                shoot(page, f"{server.url}/{slug}", SCREEN, args.out / f"{slug}.png")
-                shoot(page, f"{server.url}/{slug}?meeting=1", MEETING, args.out / f"{slug}-meeting.png")
+                shoot(page, f"{server.url}/{path(slug)}", SCREEN, args.out / f"{slug}.png")
+                shoot(page, f"{server.url}/{path(slug)}?meeting=1", MEETING, args.out / f"{slug}-meeting.png")
                 print(slug, flush=True)
             for slug in args.printed:
-                print_pdf(page, f"{server.url}/{slug}", args.out / f"{slug}-print.pdf")
+                print_pdf(page, f"{server.url}/{path(slug)}", args.out / f"{slug}-print.pdf")
                 print(f"{slug} (print)", flush=True)
         finally:
             chromium.close()

@@ -189,3 +189,10 @@ def test_scaled_enlarges_every_text_and_the_height_for_the_projector(demo, count
     capped = charts.scaled(charts.coverage_by_city(metrics, policy, max_rows=2), 1.4)
     assert capped.layout.title.font.size == pytest.approx(12 * 1.4)  # the "显示 … 个市" note
     assert capped.layout.margin.r == round(charts.BAND_LABEL_MARGIN * 1.4)  # room for the band labels
+
+
+def test_dispatch_bars_print_amounts_in_full_not_si_suffixes(demo, policy):
+    from fiscal.dispatch import dispatch
+
+    fig = charts.dispatch_bars(dispatch(demo, AS_OF, policy), policy)
+    assert fig.layout.xaxis.tickformat == ",.0f"  # 15,000, never "15k"
