@@ -75,7 +75,9 @@ MEETING_CSS = """
 [data-testid="stDecoration"], [data-testid="stStatusWidget"] {display: none !important;}
 /* The top bar's page links without icons, so all of them fit at 1280 px; should they not, the
    overflow menu's built-in English ("2 more") reads 更多. */
-[data-testid="stTopNavLink"] [data-testid="stIconMaterial"] {display: none;}
+[data-testid="stTopNavLink"] > span:has([data-testid="stIconMaterial"]) {display: none;}
+[data-testid="stTopNavLink"] {padding-left: 0.5rem; padding-right: 0.5rem;}
+[data-testid="stTopNavLink"] p {font-size: 0.85rem;}
 .rc-overflow-item-rest [data-testid="stTopNavSection"] p {font-size: 0;}
 .rc-overflow-item-rest [data-testid="stTopNavSection"] p::after {content: "更多"; font-size: 0.8rem;}
 html {font-size: 20px;}
