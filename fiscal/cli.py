@@ -303,14 +303,22 @@ def _print_json(records: list[dict]) -> None:
     print(json.dumps(records, ensure_ascii=False, indent=2 if sys.stdout.isatty() else None))
 
 
+def _print_json_objects(objects: list[str]) -> None:
+    """An array of JSON objects already written (by DuckDB), indented only for a terminal."""
+    if sys.stdout.isatty():
+        _print_json([json.loads(text) for text in objects])
+    else:
+        print("[" + ",".join(objects) + "]")
+
+
 def cmd_metrics(args) -> int:
     # JSON straight from DuckDB's rows: importing pandas alone would take longer than the query
-    from .indicators import METRIC_KEYS, metric_records, metrics
+    from .indicators import METRIC_KEYS, metrics, metrics_json
 
     snapshot, as_of = _snapshot_and_date(args)
     policy = load_policy(args.policy)
     if args.format == "json":
-        _print_json(metric_records(snapshot, as_of, policy))
+        _print_json_objects(metrics_json(snapshot, as_of, policy))
     else:
         frame = metrics(snapshot, as_of, policy)
         table = frame[list(METRIC_KEYS)].assign(reasons=frame["reasons"].map("；".join))

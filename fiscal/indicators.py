@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .lake import Snapshot
 from .policy import Policy
-from .queries import records, run
+from .queries import json_objects, records, run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,10 +78,11 @@ def tier_changes(snapshot: Snapshot, as_of: dt.date, policy: Policy, days: int =
     return tier_moves(indicators(snapshot, [before, as_of], policy), before, as_of)
 
 
-def metric_records(snapshot: Snapshot, as_of: dt.date, policy: Policy) -> list[dict]:
-    """`metrics` as JSON-ready dicts, straight from DuckDB (no pandas: the CLI's fast path)."""
-    rows = records("indicators", snapshot, as_of_dates=[as_of], **policy.sql_params())
-    return [_json_record(row) for row in rows]
+def metrics_json(snapshot: Snapshot, as_of: dt.date, policy: Policy) -> list[str]:
+    """`metrics` as JSON object texts, one per county in the order of SPEC §6, written by
+    DuckDB (no pandas, no Python per value: the CLI's fast path)."""
+    return json_objects("indicators", snapshot, METRIC_KEYS, "as_of, tier DESC, county_code",
+                        as_of_dates=[as_of], **policy.sql_params())
 
 
 def to_records(frame: pd.DataFrame) -> list[dict]:

@@ -19,16 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 from filelock import FileLock
 
-from .extracts import KIND_ORDER, KINDS
+from .extracts import ARROW_TYPES, KIND_ORDER, KINDS
 from .records import RECORD_KINDS, RECORD_ORDER
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 LOCK_NAME = ".write.lock"
 # delta-rs commits on a local file system by writing `<version>.json#<n>` and linking it into place
@@ -44,6 +44,13 @@ TABLE_ORDER = (*KIND_ORDER, *RECORD_ORDER)
 def table_schema(name: str) -> pa.Schema:
     """The arrow schema of an extract or record table."""
     return (KINDS[name] if name in KINDS else RECORD_KINDS[name]).arrow_schema()
+
+
+def table_column_types(name: str) -> list[tuple[str, str]]:
+    """(column, pyarrow type name) of an extract or record table, without importing pyarrow."""
+    if name in KINDS:
+        return [(c.name, ARROW_TYPES[c.kind]) for c in KINDS[name].columns]
+    return [(f.name, f.type) for f in RECORD_KINDS[name].all_fields]
 
 
 def table_label(name: str) -> str:
@@ -290,6 +297,8 @@ class Lake:
 
 
 def _arrow(frame: pd.DataFrame, spec) -> pa.Table:
+    import pyarrow as pa
+
     return pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from . import vocabulary
-from .lake import TABLE_ORDER, Snapshot, table_schema
+from .lake import TABLE_ORDER, Snapshot, table_column_types
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,8 +31,8 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 _SOURCES = ",\n".join(
     f"{kind} AS NOT MATERIALIZED (FROM read_parquet(${kind}, union_by_name := true))" for kind in TABLE_ORDER)
 
-_SQL_TYPES = {"string": "VARCHAR", "date32[day]": "DATE", "double": "DOUBLE", "int32": "INTEGER", "int64": "BIGINT",
-              "binary": "BLOB", "timestamp[us, tz=UTC]": "TIMESTAMPTZ"}
+_SQL_TYPES = {"string": "VARCHAR", "date32": "DATE", "float64": "DOUBLE", "int32": "INTEGER", "int64": "BIGINT",
+              "binary": "BLOB", "timestamp_utc": "TIMESTAMPTZ"}
 
 _connections: dict[Path, duckdb.DuckDBPyConnection] = {}
 _lock = threading.Lock()
@@ -62,11 +62,11 @@ def statement(name: str) -> tuple[str, frozenset[str]]:
 def _empty_tables_dir() -> Path:
     """Schema-only parquet files, one per table, so a table without data still has columns."""
     folder = Path(tempfile.mkdtemp(prefix="fiscal-empty-"))
-    # Written by DuckDB from SQL types: pyarrow.parquet, or handing DuckDB an Arrow table
+    # Written by DuckDB from SQL types: importing pyarrow, or handing DuckDB an Arrow table
     # (which imports pandas), would cost `fiscal metrics` more than its query.
     with duckdb.connect(":memory:") as con:
         for kind in TABLE_ORDER:
-            columns = ", ".join(f'NULL::{_SQL_TYPES[str(f.type)]} AS "{f.name}"' for f in table_schema(kind))
+            columns = ", ".join(f'NULL::{_SQL_TYPES[type_name]} AS "{name}"' for name, type_name in table_column_types(kind))
             con.execute(f"COPY (SELECT {columns} LIMIT 0) TO '{folder / kind}.parquet' (FORMAT parquet)")
     return folder
 
@@ -105,9 +105,28 @@ def records(name: str, snapshot: Snapshot, **params) -> list[dict]:
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
+def json_objects(name: str, snapshot: Snapshot, keys: tuple[str, ...], order_by: str, **params) -> list[str]:
+    """The rows of fiscal/sql/<name>.sql as JSON object texts with exactly `keys`, in that
+    order, sorted by `order_by` (column names of ours): written by DuckDB (ISO dates, lists
+    as arrays, a NaN as null like a missing value), so there is no Python call per value."""
+    sql, _ = statement(name)
+    with _executed(name, snapshot, params, describe=True) as cursor:
+        types = dict((column, kind) for column, kind, *_ in cursor.fetchall())
+    fields = ", ".join(
+        f"{key} := CASE WHEN isnan({key}) THEN NULL ELSE {key} END" if types[key] == "DOUBLE" else f"{key} := {key}"
+        for key in keys)
+    wrapped = f"SELECT to_json(struct_pack({fields})) FROM ({sql}) ORDER BY {order_by}"
+    with _executed(name, snapshot, params, sql=wrapped) as cursor:
+        return [text for (text,) in cursor.fetchall()]
+
+
 @contextmanager
-def _executed(name: str, snapshot: Snapshot, params: dict, frames: dict | None = None):
-    sql, wanted = statement(name)
+def _executed(name: str, snapshot: Snapshot, params: dict, frames: dict | None = None, *, describe: bool = False,
+              sql: str | None = None):
+    """A cursor that has run fiscal/sql/<name>.sql (or `sql`, a query built around it: same
+    parameters), or only described its columns."""
+    own_sql, wanted = statement(name)
+    sql = ("DESCRIBE " if describe else "") + (sql or own_sql)
     available = {**source_params(snapshot), **params}
     missing = sorted(p for p in wanted if p not in available)
     if missing:

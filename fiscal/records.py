@@ -21,10 +21,10 @@ an empty stand-in with the right columns, so old lakes keep working).
 Declaring a new record kind — add a `RecordKind` to `RECORD_KINDS` below::
 
     RecordKind("letters", "提示函登记", (
-        RecordField("number", pa.string(), "文号"),
-        RecordField("county_code", pa.string(), "区划代码"),
-        RecordField("as_of", pa.date32(), "截至日期"),
-        RecordField("sha256", pa.string(), "SHA-256"),
+        RecordField("number", "string", "文号"),
+        RecordField("county_code", "string", "区划代码"),
+        RecordField("as_of", "date32", "截至日期"),
+        RecordField("sha256", "string", "SHA-256"),
     ), event="letter_issued")
 
 `event` is the audit-log event written for every append of that kind (add its Chinese
@@ -37,20 +37,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 # Every record row says who wrote it and when (UTC); the service fills these in.
 USER_FIELD, AT_FIELD = "user", "at"
-AT_TYPE = pa.timestamp("us", tz="UTC")
 
 
 @dataclass(frozen=True)
 class RecordField:
     name: str
-    type: pa.DataType
+    # a pyarrow type constructor's name, or "timestamp_utc": the arrow schema is built only
+    # when a table is written or read, so `fiscal metrics` never imports pyarrow
+    type: str
     label: str  # Chinese column label for tables and exports
     required: bool = True  # False: may be null
 
@@ -64,7 +64,8 @@ class RecordKind:
 
     @property
     def all_fields(self) -> tuple[RecordField, ...]:
-        return (*self.fields, RecordField(USER_FIELD, pa.string(), "操作人"), RecordField(AT_FIELD, AT_TYPE, "记录时间"))
+        return (*self.fields, RecordField(USER_FIELD, "string", "操作人"),
+                RecordField(AT_FIELD, "timestamp_utc", "记录时间"))
 
     @property
     def column_names(self) -> list[str]:
@@ -75,7 +76,12 @@ class RecordKind:
         return {f.name: f.label for f in self.all_fields}
 
     def arrow_schema(self) -> pa.Schema:
-        return pa.schema([pa.field(f.name, f.type) for f in self.all_fields])
+        import pyarrow as pa
+
+        def arrow_type(name: str) -> pa.DataType:
+            return pa.timestamp("us", tz="UTC") if name == "timestamp_utc" else getattr(pa, name)()
+
+        return pa.schema([pa.field(f.name, arrow_type(f.type)) for f in self.all_fields])
 
 
 def utc(series: pd.Series) -> pd.Series:
@@ -86,7 +92,7 @@ def utc(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series).dt.tz_localize("UTC")
 
 
-COUNTY_CODE = RecordField("county_code", pa.string(), "区划代码")
+COUNTY_CODE = RecordField("county_code", "string", "区划代码")
 
 RECORD_KINDS: dict[str, RecordKind] = {
     k.name: k
@@ -94,36 +100,36 @@ RECORD_KINDS: dict[str, RecordKind] = {
         # SPEC §9.3: manual entries layered on the computed tier-3 set.
         RecordKind("focus", "重点关注名单调整", (
             COUNTY_CODE,
-            RecordField("action", pa.string(), "调整"),  # add | remove
-            RecordField("reason", pa.string(), "理由"),
-            RecordField("effective_from", pa.date32(), "生效日期"),
-            RecordField("until", pa.date32(), "截止日期", required=False),  # null: open-ended
+            RecordField("action", "string", "调整"),  # add | remove
+            RecordField("reason", "string", "理由"),
+            RecordField("effective_from", "date32", "生效日期"),
+            RecordField("until", "date32", "截止日期", required=False),  # null: open-ended
         ), event="focus_entry"),
         # SPEC §9.4: one row per revision of a measure; the highest revision is its current state.
         RecordKind("ledger", "工作台账", (
-            RecordField("measure_id", pa.int64(), "措施编号"),
-            RecordField("revision", pa.int64(), "修订次数"),
+            RecordField("measure_id", "int64", "措施编号"),
+            RecordField("revision", "int64", "修订次数"),
             COUNTY_CODE,
-            RecordField("measure", pa.string(), "措施"),
-            RecordField("owner", pa.string(), "责任人"),
-            RecordField("due", pa.date32(), "完成时限"),
-            RecordField("status", pa.string(), "状态"),  # vocabulary.LEDGER_STATUSES code, never `overdue`
-            RecordField("note", pa.string(), "备注", required=False),
+            RecordField("measure", "string", "措施"),
+            RecordField("owner", "string", "责任人"),
+            RecordField("due", "date32", "完成时限"),
+            RecordField("status", "string", "状态"),  # vocabulary.LEDGER_STATUSES code, never `overdue`
+            RecordField("note", "string", "备注", required=False),
         ), event="ledger_entry"),
         # SPEC §9.2: the register of issued prompt letters, one row per letter, with the file itself
         # so that a letter can be downloaded again exactly as it was sent.
         RecordKind("letters", "提示函登记", (
-            RecordField("number", pa.string(), "文号"),
-            RecordField("year", pa.int64(), "年度"),
-            RecordField("sequence", pa.int64(), "序号"),
+            RecordField("number", "string", "文号"),
+            RecordField("year", "int64", "年度"),
+            RecordField("sequence", "int64", "序号"),
             COUNTY_CODE,
-            RecordField("county_name", pa.string(), "县区"),
-            RecordField("as_of", pa.date32(), "截至日期"),
-            RecordField("batch", pa.string(), "批次"),  # YYYY-MM of as_of: one monthly batch
-            RecordField("issued_on", pa.date32(), "成文日期"),
-            RecordField("file_name", pa.string(), "文件名"),
-            RecordField("sha256", pa.string(), "SHA-256"),
-            RecordField("content", pa.binary(), "文件"),
+            RecordField("county_name", "string", "县区"),
+            RecordField("as_of", "date32", "截至日期"),
+            RecordField("batch", "string", "批次"),  # YYYY-MM of as_of: one monthly batch
+            RecordField("issued_on", "date32", "成文日期"),
+            RecordField("file_name", "string", "文件名"),
+            RecordField("sha256", "string", "SHA-256"),
+            RecordField("content", "binary", "文件"),
         ), event="letters_issued"),
     )
 }

@@ -57,6 +57,20 @@ def test_metrics_json_shape(tmp_path):
     assert all(r["as_of"] == "2025-03-03" and isinstance(r["reasons"], list) for r in records)
 
 
+@pytest.mark.parametrize("as_of, with_nulls", [("2026-03-10", False), ("2023-02-01", True)])
+def test_metrics_json_written_by_duckdb_equals_the_frame_converted_in_python(as_of, with_nulls):
+    """The CLI writes each object in SQL; the pages' frame goes through pandas and
+    `to_records`. Same keys, order, values and nulls (2023-02-01 has counties without history)."""
+    from fiscal.indicators import metrics, to_records
+    from fiscal.policy import load_policy
+    from fiscal.settings import DEMO_LAKE
+
+    printed = metrics_json(DEMO_LAKE, as_of)
+    frame = metrics(Lake(DEMO_LAKE).snapshot(), dt.date.fromisoformat(as_of), load_policy())
+    assert printed == to_records(frame)
+    assert any(value is None for record in printed for value in record.values()) == with_nulls
+
+
 @pytest.mark.parametrize("bad_file, expected", [
     ("treasury_bad_values.csv", "错误 第"),
     ("treasury_duplicates.csv", "重复"),
