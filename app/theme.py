@@ -28,7 +28,8 @@ BASE_CSS = """
 .wrapped-table table, .print-table table {border-collapse: collapse; width: 100%; font-size: 0.9rem;}
 /* Headers wrap, so a table of many columns fits the width and no column is lost off the edge. */
 .wrapped-table th, .print-table th {position: sticky; top: 0; background: #f3f6fa; text-align: left;
-    font-weight: 600; padding: 0.35rem 0.6rem; border-bottom: 1px solid #cfd8dc; vertical-align: bottom;}
+    font-weight: 600; padding: 0.35rem 0.6rem; border-bottom: 1px solid #cfd8dc; vertical-align: bottom;
+    min-width: 4.5em;}
 .wrapped-table td, .print-table td {padding: 0.3rem 0.6rem; border-bottom: 1px solid #eceff1; vertical-align: top;
     white-space: nowrap;}
 .wrapped-table td.wrap, .print-table td.wrap {white-space: normal; overflow-wrap: anywhere; min-width: 18rem;}
@@ -55,11 +56,16 @@ BASE_CSS = """
   .print-table table {font-size: 0.72rem;}
   .print-table th, .print-table td {padding: 0.2rem 0.35rem;}
   .print-table td.wrap {min-width: 14rem;}
+  .print-table .tag {font-size: 0.68rem;}
   .wrapped-table {display: none !important;}  /* the print copy holds every column */
   [data-testid="stMainBlockContainer"], [data-testid="stAppViewBlockContainer"] {padding: 0 !important; max-width: none !important;}
   [data-testid="stAppViewContainer"], [data-testid="stMain"], .stApp {position: static !important; overflow: visible !important;
       height: auto !important;}
   tr, .js-plotly-plot, .tier-card {break-inside: avoid;}
+  /* A chart keeps the pixel width it was drawn with on screen (next to the sidebar): scaled down,
+     one drawn on a screen up to 1920 px wide fits an A4 landscape page instead of losing its right side. */
+  [data-testid="stPlotlyChart"] {zoom: 0.72;}
+  h1, h2, h3 {break-after: avoid;}  /* a heading stays with the chart or table under it */
   body {-webkit-print-color-adjust: exact; print-color-adjust: exact;}
 }
 </style>

@@ -47,10 +47,10 @@ def print_pdf(page, url: str, path: Path) -> None:
     page.set_viewport_size(SCREEN)
     page.goto(url)
     wait_for_app(page)
-    page.emulate_media(media="print")
+    # As a browser prints: the print style sheet applies to the page as drawn on screen (switching
+    # the media first would let the charts redraw at the wider, sidebar-less width).
     page.pdf(path=str(path), format="A4", landscape=True, print_background=True,
              margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
-    page.emulate_media(media="screen")
 
 
 def main() -> None:
