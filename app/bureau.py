@@ -34,7 +34,7 @@ MEASURE_COLUMNS = ["ledger_status_label", "county_name", "measure", "owner", "du
 
 
 # ---- reads, cached per lake version -------------------------------------------------------------
-@st.cache_data(show_spinner="正在整理重点关注名单…", max_entries=16)
+@st.cache_resource(show_spinner="正在整理重点关注名单…", max_entries=16)  # shared read-only, like the panel
 def _membership(snapshot_key: str, as_of: dt.date, _snapshot, _panel: pd.DataFrame) -> pd.DataFrame:
     dates = pd.to_datetime(reports.history_dates(as_of))
     return focus.membership(_snapshot, _panel[_panel["as_of"].isin(dates)])

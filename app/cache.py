@@ -43,15 +43,30 @@ def panel(all_cities: bool = False) -> pd.DataFrame:
     return frame if all_cities else reports.in_cities(frame, current.cities)
 
 
-# Each national-scale panel is some 15 MB, so keep only a few as-of dates.
-@st.cache_data(show_spinner="正在计算各县区指标…", max_entries=8)
+# Each national-scale panel is some 15 MB, so keep only a few as-of dates. One frame shared,
+# read-only, by every session (a resource, not data: a copy per rerun would cost more than the page).
+@st.cache_resource(show_spinner="正在计算各县区指标…", max_entries=8)
 def _cached_panel(snapshot_key: str, as_of: dt.date, policy: Policy, _snapshot: Snapshot) -> pd.DataFrame:
     return reports.indicator_panel(_snapshot, as_of, policy)
 
 
 def metrics() -> pd.DataFrame:
     """Every county (of the chosen cities) at the as-of date, riskiest first."""
-    return reports.at_date(panel(), state.view().as_of)
+    return from_panel(reports.at_date, state.view().as_of)
+
+
+def from_panel(function: Callable, *args) -> pd.DataFrame:
+    """`function(panel, *args)` over the panel of the chosen cities, computed once per lake
+    version and choice of cities, and shared read-only like the panel."""
+    current = state.view()
+    return _cached_from_panel(f"{function.__module__}.{function.__qualname__}", current.snapshot.extracts_key,
+                              current.as_of, current.policy, current.cities, args, _function=function, _panel=panel())
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _cached_from_panel(name: str, snapshot_key: str, as_of: dt.date, policy: Policy, cities: tuple, args: tuple,
+                       _function: Callable, _panel: pd.DataFrame) -> pd.DataFrame:
+    return _function(_panel, *args)
 
 
 def filtered(function: Callable, *args) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
+import pandas as pd
 import streamlit as st
 
 from fiscal.lake import Snapshot
@@ -43,6 +44,11 @@ class View:
         if self.meeting:
             params["meeting"] = "1"
         return f"county?{urlencode(params)}"
+
+    def county_links(self, county_codes: pd.Series) -> pd.Series:
+        """`county_link` of every code at once (codes are six digits: nothing to escape)."""
+        rest = self.county_link("").removeprefix("county?county=")
+        return "county?county=" + county_codes.astype("str") + rest
 
 
 def data_page_exists() -> bool:

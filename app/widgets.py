@@ -146,6 +146,17 @@ def reasons_list(reasons: str) -> None:
 # ---- tables -------------------------------------------------------------------------------
 # Rows of an HTML table (printed copies, wrapped reason lists); the downloads hold them all.
 HTML_ROWS = 500
+# Rows a table shows until the reader asks for all of them: a province's list runs to
+# thousands of counties, which the projector laptop would receive and draw on every visit.
+FIRST_ROWS = 100
+
+
+def _first_rows(frame: pd.DataFrame, *, key: str) -> pd.DataFrame:
+    """The first FIRST_ROWS rows (lists come riskiest first), or all of them once asked for."""
+    if len(frame) <= FIRST_ROWS or st.toggle(f"显示全部 {len(frame):,} 行", key=f"{key}_all_rows"):
+        return frame
+    st.caption(f"此处列出前 {FIRST_ROWS} 行，共 {len(frame):,} 行；下载的表格包含全部行")
+    return frame.head(FIRST_ROWS)
 
 
 def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
@@ -160,12 +171,13 @@ def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
     every field as a plain HTML table (a grid prints only the rows scrolled into view)."""
     specs = [COLUMNS[f] for f in fields]
     on_screen = [COLUMNS[f] for f in (meeting_fields if state.view().meeting else screen_fields) or fields]
+    shown = _first_rows(frame, key=key)
     if wrapped:
-        st.markdown(html_table(frame, on_screen, css_class="wrapped-table"), unsafe_allow_html=True)
+        st.markdown(html_table(shown, on_screen, css_class="wrapped-table"), unsafe_allow_html=True)
     else:
-        _grid(frame, on_screen, key=key)
+        _grid(shown, on_screen, key=key)
     printed = [s for s in specs if s.kind != "link"]  # a link means nothing on paper
-    st.markdown(html_table(frame, printed, css_class="print-table"), unsafe_allow_html=True)
+    st.markdown(html_table(shown, printed, css_class="print-table"), unsafe_allow_html=True)
     downloads(frame, specs, key=key, file_stem=file_stem)
 
 
@@ -254,7 +266,7 @@ def matrix_table(matrix: pd.DataFrame, value_labels: dict, tags: dict[str, str],
         labelled[label] = matrix[column].map(value_labels)
         specs.append(Col(label, label, "tag", tags=tags))
     with st.expander("查看与下载完整表格"):
-        _grid(labelled, specs, key=key)
+        _grid(_first_rows(labelled, key=key), specs, key=key)
         downloads(labelled, specs, key=key, file_stem=file_stem)
 
 
@@ -295,4 +307,4 @@ def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
 def detail_links(frame: pd.DataFrame) -> pd.DataFrame:
     """Add `detail_url`, the shareable 县区详情 link of each row's county."""
     view = state.view()
-    return frame.assign(detail_url=frame["county_code"].map(view.county_link))
+    return frame.assign(detail_url=view.county_links(frame["county_code"]))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .lake import Snapshot
 from .policy import Policy
-from .queries import json_objects, records, run
+from .queries import json_objects, records, run, treasury_months
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,7 +27,21 @@ DATE_KEYS = ("as_of", "treasury_date", "last_payday", "next_payday")
 
 def indicators(snapshot: Snapshot, as_of_dates: list[dt.date], policy: Policy) -> pd.DataFrame:
     """Every county × every as-of date: the metrics of SPEC §6 plus per-indicator severities."""
-    return run("indicators", snapshot, as_of_dates=sorted(set(as_of_dates)), **policy.sql_params())
+    return run("indicators", snapshot, **_indicator_params(snapshot, as_of_dates, policy))
+
+
+def _indicator_params(snapshot: Snapshot, as_of_dates: list[dt.date], policy: Policy) -> dict:
+    """The parameters of indicators.sql, with the monthly treasury flows it reads made ready:
+    the months from `history_months` before the earliest date's month up to the latest's."""
+    dates = sorted(set(as_of_dates))
+    first_month, end_month = _month_start(dates[0], -policy.history_months), _month_start(dates[-1], 0)
+    return {"as_of_dates": dates, "treasury_months": treasury_months(snapshot, first_month, end_month),
+            **policy.sql_params()}
+
+
+def _month_start(day: dt.date, months_later: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months_later
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def metrics(snapshot: Snapshot, as_of: dt.date, policy: Policy) -> pd.DataFrame:
@@ -82,7 +96,7 @@ def metrics_json(snapshot: Snapshot, as_of: dt.date, policy: Policy) -> list[str
     """`metrics` as JSON object texts, one per county in the order of SPEC §6, written by
     DuckDB (no pandas, no Python per value: the CLI's fast path)."""
     return json_objects("indicators", snapshot, METRIC_KEYS, "as_of, tier DESC, county_code",
-                        as_of_dates=[as_of], **policy.sql_params())
+                        **_indicator_params(snapshot, [as_of], policy))
 
 
 def to_records(frame: pd.DataFrame) -> list[dict]:

@@ -13,7 +13,9 @@ never rolled back — undoing a bad upload must not erase a decision recorded si
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
 LOCK_NAME = ".write.lock"
 # delta-rs commits on a local file system by writing `<version>.json#<n>` and linking it into place
 TEMPORARY_COMMIT = re.compile(r"\d{20}\.json#\d+")
+COMMIT_FILE = re.compile(r"\d{20}\.json")
+SNAPSHOTS_KEPT = 32
 LOCK_TIMEOUT_S = 120
 
 OPERATION_LABELS = {"create": "建立", "ingest": "导入", "rollback": "回滚", "demo": "演示数据"}
@@ -111,6 +115,25 @@ class LakeChanged(LakeError):
         self.current = current
 
 
+_snapshots: dict[tuple, Snapshot] = {}  # by lake root and latest commit file of every table
+_snapshots_lock = threading.Lock()
+
+
+def _log_head(table_dir: Path) -> tuple[str, int] | None:
+    """A table's latest commit file, by name and time written (None: no table yet). The time
+    tells a lake written anew in the same directory from the one read before."""
+    try:
+        commits = [entry for entry in os.scandir(table_dir / "_delta_log") if COMMIT_FILE.fullmatch(entry.name)]
+    except FileNotFoundError:
+        return None
+    head = max(commits, key=lambda entry: entry.name, default=None)
+    return None if head is None else (head.name, head.stat().st_mtime_ns)
+
+
+def _commit_name(version: int) -> str | None:
+    return None if version < 0 else f"{version:020d}.json"
+
+
 class Lake:
     def __init__(self, root: str | Path):
         self.root = Path(root).resolve()
@@ -127,12 +150,26 @@ class Lake:
             return None
 
     def snapshot(self) -> Snapshot:
+        """The current version of every table. Listing the Delta logs tells whether any table
+        has a new commit; if none has, the snapshot taken then is reused (each page run takes
+        one, and opening every table would cost it more than the rest of its reading)."""
+        heads = tuple(_log_head(self.path(kind)) for kind in TABLE_ORDER)
+        with _snapshots_lock:
+            known = _snapshots.get((self.root, heads))
+        if known is not None:
+            return known
         versions, files = [], {}
         for kind in TABLE_ORDER:
             table = self.table(kind)
             versions.append((kind, -1 if table is None else table.version()))
             files[kind] = [] if table is None else [_local(u) for u in table.file_uris()]
-        return Snapshot(self.root, tuple(versions), files)
+        snapshot = Snapshot(self.root, tuple(versions), files)
+        if all((head and head[0]) == _commit_name(version) for head, (_, version) in zip(heads, versions)):
+            with _snapshots_lock:  # (not when a commit landed between the listing and the reading)
+                _snapshots[(self.root, heads)] = snapshot
+                while len(_snapshots) > SNAPSHOTS_KEPT:
+                    del _snapshots[next(iter(_snapshots))]
+        return snapshot
 
     def read(self, kind: str, lake_version: int | None = None) -> pd.DataFrame:
         """The rows of one table now, or as they were at an earlier lake version."""

@@ -12,6 +12,7 @@ files. They are not materialised, so every use reads only the columns and rows i
 """
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -36,6 +37,15 @@ _SQL_TYPES = {"string": "VARCHAR", "date32": "DATE", "float64": "DOUBLE", "int32
 
 _connections: dict[Path, duckdb.DuckDBPyConnection] = {}
 _lock = threading.Lock()
+
+# Monthly treasury flows (treasury_months.sql) kept in the process's own database, one set
+# of rows per treasury version and month range: the dashboard's indicator panels for any
+# as-of date of a month share them instead of summing a million daily rows each time.
+_TREASURY_MONTHS_TABLE = """CREATE TABLE treasury_months (key VARCHAR, county_code VARCHAR, month DATE,
+                                                      inflow DECIMAL(38, 6), outflow DECIMAL(38, 6))"""
+_TREASURY_MONTHS_KEPT = 8
+_treasury_months_keys: dict[Path, list[str]] = {}
+_treasury_months_lock = threading.Lock()  # one summing at a time; the others then find it kept
 
 
 @cache
@@ -79,9 +89,32 @@ def connection(root: Path) -> duckdb.DuckDBPyConnection:
             con.execute("SET enable_external_access = false")
             con.execute(sql_text("macros"))
             con.execute(vocabulary.sql_macros())  # the label macros, from the one vocabulary
+            con.execute(_TREASURY_MONTHS_TABLE)
             con.execute("SET lock_configuration = true")
             _connections[root] = con
         return _connections[root]
+
+
+def treasury_months(snapshot: Snapshot, first_month: dt.date, end_month: dt.date) -> str:
+    """The key of the monthly treasury flows of [first_month, end_month) of this snapshot in
+    the `treasury_months` table (summed now unless kept from an earlier call)."""
+    key = "|".join([*snapshot.files["treasury"], first_month.isoformat(), end_month.isoformat()])
+    with _treasury_months_lock:
+        con = connection(snapshot.root)
+        kept = _treasury_months_keys.setdefault(snapshot.root, [])
+        if key in kept:
+            kept.remove(key)
+        else:
+            sql, wanted = statement("treasury_months")
+            params = {**source_params(snapshot), "first_month": first_month, "end_month": end_month}
+            with con.cursor() as cursor:
+                cursor.execute(f"INSERT INTO treasury_months SELECT $key, * FROM ({sql})",
+                               {"key": key, **{p: params[p] for p in wanted}})
+                for old in kept[:-_TREASURY_MONTHS_KEPT + 1]:
+                    cursor.execute("DELETE FROM treasury_months WHERE key = $key", {"key": old})
+            del kept[:-_TREASURY_MONTHS_KEPT + 1]
+        kept.append(key)
+    return key
 
 
 def source_params(snapshot: Snapshot) -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ are pure pandas views of those query results; the others run one SQL file each.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,15 +72,53 @@ def week_before(as_of: dt.date) -> dt.date:
 
 
 def indicator_panel(snapshot: Snapshot, as_of: dt.date, policy: Policy) -> pd.DataFrame:
-    """Indicators of every county at A, A − 7 days and the history month-ends, in one query.
+    """Indicators of every county at A, A − 7 days and the history month-ends.
 
-    `reasons` comes back as one string joined with REASON_SEPARATOR rather than a list:
-    a column of lists makes copying the frame (out of a cache) tenfold slower. Counties
+    The month-end rows depend on the extracts and the month of A only, so they are kept per
+    extracts version (`_month_end_rows`): another as-of date of the same month computes just A
+    and A − 7. `reasons` comes back as one string joined with REASON_SEPARATOR rather than a
+    list: a column of lists makes copying the frame (out of a cache) tenfold slower. Counties
     blind at a date are marked (fiscal.data_gaps): `tier` is then NO_DATA_TIER, never 0.
     """
-    panel = indicators(snapshot, [*history_dates(as_of), week_before(as_of)], policy)
-    panel["reasons"] = panel["reasons"].map(REASON_SEPARATOR.join).astype("str")
+    month_ends = tuple(month_ends_before(as_of, HISTORY_MONTHS))
+    fresh = sorted({as_of, week_before(as_of)} - set(month_ends))
+    key = (snapshot.extracts_key, month_ends, policy)
+    kept = _month_end_rows.get(key)
+    if kept is None:
+        panel = _panel_rows(snapshot, [*month_ends, *fresh], policy)
+        _month_end_rows.put(key, panel[panel["as_of"].isin(pd.to_datetime(list(month_ends)))])
+    else:
+        # rows are ordered by date, then as the SQL orders them within a date
+        panel = pd.concat([kept, _panel_rows(snapshot, fresh, policy)], ignore_index=True)
+        panel = panel.sort_values("as_of", kind="stable", ignore_index=True)
     return mark_blind(panel)
+
+
+def _panel_rows(snapshot: Snapshot, dates: list[dt.date], policy: Policy) -> pd.DataFrame:
+    rows = indicators(snapshot, dates, policy)
+    rows["reasons"] = rows["reasons"].map(REASON_SEPARATOR.join).astype("str")
+    return rows
+
+
+class _Kept:
+    """The last few values by key, shared by the threads of a process."""
+
+    def __init__(self, size: int):
+        self._size, self._values, self._lock = size, {}, threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            return self._values.get(key)
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self._size:
+                del self._values[next(iter(self._values))]
+
+
+# one national-scale set of month-end rows is some 13 MB
+_month_end_rows = _Kept(size=4)
 
 
 def at_date(panel: pd.DataFrame, day: dt.date) -> pd.DataFrame:

@@ -61,7 +61,7 @@ else:
     widgets.empty("近 6 个月没有该县区的库款日报数据")
 
 st.subheader("库款保障水平（各月末）")
-widgets.chart(charts.coverage_trend(view.policy, reports.coverage_trend(cache.panel(), view.as_of),
+widgets.chart(charts.coverage_trend(view.policy, cache.from_panel(reports.coverage_trend, view.as_of),
                                    reports.county_history(panel, view.as_of, [code])), key="county_coverage")
 
 st.subheader("工资专户与发薪")

@@ -51,7 +51,7 @@ widgets.table(widgets.detail_links(metrics), [
 
 st.subheader("本周变化")
 st.caption(f"{reports.week_before(view.as_of):%Y-%m-%d} 至 {view.as_of:%Y-%m-%d} 风险等级有变化的县区")
-moves = tier_moves(cache.panel(), reports.week_before(view.as_of), view.as_of)
+moves = cache.from_panel(tier_moves, reports.week_before(view.as_of), view.as_of)
 widgets.tier_change_cards(reports.tier_change_summary(moves))
 if moves.empty:
     widgets.empty("本周没有县区的风险等级发生变化")

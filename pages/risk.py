@@ -13,7 +13,7 @@ if not widgets.require("counties", "treasury"):
     st.stop()
 
 view = state.view()
-panel, metrics = cache.panel(), cache.metrics()
+metrics = cache.metrics()
 bureau.show_flash()
 widgets.tier_cards(metrics["tier"].value_counts().to_dict())
 
@@ -35,7 +35,7 @@ with st.expander("现行政策参数（风险分级依据）"):
     widgets.table(lines, ["indicator", "rule"], key="risk_policy", file_stem="政策参数")
 
 st.subheader("风险等级历史（各月末）")
-matrix = reports.tier_matrix(panel, view.as_of)
+matrix = cache.from_panel(reports.tier_matrix, view.as_of)
 widgets.chart(charts.tier_heatmap(matrix), key="tier_heatmap")
 widgets.matrix_table(matrix, SHOWN_TIER_LABELS, TIER_TAG_COLORS, key="risk_history", file_stem="风险等级历史",
                      column_label=lambda d: f"{d:%Y-%m-%d}")

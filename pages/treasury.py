@@ -36,7 +36,7 @@ by_coverage = metrics.dropna(subset=["coverage_months"]).sort_values("coverage_m
 st.subheader("库款保障水平走势（月末）")
 compare = st.multiselect("对照县区", list(names), default=by_coverage[:COMPARE_DEFAULT], format_func=names.get,
                          max_selections=8, key="treasury_compare", placeholder="选择县区与中位数对照")
-widgets.chart(charts.coverage_trend(policy, reports.coverage_trend(panel, view.as_of),
+widgets.chart(charts.coverage_trend(policy, cache.from_panel(reports.coverage_trend, view.as_of),
                                    reports.county_history(panel, view.as_of, compare)), key="coverage_trend")
 
 st.subheader("各市库款保障水平分布")

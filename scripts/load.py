@@ -1,11 +1,13 @@
-"""Load test: concurrent browser sessions walking every page of a live dashboard.
+"""Page times in a real browser, then a load test: concurrent sessions walking every page.
 
     .venv/bin/python scripts/load.py [--lake build/national] [--sessions 10] [--rounds 1]
 
 Starts `streamlit run dashboard.py` on a free localhost port (the lake from --lake), then
-one Chromium (Debian's, never a downloaded one) with --sessions browser contexts; every
-session first visits the overview once (warm-up, not counted), then walks every page
---rounds times. A page counts as loaded when Streamlit's script is idle
+one Chromium (Debian's, never a downloaded one). First one session opens every page twice:
+the first visit after the server started (nothing computed yet for this lake version) and
+a second visit (a new page load with the server's caches warm); each with the server's CPU
+seconds. Then --sessions browser contexts; every session first visits the overview once
+(warm-up, not counted), then walks every page --rounds times. A page counts as loaded when Streamlit's script is idle
 (data-test-script-state="notRunning") and no exception box is shown. Everything is
 bounded: at most 20 sessions, a timeout per page and one for the whole run; the server
 and the browser are stopped at the end whatever happens.
@@ -31,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, start_server, stop_server  # noqa: E402
 
-PAGES = ["overview", "payroll", "treasury", "revenue", "risk", "county", "dispatch", "letters", "brief"]
+PAGES = ["overview", "payroll", "treasury", "revenue", "risk", "county", "dispatch", "letters", "brief", "reporting", "data"]
 MAX_SESSIONS = 20
 PAGE_TIMEOUT_MS = 120_000
 RUN_TIMEOUT_S = 1800
@@ -53,6 +55,27 @@ async def visit(page, url: str) -> float:
     if await page.locator('[data-testid="stException"]').count():
         raise RuntimeError(f"exception shown on {url}")
     return elapsed
+
+
+async def first_and_second_visits(browser, base: str, server_pid: int) -> None:
+    context = await browser.new_context(viewport=VIEWPORT)
+    page = await context.new_page()
+    rows = []
+    try:
+        for visit_name in ("first", "second"):
+            for name in PAGES:
+                cpu = cpu_seconds(server_pid)
+                seconds = await visit(page, f"{base}/{name}")
+                rows.append((visit_name, name, seconds, cpu_seconds(server_pid) - cpu))
+    finally:
+        await context.close()
+    print(f"one session, every page: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'page':<10}{'first visit':>12}{'server CPU':>12}{'second visit':>14}{'server CPU':>12}")
+    first = {name: (s, c) for v, name, s, c in rows if v == "first"}
+    second = {name: (s, c) for v, name, s, c in rows if v == "second"}
+    for name in PAGES:
+        print(f"{name:<10}{first[name][0]:>11.2f}s{first[name][1]:>11.2f}s{second[name][0]:>13.2f}s{second[name][1]:>11.2f}s")
+    print(f"{'max':<10}{max(s for s, _ in first.values()):>11.2f}s{'':>12}{max(s for s, _ in second.values()):>13.2f}s\n")
 
 
 async def session(browser, base: str, rounds: int, times: list[float], errors: list[str], warm: asyncio.Barrier):
@@ -82,6 +105,7 @@ async def walk(base: str, sessions: int, rounds: int, server_pid: int) -> None:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
+            await first_and_second_visits(browser, base, server_pid)
             warm = asyncio.Barrier(sessions + 1)
             tasks = [asyncio.create_task(session(browser, base, rounds, times, errors, warm)) for _ in range(sessions)]
             await warm.wait()

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from fiscal.lake import TEMPORARY_COMMIT, Lake, LakeChanged, LakeError
-from tests.conftest import D, frame
+from tests.conftest import D, counties, frame
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -178,3 +178,22 @@ def test_sigkill_during_commit_leaves_old_or_new_version_never_a_mix(lake, tmp_p
     assert len(treasury_rows(lake)) == 3
     lake.rollback(0, user="a")  # files of older versions survive the sweep
     assert treasury_rows(lake) == before_rows
+
+
+def test_snapshot_is_reused_until_a_table_has_a_new_commit_even_in_a_lake_written_anew(tmp_path):
+    def write(rows: list[tuple]) -> Lake:
+        lake = Lake(tmp_path / "lake")
+        lake.replace_all({"counties": counties("000001"), "treasury": frame("treasury", rows)}, user="test")
+        return lake
+
+    lake = write([("000001", D(2025, 1, 2), 100.0, 0.0, 0.0)])
+    first = lake.snapshot()
+    assert Lake(tmp_path / "lake").snapshot() is first  # nothing committed since: the same snapshot
+    lake.upsert("treasury", frame("treasury", [("000001", D(2025, 1, 3), 90.0, 0.0, 10.0)]), user="test")
+    second = lake.snapshot()
+    assert second.key != first.key and len(second.files["treasury"]) == 2
+
+    shutil.rmtree(tmp_path / "lake")  # the same directory, the same commit names, other files
+    rebuilt = write([("000001", D(2025, 1, 2), 500.0, 0.0, 0.0)]).snapshot()
+    assert rebuilt.files["treasury"] != first.files["treasury"]
+    assert all(Path(f).exists() for f in rebuilt.files["treasury"])

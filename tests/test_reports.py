@@ -10,7 +10,7 @@ from fiscal import reports
 from fiscal.demo import DEMO_END
 from fiscal.indicators import metrics, tier_changes, tier_history, tier_moves
 from fiscal.lake import Lake
-from tests.conftest import D
+from tests.conftest import D, frame
 
 AS_OF = DEMO_END
 
@@ -312,3 +312,26 @@ def test_empty_lake_has_no_latest_date(tmp_path):
 
 def test_week_before():
     assert reports.week_before(D(2025, 3, 10)) == dt.date(2025, 3, 3)
+
+
+def test_month_end_rows_are_reused_within_a_month_and_never_outlive_the_extracts(make_lake, policy):
+    """Panels at two as-of dates of April share the month-end rows; an upload that changes
+    March's flows gives new month-end rows and a new A (hand-computed coverage)."""
+    months = [D(2024, 12, 15), D(2025, 1, 15), D(2025, 2, 15), D(2025, 3, 15)]
+    treasury = [("000001", day, 1000.0, 0.0, 300.0 * (i + 1)) for i, day in enumerate(months)]  # 300 … 1200
+    treasury += [("000001", D(2025, 3, 31), 1200.0, 0.0, 0.0), ("000001", D(2025, 4, 10), 900.0, 0.0, 0.0)]
+    lake = make_lake(treasury=treasury)
+
+    def coverage(snapshot, as_of: dt.date, day: dt.date) -> float:
+        panel = reports.indicator_panel(snapshot, as_of, policy)
+        return panel.loc[panel["as_of"] == pd.Timestamp(day), "coverage_months"].item()
+
+    before = lake.snapshot()
+    assert coverage(before, D(2025, 4, 10), D(2025, 4, 10)) == pytest.approx(900 / 750)  # Dec–Mar: 3000 / 4
+    assert coverage(before, D(2025, 4, 12), D(2025, 4, 12)) == pytest.approx(900 / 750)
+    assert coverage(before, D(2025, 4, 12), D(2025, 3, 31)) == pytest.approx(1200 / 600)  # Dec–Feb: 1800 / 3
+
+    lake.upsert("treasury", frame("treasury", [("000001", D(2025, 2, 15), 1000.0, 0.0, 1500.0)]), user="test")
+    after = lake.snapshot()
+    assert coverage(after, D(2025, 4, 12), D(2025, 3, 31)) == pytest.approx(1200 / 800)  # (300+600+1500) / 3
+    assert coverage(after, D(2025, 4, 12), D(2025, 4, 12)) == pytest.approx(900 / 900)  # (…+1200) / 4

@@ -16,17 +16,10 @@ m1 AS (
 ),
 
 -- Reference months for M2 and M5: the calendar months among the $history_months before
--- A's month that have treasury rows, with their summed flows and payroll. Only the
--- treasury rows of those months are read. Sums and means are exact (DECIMAL, to 1 分), rounded to
--- DOUBLE once: a floating-point sum depends on the order parallel threads add the rows in,
--- and the last digit of the answer must not.
+-- A's month that have treasury rows, with their summed flows (treasury_months.sql, computed
+-- once per treasury version and month range and kept under the key $treasury_months) and payroll.
 monthly_flow AS (
-    SELECT county_code, date_trunc('month', date)::DATE AS month,
-           sum(inflow::DECIMAL(18, 6)) AS inflow, sum(outflow::DECIMAL(18, 6)) AS outflow
-    FROM treasury
-    WHERE date >= date_trunc('month', list_min($as_of_dates::DATE[])) - to_months(CAST($history_months AS INTEGER))
-      AND date < date_trunc('month', list_max($as_of_dates::DATE[]))
-    GROUP BY ALL
+    SELECT county_code, month, inflow, outflow FROM treasury_months WHERE key = $treasury_months
 ),
 monthly_payroll AS (
     SELECT county_code, date_trunc('month', payday)::DATE AS month, sum(amount_due::DECIMAL(18, 6)) AS payroll
