@@ -25,7 +25,7 @@ BASE_CSS = """
     text-overflow: clip !important; overflow-wrap: anywhere;}
 .print-table {display: none;}
 .wrapped-table {max-height: 36rem; overflow-y: auto; border: 1px solid rgba(49, 51, 63, 0.12); border-radius: 0.5rem;}
-.wrapped-table table, .print-table table {border-collapse: collapse; width: 100%; font-size: 0.9rem;}
+.wrapped-table table, .print-table table {border-collapse: collapse; width: 100%; font-size: 0.9rem; margin: 0;}
 /* Headers wrap, so a table of many columns fits the width and no column is lost off the edge. */
 .wrapped-table th, .print-table th {position: sticky; top: 0; background: #f3f6fa; text-align: left;
     font-weight: 600; padding: 0.35rem 0.6rem; border-bottom: 1px solid #cfd8dc; vertical-align: bottom;
@@ -36,6 +36,7 @@ BASE_CSS = """
 .wrapped-table td.num, .print-table td.num {text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums;}
 .wrapped-table .tag, .print-table .tag {display: inline-block; color: #fff; border-radius: 999px; padding: 0 0.55rem;
     font-size: 0.85rem; white-space: nowrap; -webkit-print-color-adjust: exact; print-color-adjust: exact;}
+.wrapped-table a {text-decoration: none;}
 .table-note {color: #546e7a; font-size: 0.85rem; padding: 0.3rem 0.6rem;}
 /* The file uploader's built-in English ("Upload", "50MB per file • CSV…", "Error: File must be…"):
    replaced by Chinese; the label above it names the formats and the limit. */
