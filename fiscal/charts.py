@@ -245,14 +245,15 @@ def forward_cover_bars(forward: pd.DataFrame, policy: Policy, max_rows: int = MA
 
 # ---- revenue ----------------------------------------------------------------------------
 def revenue_progress_bars(by_county: pd.DataFrame, policy: Policy, max_rows: int = MAX_ROWS) -> go.Figure:
-    """收入进度 per county as bars, coloured by the gap to 序时进度 (marked per county)."""
+    """收入进度 per county as bars, coloured by the gap to 序时进度 (marked per county). The figure sits
+    at the start of its bar, away from the 序时 mark near the bar's end that would cross it."""
     rows = by_county.sort_values("revenue_gap_pp")
     shown = rows.head(max_rows)
     fig = go.Figure()
     fig.add_bar(
         x=shown["revenue_progress"], y=shown["county_name"], orientation="h",
         marker_color=[revenue_gap_color(g, s) for g, s in zip(shown["revenue_gap_pp"], shown["sev_revenue"])],
-        text=[f"{p:.1%}" for p in shown["revenue_progress"]], textposition="inside", insidetextanchor="end",
+        text=[f"{p:.1%}" for p in shown["revenue_progress"]], textposition="inside", insidetextanchor="start",
         textfont_color="#ffffff", customdata=shown[["time_progress", "revenue_gap_pp"]],
         hovertemplate="%{y}<br>收入进度 %{x:.1%}<br>序时进度 %{customdata[0]:.1%}"
                       "<br>差距 %{customdata[1]:.1f} 个百分点<extra></extra>",

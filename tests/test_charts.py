@@ -139,6 +139,7 @@ def test_revenue_bars_worst_first_with_time_progress(demo, policy, metrics):
     marks = next(t for t in fig.data if t.name == "序时进度")
     assert set(marks.x) == {AS_OF.month / 12}
     assert "落后超过 20 个百分点（预警）" in {t.name for t in fig.data}
+    assert bars.insidetextanchor == "start"  # the 序时 mark near the bar's end never crosses the figure
 
 
 def test_revenue_by_category_and_county_curve(demo, county):
