@@ -43,4 +43,6 @@ listed = listed.assign(shown_tier=shown_state(listed))  # a county without treas
 widgets.table(widgets.detail_links(listed), [
     "county_name", "city_name", "shown_tier", "treasury_balance", "cash_floor", "horizon_payroll", "account_balance",
     "payroll_topup", "dispatch_need", "payroll_gap_3m", "detail_url"], key="dispatch_counties", file_stem="调度建议",
+    screen_fields=["county_name", "city_name", "shown_tier", "treasury_balance", "cash_floor", "payroll_topup",
+                   "dispatch_need", "payroll_gap_3m", "detail_url"],
     meeting_fields=["county_name", "shown_tier", "treasury_balance", "cash_floor", "payroll_topup", "dispatch_need"])

@@ -19,6 +19,18 @@ _CUT_TABLES = """() => [...document.querySelectorAll('.wrapped-table, [data-test
 
 
 @pytest.mark.parametrize("slug", PAGES)
+def test_no_table_loses_columns_on_a_1600_screen(app_server, page, slug):
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.goto(f"{app_server.url}/{slug}")
+    page.locator("h1", has_text=PAGES[slug]).first.wait_for()
+    wait_for_app(page)
+    for grid in page.locator('[data-testid="stDataFrame"]').all():
+        grid.scroll_into_view_if_needed()
+    wait_for_app(page)
+    assert page.evaluate(_CUT_TABLES) == []
+
+
+@pytest.mark.parametrize("slug", PAGES)
 def test_meeting_mode_fits_a_projector(app_server, page, slug):
     page.set_viewport_size(PROJECTOR)
     page.goto(f"{app_server.url}/{slug}?meeting=1")
