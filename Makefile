@@ -49,6 +49,8 @@ bench: $(VENV)/.testing
 	$(PY) scripts/bench.py --lake build/national --before
 	$(PY) scripts/bench_pages.py build/national
 	$(PY) scripts/bench_actions.py --lake build/national
+	$(MAKE) browser
+	$(PY) scripts/load.py --lake build/national --sessions 10
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

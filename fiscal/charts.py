@@ -107,8 +107,9 @@ def coverage_by_city(metrics: pd.DataFrame, policy: Policy, max_rows: int = MAX_
     medians = rows.groupby("city_name")["coverage_months"].median().sort_values()
     shown = medians.index[:max_rows]
     fig = go.Figure()
+    by_city = dict(list(rows[rows["city_name"].isin(shown)].groupby("city_name", sort=False)))  # one pass over the rows
     for city in shown:
-        city_rows = rows[rows["city_name"] == city]
+        city_rows = by_city[city]
         fig.add_box(y=city_rows["coverage_months"], name=str(city), boxpoints="all", jitter=0.4, pointpos=0,
                     marker=dict(color=MUTED_COLOR, size=6, opacity=0.7), line_color="#37474f",
                     fillcolor="rgba(255,255,255,0)", customdata=city_rows[["county_name"]],
@@ -167,19 +168,21 @@ def daily_treasury(daily: pd.DataFrame, reference_lines: dict[str, float] | None
 def payday_heatmap(history: pd.DataFrame, policy: Policy, max_rows: int = MAX_ROWS) -> go.Figure:
     """County × month of payday statuses; counties with the most trouble first (by the policy's severities)."""
     matrix = payday_matrix(history)
+    # each cell as its status's position in PAYDAY_STATUS_ORDER (-1: no payday that month), for
+    # all cells at once; the last entry of each lookup array answers for -1
+    codes = pd.Categorical(matrix.to_numpy().ravel(), categories=PAYDAY_STATUS_ORDER).codes.reshape(matrix.shape)
     severities = payday_severities(policy)
-    severity = matrix.apply(lambda col: col.map(severities)).fillna(0)
-    order = severity.assign(total=severity.sum(axis=1), worst=severity.max(axis=1)) \
-        .sort_values(["worst", "total"], ascending=False, kind="stable").index
-    shown = matrix.loc[order[:max_rows]]
-    codes = {s: i for i, s in enumerate(PAYDAY_STATUS_ORDER)}
-    z = shown.apply(lambda col: col.map(codes)).astype(float)
-    labels = shown.apply(lambda col: col.map(PAYDAY_STATUS_LABELS)).fillna("无发薪")
+    severity = np.array([severities[s] for s in PAYDAY_STATUS_ORDER] + [0])[codes]
+    order = pd.DataFrame({"worst": severity.max(axis=1), "total": severity.sum(axis=1)}) \
+        .sort_values(["worst", "total"], ascending=False, kind="stable").index[:max_rows]
+    shown, shown_codes = matrix.iloc[order], codes[order]
+    z = np.where(shown_codes >= 0, shown_codes, np.nan)
+    labels = np.array([PAYDAY_STATUS_LABELS[s] for s in PAYDAY_STATUS_ORDER] + ["无发薪"], dtype=object)[shown_codes]
     colourscale = _discrete_scale([PAYDAY_STATUS_COLORS[s] for s in PAYDAY_STATUS_ORDER])
     y = [name for _, name, _ in shown.index]
     x = [f"{m:%Y-%m}" for m in shown.columns]
     fig = go.Figure(go.Heatmap(
-        z=z.to_numpy(), x=x, y=y, customdata=labels.to_numpy(), zmin=-0.5, zmax=len(codes) - 0.5,
+        z=z, x=x, y=y, customdata=labels, zmin=-0.5, zmax=len(PAYDAY_STATUS_ORDER) - 0.5,
         colorscale=colourscale, showscale=False, xgap=2, ygap=2,
         hovertemplate="%{y}<br>%{x}<br>%{customdata}<extra></extra>"))
     _legend_entries(fig, {PAYDAY_STATUS_LABELS[s]: PAYDAY_STATUS_COLORS[s] for s in PAYDAY_STATUS_ORDER})

@@ -102,7 +102,7 @@ def launch_chromium(playwright):
 # True once nothing is still loading: no skeleton, every shown Plotly chart has drawn its SVG
 # and every shown data grid its canvas and the accessible table behind it, which carries the
 # cells' text (grids in a closed expander are not drawn).
-_PAINTED = """() => {
+PAINTED = """() => {
     const shown = id => [...document.querySelectorAll(`[data-testid="${id}"]`)].filter(e => e.checkVisibility());
     return !document.querySelector('[data-testid="stSkeleton"]')
         && shown('stPlotlyChart').every(c => c.querySelector('.main-svg'))
@@ -121,7 +121,7 @@ def wait_for_app(page, timeout: int = APP_TIMEOUT_MS) -> None:
     """Until the app is mounted, its script has finished running and its charts and grids are drawn."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
-    page.wait_for_function(_PAINTED, timeout=timeout)
+    page.wait_for_function(PAINTED, timeout=timeout)
 
 
 def wait_for_heading(page, title: str, timeout: int = APP_TIMEOUT_MS) -> None:
@@ -138,7 +138,7 @@ def screenshot(page, name: str) -> Path:
         "'[data-testid=\"stMain\"], [data-testid=\"stAppViewContainer\"]')].map(e => e.scrollHeight))")
     page.set_viewport_size({"width": page.viewport_size["width"], "height": min(int(height) + 40, 12_000)})
     page.evaluate(_SETTLED)
-    page.wait_for_function(_PAINTED, timeout=APP_TIMEOUT_MS)
+    page.wait_for_function(PAINTED, timeout=APP_TIMEOUT_MS)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(VIEWPORT)

@@ -265,3 +265,18 @@ def test_a_moved_link_date_is_said_not_silent(demo_lake, monkeypatch, asked, sho
     assert warning.startswith(note)
     if "超出" in note:
         assert warning.endswith(f"已改为 {shown}")
+
+
+def test_a_province_sized_list_shows_its_first_rows_until_all_are_asked_for(tmp_path, monkeypatch):
+    """120 counties: 报送情况 lists every county; it shows the first 100 rows, says how many
+    there are, and all 120 once the toggle is on (the downloads hold all of them throughout)."""
+    root = tmp_path / "wide"
+    Lake(root).replace_all(build_frames(counties=120, years=1), user="demo", operation="demo")
+    app = open_page(root, "reporting", monkeypatch)
+    [grid] = [d for d in app.dataframe if len(d.value) >= 100]
+    assert len(grid.value) == 100
+    assert any("此处列出前 100 行，共 120 行" in c.value for c in app.caption)
+    app.toggle(key=[t.key for t in app.toggle if t.label == "显示全部 120 行"][0]).set_value(True).run()
+    assert not app.exception
+    assert max(len(d.value) for d in app.dataframe) == 120
+    assert not any("此处列出前" in c.value for c in app.caption)
