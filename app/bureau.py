@@ -136,7 +136,7 @@ def focus_section() -> pd.DataFrame:
     manual_rows = listed["source"] == "manual"
     shown["by"] = shown["by"].where(manual_rows, "")
     shown["until_text"] = shown["until_text"].where(manual_rows, fmt.MISSING)
-    widgets.table(widgets.detail_links(shown), FOCUS_COLUMNS, key="focus_list", file_stem="重点关注名单")
+    widgets.table(widgets.detail_links(shown), FOCUS_COLUMNS, key="focus_list", file_stem="重点关注名单", wrapped=True)
     return listed
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 
 from fiscal.vocabulary import (ARRIVALS, COVERAGE_BANDS, FOCUS_ACTIONS, FOCUS_SOURCES, LEDGER_STATUSES,
@@ -20,11 +21,17 @@ FOCUS_SOURCE_TAG_COLORS = label_colours(FOCUS_SOURCES)
 FOCUS_ACTION_TAG_COLORS = label_colours(FOCUS_ACTIONS)
 LEDGER_STATUS_TAG_COLORS = label_colours(LEDGER_STATUSES)
 
+# Fractions shown as percentages, one decimal wherever they appear (grid, HTML table, Excel, reasons).
+PERCENT_KINDS = ("ratio", "percent")
+PERCENT_FORMAT = "%.1f%%"  # the grid's printf format, for values scaled to 0–100
+
+LINK_TEXT = "查看 ›"  # a link column's text, in the grid and in HTML tables
+
 # kind → Excel number format of the export
 EXCEL_FORMATS = {
     "amount": "#,##0.00",
     "ratio": "0.0%",
-    "percent": "0.00%",
+    "percent": "0.0%",
     "months": "0.00",
     "multiple": "0.00",
     "pp": "0.0",
@@ -42,16 +49,28 @@ class Col:
     tags: dict[str, str] | None = None  # tag kind: value → colour
     width: str | int | None = None
 
+    def grid_values(self, values: pd.Series) -> pd.Series:
+        """The column as the data grid takes it: a tag as a one-item list (none when empty), a fraction
+        in percent (the grid's "percent" preset shows up to two decimals; printf shows one), empty
+        text as missing (the grid shows the missing-value placeholder "—", not a blank)."""
+        if self.kind == "tag":
+            return values.map(lambda v: [v] if isinstance(v, str) and v else [])
+        if self.kind in PERCENT_KINDS:
+            return values * 100
+        if self.kind == "text":
+            return values.mask(values.eq(""))
+        return values
+
     def config(self):
         cc = st.column_config
         match self.kind:
             case "amount":
                 return cc.NumberColumn(self.label, help=self.help, format="accounting", width=self.width)
             case "ratio":
-                return cc.ProgressColumn(self.label, help=self.help, format="percent", min_value=0.0,
-                                         max_value=1.0, width=self.width or "small")
+                return cc.ProgressColumn(self.label, help=self.help, format=PERCENT_FORMAT, min_value=0.0,
+                                         max_value=100.0, width=self.width or "small")
             case "percent":
-                return cc.NumberColumn(self.label, help=self.help, format="percent", width=self.width)
+                return cc.NumberColumn(self.label, help=self.help, format=PERCENT_FORMAT, width=self.width)
             case "months" | "multiple":
                 return cc.NumberColumn(self.label, help=self.help, format="%.2f", width=self.width)
             case "pp":
@@ -64,7 +83,7 @@ class Col:
                 return cc.MultiselectColumn(self.label, help=self.help, options=list(self.tags),
                                             color=list(self.tags.values()), width=self.width)
             case "link":
-                return cc.LinkColumn(self.label, help=self.help, display_text="查看 ›", width=self.width or "small")
+                return cc.LinkColumn(self.label, help=self.help, display_text=LINK_TEXT, width=self.width or "small")
             case _:
                 return cc.TextColumn(self.label, help=self.help, width=self.width)
 

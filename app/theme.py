@@ -25,15 +25,18 @@ BASE_CSS = """
     text-overflow: clip !important; overflow-wrap: anywhere;}
 .print-table {display: none;}
 .wrapped-table {max-height: 36rem; overflow-y: auto; border: 1px solid rgba(49, 51, 63, 0.12); border-radius: 0.5rem;}
-.wrapped-table table, .print-table table {border-collapse: collapse; width: 100%; font-size: 0.9rem;}
+.wrapped-table table, .print-table table {border-collapse: collapse; width: 100%; font-size: 0.9rem; margin: 0;}
+/* Headers wrap, so a table of many columns fits the width and no column is lost off the edge. */
 .wrapped-table th, .print-table th {position: sticky; top: 0; background: #f3f6fa; text-align: left;
-    font-weight: 600; padding: 0.35rem 0.6rem; border-bottom: 1px solid #cfd8dc; white-space: nowrap;}
+    font-weight: 600; padding: 0.35rem 0.6rem; border-bottom: 1px solid #cfd8dc; vertical-align: bottom;
+    min-width: 4.5em;}
 .wrapped-table td, .print-table td {padding: 0.3rem 0.6rem; border-bottom: 1px solid #eceff1; vertical-align: top;
     white-space: nowrap;}
 .wrapped-table td.wrap, .print-table td.wrap {white-space: normal; overflow-wrap: anywhere; min-width: 18rem;}
 .wrapped-table td.num, .print-table td.num {text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums;}
 .wrapped-table .tag, .print-table .tag {display: inline-block; color: #fff; border-radius: 999px; padding: 0 0.55rem;
     font-size: 0.85rem; white-space: nowrap; -webkit-print-color-adjust: exact; print-color-adjust: exact;}
+.wrapped-table a {text-decoration: none;}
 .table-note {color: #546e7a; font-size: 0.85rem; padding: 0.3rem 0.6rem;}
 /* The file uploader's built-in English ("Upload", "50MB per file • CSV…", "Error: File must be…"):
    replaced by Chinese; the label above it names the formats and the limit. */
@@ -51,11 +54,19 @@ BASE_CSS = """
   [data-testid="stExpanderToggleIcon"], [data-testid="stTopNav"], .stElementToolbar,
   [data-testid="stDataFrame"], [data-testid="stDataFrameResizable"] {display: none !important;}
   .print-table {display: block;}
-  .wrapped-table {max-height: none; overflow: visible; border: none;}
+  .print-table table {font-size: 0.72rem;}
+  .print-table th, .print-table td {padding: 0.2rem 0.35rem;}
+  .print-table td.wrap {min-width: 14rem;}
+  .print-table .tag {font-size: 0.68rem;}
+  .wrapped-table {display: none !important;}  /* the print copy holds every column */
   [data-testid="stMainBlockContainer"], [data-testid="stAppViewBlockContainer"] {padding: 0 !important; max-width: none !important;}
   [data-testid="stAppViewContainer"], [data-testid="stMain"], .stApp {position: static !important; overflow: visible !important;
       height: auto !important;}
   tr, .js-plotly-plot, .tier-card {break-inside: avoid;}
+  /* A chart keeps the pixel width it was drawn with on screen (next to the sidebar): scaled down,
+     one drawn on a screen up to 1920 px wide fits an A4 landscape page instead of losing its right side. */
+  [data-testid="stPlotlyChart"] {zoom: 0.72;}
+  h1, h2, h3 {break-after: avoid;}  /* a heading stays with the chart or table under it */
   body {-webkit-print-color-adjust: exact; print-color-adjust: exact;}
 }
 </style>
@@ -69,6 +80,13 @@ MEETING_CSS = """
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stToolbarActions"], [data-testid="stMainMenu"], [data-testid="stAppDeployButton"],
 [data-testid="stDecoration"], [data-testid="stStatusWidget"] {display: none !important;}
+/* The top bar's page links without icons, so all of them fit at 1280 px; should they not, the
+   overflow menu's built-in English ("2 more") reads 更多. */
+[data-testid="stTopNavLink"] > span:has([data-testid="stIconMaterial"]) {display: none;}
+[data-testid="stTopNavLink"] {padding-left: 0.5rem; padding-right: 0.5rem;}
+[data-testid="stTopNavLink"] p {font-size: 0.85rem;}
+.rc-overflow-item-rest [data-testid="stTopNavSection"] p {font-size: 0;}
+.rc-overflow-item-rest [data-testid="stTopNavSection"] p::after {content: "更多"; font-size: 0.8rem;}
 html {font-size: 20px;}
 [data-testid="stMainBlockContainer"] {max-width: none; padding: 3.2rem 2.5rem 2rem;}
 [data-testid="stMetricValue"] {font-size: 2.1rem;}

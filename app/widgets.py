@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from fiscal import reports
+from fiscal import charts, reports
 from fiscal.auth import DISPLAY_TZ
 from fiscal.export import with_context_csv, with_context_excel
 from fiscal.vocabulary import (BLUE, GREEN, ORANGE, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS, RED, SHOWN_TIER_COLORS,
@@ -19,10 +19,9 @@ from fiscal.vocabulary import (BLUE, GREEN, ORANGE, PAYDAY_STATUS_COLORS, PAYDAY
 
 from . import formatting as fmt
 from . import cache, sidebar, state
-from .columns import BAND_TAG_COLORS, COLUMNS, EXCEL_FORMATS, Col
+from .columns import BAND_TAG_COLORS, COLUMNS, EXCEL_FORMATS, LINK_TEXT, Col
 
-MEETING_FONT_SIZE = 18
-MEETING_CHART_SCALE = 1.25
+MEETING_CHART_SCALE = 1.4  # the charts' 13 px text becomes 18 px on the projector
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
 
 
@@ -161,31 +160,29 @@ def _first_rows(frame: pd.DataFrame, *, key: str) -> pd.DataFrame:
 
 
 def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
-          screen_fields: list[str] | None = None, meeting_fields: list[str] | None = None) -> None:
+          screen_fields: list[str] | None = None, meeting_fields: list[str] | None = None,
+          wrapped: bool = False) -> None:
     """A formatted table of catalogue fields, with CSV and Excel downloads of all of them.
 
     On screen a data grid of `screen_fields` (the columns that fit at 1600 px without a
     sideways scroll), in meeting mode of `meeting_fields` (those read from the back of the
-    room at 1280×720), each defaulting to `fields`; on paper every field as a plain HTML
-    table (a grid prints only the rows scrolled into view)."""
+    room at 1280×720), each defaulting to `fields`; `wrapped`: an HTML table instead, whose
+    long text (风险原因) wraps and is read in full (a grid cuts a cell at its width). On paper
+    every field as a plain HTML table (a grid prints only the rows scrolled into view)."""
     specs = [COLUMNS[f] for f in fields]
-    on_screen = (meeting_fields if state.view().meeting else screen_fields) or fields
+    on_screen = [COLUMNS[f] for f in (meeting_fields if state.view().meeting else screen_fields) or fields]
     shown = _first_rows(frame, key=key)
-    _grid(shown, [COLUMNS[f] for f in on_screen], key=key)
-    st.markdown(html_table(shown, specs, css_class="print-table"), unsafe_allow_html=True)
-    downloads(frame, specs, key=key, file_stem=file_stem)
-
-
-def wrapped_table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str) -> None:
-    """A table whose long text (风险原因) wraps and is read in full, on screen and on paper."""
-    specs = [COLUMNS[f] for f in fields]
-    st.markdown(html_table(_first_rows(frame, key=key), specs, css_class="wrapped-table"), unsafe_allow_html=True)
+    if wrapped:
+        st.markdown(html_table(shown, on_screen, css_class="wrapped-table"), unsafe_allow_html=True)
+    else:
+        _grid(shown, on_screen, key=key)
+    printed = [s for s in specs if s.kind != "link"]  # a link means nothing on paper
+    st.markdown(html_table(shown, printed, css_class="print-table"), unsafe_allow_html=True)
     downloads(frame, specs, key=key, file_stem=file_stem)
 
 
 def html_table(frame: pd.DataFrame, specs: list[Col], *, css_class: str) -> str:
-    """The first HTML_ROWS rows as an escaped HTML block (tags as coloured badges, links dropped)."""
-    specs = [s for s in specs if s.kind != "link"]
+    """The first HTML_ROWS rows as an escaped HTML block (tags as coloured badges)."""
     shown = frame.head(HTML_ROWS)
     head = "".join(f"<th>{html.escape(s.label)}</th>" for s in specs)
     columns = [shown[s.field].map(lambda v, s=s: _html_cell(v, s)) for s in specs]
@@ -199,11 +196,13 @@ def html_table(frame: pd.DataFrame, specs: list[Col], *, css_class: str) -> str:
 def _html_cell(value, spec: Col) -> str:
     number = spec.kind not in ("text", "tag", "date")
     css = "num" if number else "wrap" if spec.width == "large" else ""
-    if fmt.missing(value) or (spec.kind == "tag" and not value):
+    if fmt.missing(value) or (isinstance(value, str) and not value):  # no value, no tag, no reasons
         return f'<td class="{css}">{fmt.MISSING}</td>'
     if spec.kind == "tag":
         colour = (spec.tags or {}).get(value, "#78909c")
         return f'<td><span class="tag" style="background:{colour}">{html.escape(str(value))}</span></td>'
+    if spec.kind == "link":  # a relative link inside the app, opened in the same tab
+        return f'<td><a href="{html.escape(str(value))}" target="_self">{LINK_TEXT}</a></td>'
     text = {"amount": lambda v: f"{v:,.2f}", "ratio": fmt.percent, "percent": fmt.percent,
             "months": fmt.number, "multiple": fmt.number, "pp": lambda v: f"{v:+.1f}", "int": lambda v: f"{int(v)}",
             "date": fmt.date}.get(spec.kind, str)(value)
@@ -211,12 +210,11 @@ def _html_cell(value, spec: Col) -> str:
 
 
 def _grid(frame: pd.DataFrame, specs: list[Col], *, key: str) -> None:
-    shown = frame[[s.field for s in specs]].copy()
-    for spec in specs:
-        if spec.kind == "tag":  # a coloured tag is a one-item list in its cell
-            shown[spec.field] = shown[spec.field].map(lambda v: [v] if isinstance(v, str) and v else [])
+    shown = pd.DataFrame({s.field: s.grid_values(frame[s.field]) for s in specs}, index=frame.index)
     height = "content" if state.view().meeting and len(shown) <= 15 else "auto"  # no inner scrolling on screen
-    st.dataframe(shown, column_config={s.field: s.config() for s in specs}, hide_index=True, key=key, height=height)
+    # A missing cell reads "—" as everywhere else (the grid's own placeholder is an English "None").
+    st.dataframe(shown, column_config={s.field: s.config() for s in specs}, hide_index=True, key=key, height=height,
+                 placeholder=fmt.MISSING)
 
 
 def downloads(frame: pd.DataFrame, specs: list[Col], *, key: str, file_stem: str) -> None:
@@ -274,11 +272,10 @@ def matrix_table(matrix: pd.DataFrame, value_labels: dict, tags: dict[str, str],
 
 # ---- charts -------------------------------------------------------------------------------
 def chart(figure: go.Figure, *, key: str) -> None:
-    """A Plotly figure; in meeting mode with larger text and height."""
+    """A Plotly figure; in meeting mode with every text and the height larger."""
     config = dict(PLOTLY_CONFIG)
     if state.view().meeting:
-        height = int((figure.layout.height or 400) * MEETING_CHART_SCALE)
-        figure.update_layout(font_size=MEETING_FONT_SIZE, height=height)
+        figure = charts.scaled(figure, MEETING_CHART_SCALE)
         config["displayModeBar"] = False
     st.plotly_chart(figure, key=key, config=config, theme=None)  # our own template: fonts scale in meeting mode
 

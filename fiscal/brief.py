@@ -271,8 +271,8 @@ def _amount(value) -> str:
 
 
 def cell_text(value, kind: str) -> str:
-    """A cell as printed in the Word and HTML brief; a missing value is "—"."""
-    if _missing(value):
+    """A cell as printed in the Word and HTML brief; a missing value (or empty text: no reasons) is "—"."""
+    if _missing(value) or (isinstance(value, str) and not value):
         return "—"
     match kind:
         case "amount":

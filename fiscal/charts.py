@@ -248,14 +248,15 @@ def forward_cover_bars(forward: pd.DataFrame, policy: Policy, max_rows: int = MA
 
 # ---- revenue ----------------------------------------------------------------------------
 def revenue_progress_bars(by_county: pd.DataFrame, policy: Policy, max_rows: int = MAX_ROWS) -> go.Figure:
-    """收入进度 per county as bars, coloured by the gap to 序时进度 (marked per county)."""
+    """收入进度 per county as bars, coloured by the gap to 序时进度 (marked per county). The figure sits
+    at the start of its bar, away from the 序时 mark near the bar's end that would cross it."""
     rows = by_county.sort_values("revenue_gap_pp")
     shown = rows.head(max_rows)
     fig = go.Figure()
     fig.add_bar(
         x=shown["revenue_progress"], y=shown["county_name"], orientation="h",
         marker_color=[revenue_gap_color(g, s) for g, s in zip(shown["revenue_gap_pp"], shown["sev_revenue"])],
-        text=[f"{p:.1%}" for p in shown["revenue_progress"]], textposition="inside", insidetextanchor="end",
+        text=[f"{p:.1%}" for p in shown["revenue_progress"]], textposition="inside", insidetextanchor="start",
         textfont_color="#ffffff", customdata=shown[["time_progress", "revenue_gap_pp"]],
         hovertemplate="%{y}<br>收入进度 %{x:.1%}<br>序时进度 %{customdata[0]:.1%}"
                       "<br>差距 %{customdata[1]:.1f} 个百分点<extra></extra>",
@@ -381,6 +382,34 @@ def _finish(fig: go.Figure, *, height: int, note: str | None = None, legend_bott
     return fig
 
 
+def scaled(fig: go.Figure, factor: float) -> go.Figure:
+    """A copy of the figure for the projector: every text (axis ticks and titles, legend, notes,
+    line labels, text on bars) and the height `factor` times larger, the margins that hold
+    text (notes above, band labels on the right) too. Sizes left unset follow the base font."""
+    spec = fig.to_dict()
+    _scale_font_sizes(spec, factor)
+    layout = spec["layout"]
+    layout["height"] = round((layout.get("height") or 450) * factor)
+    margin = layout.setdefault("margin", {})
+    for side in ("r", "t"):
+        if side in margin:
+            margin[side] = round(margin[side] * factor)
+    return go.Figure(spec)
+
+
+def _scale_font_sizes(node, factor: float, in_font: bool = False) -> None:
+    """Multiply every `size` inside a font (font, tickfont, textfont, title.font, …) in place."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "size" and in_font and isinstance(value, (int, float)):
+                node[key] = value * factor
+            elif isinstance(value, (dict, list)):
+                _scale_font_sizes(value, factor, key.endswith("font"))
+    elif isinstance(node, list):
+        for item in node:
+            _scale_font_sizes(item, factor, in_font)
+
+
 # ---- dispatch (SPEC §9.1) ---------------------------------------------------------------------
 FLOOR_COLOR = TIER_COLORS[2]
 
@@ -406,7 +435,7 @@ def dispatch_bars(suggestions: pd.DataFrame, policy: Policy, max_rows: int = MAX
                     hoverinfo="skip", cliponaxis=False)
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(title_text="万元", rangemode="tozero")
+    fig.update_xaxes(title_text="万元", tickformat=",.0f", rangemode="tozero")  # 5,000, not "5k"
     note = f"显示建议调度最多的 {len(shown)} 个县区（共 {len(rows)} 个）" if len(rows) > len(shown) else None
     return _finish(fig, height=_rows_height(len(shown)), note=note, right_margin=90)
 # Plotly draws a subset of HTML in every label (<a href> becomes a live link, <b>, <br>):

@@ -56,7 +56,7 @@ class Policy:
             ("库款保障参考期", f"截至日前 {self.history_months} 个月，至少 {self.min_history_months} 个月有数据"),
             (f"未来{self.forward_months}个月工资保障", f"保障倍数低于 {self.forward_warning:.2f} 预警"),
             ("收入进度", f"落后序时进度超过 {-self.revenue_prompt_pp:g} 个百分点提示，超过 {-self.revenue_warning_pp:g} 个百分点预警"),
-            ("暂付款比例", f"不超过 {self.advances_cap:.0%}"),
+            ("暂付款比例", f"不超过 {self.advances_cap:.1%}"),
             ("重点关注", f"上次发薪出现缺口，或 {self.focus_when_warnings} 项及以上指标达到预警"),
             ("数据时效", f"最新数据早于截至日 {self.stale_days} 天以上标记为过期"),
             ("调度建议", f"库款保持在预警线 {self.coverage_warning:.2f} 个月支出以上，并补足未来 "

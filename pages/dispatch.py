@@ -42,4 +42,7 @@ listed = needing if only_needing else suggestions
 listed = listed.assign(shown_tier=shown_state(listed))  # a county without treasury data is 无数据, never 正常
 widgets.table(widgets.detail_links(listed), [
     "county_name", "city_name", "shown_tier", "treasury_balance", "cash_floor", "horizon_payroll", "account_balance",
-    "payroll_topup", "dispatch_need", "payroll_gap_3m", "detail_url"], key="dispatch_counties", file_stem="调度建议")
+    "payroll_topup", "dispatch_need", "payroll_gap_3m", "detail_url"], key="dispatch_counties", file_stem="调度建议",
+    screen_fields=["county_name", "city_name", "shown_tier", "treasury_balance", "cash_floor", "payroll_topup",
+                   "dispatch_need", "payroll_gap_3m", "detail_url"],
+    meeting_fields=["county_name", "shown_tier", "treasury_balance", "cash_floor", "payroll_topup", "dispatch_need"])

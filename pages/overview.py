@@ -47,7 +47,7 @@ widgets.table(widgets.detail_links(metrics), [
     screen_fields=["tier_label", "county_name", "city_name", "treasury_balance", "coverage_months", "next_payday_ratio",
                    "revenue_gap_pp", "payroll_cover_3m", "advances_ratio", "reasons", "detail_url"],
     meeting_fields=["tier_label", "county_name", "treasury_balance", "coverage_months", "next_payday_ratio",
-                    "revenue_gap_pp", "payroll_cover_3m", "advances_ratio"])
+                    "revenue_gap_pp", "payroll_cover_3m", "advances_ratio"], wrapped=True)
 
 st.subheader("本周变化")
 st.caption(f"{reports.week_before(view.as_of):%Y-%m-%d} 至 {view.as_of:%Y-%m-%d} 风险等级有变化的县区")

@@ -32,6 +32,9 @@ widgets.table(widgets.detail_links(table), [
     "county_name", "city_name", "next_payday", "next_payday_cutoff", "days_to_cutoff", "days_to_payday",
     "next_payday_amount", "next_payday_ratio", "next_payday_status_label", "last_payday",
     "last_payday_status_label", "last_payday_shortfall", "detail_url"], key="payroll_next", file_stem="下次发薪",
+    screen_fields=["county_name", "city_name", "next_payday", "next_payday_cutoff", "days_to_cutoff", "next_payday_amount",
+                   "next_payday_ratio", "next_payday_status_label", "last_payday_status_label", "last_payday_shortfall",
+                   "detail_url"],
     meeting_fields=["county_name", "next_payday", "next_payday_cutoff", "days_to_cutoff", "next_payday_amount",
                     "next_payday_ratio", "next_payday_status_label", "last_payday_shortfall"])
 

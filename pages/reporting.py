@@ -27,4 +27,6 @@ st.caption("库款日报应每个工作日报送；本周没有新数据的县�
 widgets.table(widgets.detail_links(status), [
     "arrival", "county_code", "county_name", "city_name", "treasury_latest", "payroll_account_latest",
     "payroll_schedule_latest", "revenue_latest", "advances_latest", "detail_url"],
-    key="reporting_status", file_stem="报送情况")
+    key="reporting_status", file_stem="报送情况",
+    meeting_fields=["arrival", "county_name", "treasury_latest", "payroll_account_latest", "payroll_schedule_latest",
+                    "revenue_latest", "advances_latest"])

@@ -39,4 +39,5 @@ widgets.table(by_category, ["category", "budget", "actual_ytd", "revenue_progres
 st.subheader("各县区明细")
 widgets.table(widgets.detail_links(by_county), [
     "county_name", "city_name", "month", "budget", "actual_ytd", "revenue_progress", "time_progress",
-    "revenue_gap_pp", "prev_actual_ytd", "yoy_growth", "detail_url"], key="revenue_counties", file_stem="各县区收入进度")
+    "revenue_gap_pp", "prev_actual_ytd", "yoy_growth", "detail_url"], key="revenue_counties", file_stem="各县区收入进度",
+    meeting_fields=["county_name", "city_name", "revenue_progress", "time_progress", "revenue_gap_pp", "yoy_growth"])

@@ -27,8 +27,8 @@ bureau.open_measures_section(on_focus)
 st.subheader("各县区风险等级与原因")
 only_flagged = st.toggle("只看提示及以上的县区", value=True, key="risk_only_flagged")
 listed = metrics[metrics["tier"] >= 1] if only_flagged else metrics
-widgets.wrapped_table(listed, ["tier_label", "county_name", "city_name", "reasons"], key="risk_tiers",
-                      file_stem="风险等级")
+widgets.table(listed, ["tier_label", "county_name", "city_name", "reasons"], key="risk_tiers", file_stem="风险等级",
+              wrapped=True)
 
 with st.expander("现行政策参数（风险分级依据）"):
     lines = pd.DataFrame(view.policy.lines(), columns=["indicator", "rule"])
@@ -49,7 +49,8 @@ if forward["payroll_cover_3m"].notna().any():
     widgets.chart(charts.forward_cover_bars(forward, view.policy), key="forward_cover")
     widgets.table(widgets.detail_links(forward), [
         "tier_label", "county_name", "city_name", "payroll_cover_3m", "forward_need", "available",
-        "treasury_balance", "account_balance", "detail_url"], key="risk_forward", file_stem="未来三个月工资保障")
+        "treasury_balance", "account_balance", "detail_url"], key="risk_forward", file_stem="未来三个月工资保障",
+        meeting_fields=["tier_label", "county_name", "payroll_cover_3m", "forward_need", "available"])
 else:
     widgets.empty("尚不能评估未来三个月工资保障：需要工资发放计划，以及至少 "
                   f"{view.policy.min_history_months} 个月的库款数据")

@@ -144,3 +144,11 @@ def test_brief_shows_no_data_by_the_rule_every_page_uses():
         "account_balance": [1.0, 5.0, None, None],
     })
     assert list(shown_state(rows)) == ["正常", "无数据", "预警", "无数据"]
+
+
+def test_an_empty_cell_reads_a_dash_as_on_every_page():
+    from fiscal.brief import cell_text
+
+    assert cell_text("", "text") == "—"  # a county that moved down to 正常 has no reasons
+    assert cell_text(None, "amount") == "—" and cell_text(5336.45, "amount") == "5,336.45"
+    assert cell_text(0.0556, "percent") == "5.6%"

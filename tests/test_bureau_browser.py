@@ -71,9 +71,9 @@ def test_an_analyst_adds_a_county_and_records_a_measure(site, page):
     page.get_by_role("button", name="保存调整").click()
     page.get_by_text("已列入：演示县03（演示甲市）").wait_for()
     wait_for_app(page)
-    cell(page, "收入大幅下滑，需重点跟踪").first.wait_for(state="attached")
-    row = page.locator('[role="row"]', has=cell(page, "收入大幅下滑，需重点跟踪")).first
-    assert "人工" in row.text_content() and ANALYST in row.text_content()
+    row = page.locator(".wrapped-table tr", has_text="收入大幅下滑，需重点跟踪").first  # the list: reasons wrap
+    row.wait_for()
+    assert "人工" in row.inner_text() and ANALYST in row.inner_text()
     screenshot(page, "risk_focus_manual")
 
     nav(page, "县区详情")

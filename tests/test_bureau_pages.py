@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -11,6 +12,7 @@ from fiscal.audit import AuditLog
 from fiscal.lake import Lake
 from fiscal.service import WriteService
 from tests.test_lake import lake_fingerprint
+from tests.test_pages_apptest import wrapped_table
 from tests.upload_support import ANALYST, PASSWORD, ROOT, analyst_site, build_demo
 
 ENTRY = ROOT / "tests" / "dashboard_entry.py"
@@ -52,6 +54,11 @@ def table(app: AppTest, column: str, index: int = 0):
     return [d.value for d in app.dataframe if column in d.value.columns][index]
 
 
+def shown_focus_list(app: AppTest):
+    """The 重点关注 list as shown: an HTML table whose reasons wrap."""
+    return wrapped_table(app, "来源")
+
+
 def submit(app: AppTest, form_prefix: str) -> AppTest:
     next(b for b in app.button if b.label in ("保存调整", "保存措施", "保存更新") and form_prefix in str(b.form_id)).click()
     return run(app)
@@ -60,7 +67,7 @@ def submit(app: AppTest, form_prefix: str) -> AppTest:
 def test_an_analyst_adds_and_removes_counties_with_reasons(site):
     lake, log = site
     app = open_app(signed_in=True, page="risk")
-    assert table(app, "source_label")["county_name"].tolist() == ["演示县06", "演示县17"]
+    assert shown_focus_list(app)["县区"].tolist() == ["演示县06", "演示县17"]
     # take the tier-3 county off the list until a date
     app.radio(key="focus_form_0_action").set_value("remove")
     app.selectbox(key="focus_form_0_county").set_value(TIER3_COUNTY)
@@ -73,10 +80,11 @@ def test_an_analyst_adds_and_removes_counties_with_reasons(site):
     app.selectbox(key="focus_form_1_county").set_value(OTHER_COUNTY)
     app.text_area(key="focus_form_1_reason").set_value("收入大幅下滑")
     submit(app, "focus_form_1")
-    listed = table(app, "source_label")
-    assert listed[["county_name", "reason", "by"]].values.tolist() == [["演示县03", "收入大幅下滑", ANALYST],
-                                                                     ["演示县17", listed["reason"].iloc[1], ""]]
-    assert listed["source_label"].tolist() == [["人工"], ["计算"]]
+    listed = shown_focus_list(app)
+    assert listed[["县区", "原因", "操作人"]].values.tolist() == [["演示县03", "收入大幅下滑", ANALYST],
+                                                         ["演示县17", listed["原因"].iloc[1], "—"]]
+    assert listed["原因"].iloc[1].startswith("库款保障水平")  # computed: the tier reasons, in full
+    assert listed["来源"].tolist() == ["人工", "计算"]
     entries = table(app, "action_label")
     assert entries[["action_label", "county_name", "by"]].values.tolist() == [[["列入"], "演示县03", ANALYST],
                                                                              [["移出"], "演示县06", ANALYST]]
@@ -112,7 +120,7 @@ def test_a_viewer_sees_the_records_but_no_form(site):
     WriteService(lake).enter_focus(OTHER_COUNTY, "add", "收入大幅下滑", user="张三", effective_from=dt.date(2026, 11, 1))
     WriteService(lake).add_measure(OTHER_COUNTY, "压减一般性支出", "预算科", dt.date(2026, 12, 15), user="张三")
     app = open_app(signed_in=False, page="risk")
-    assert "演示县03" in table(app, "source_label")["county_name"].tolist()
+    assert "演示县03" in shown_focus_list(app)["县区"].tolist()
     assert table(app, "measure")["measure"].tolist() == ["压减一般性支出"]
     assert not [b for b in app.button if b.label == "保存调整"] and not app.text_area
     county = open_app(signed_in=False, page="county", county=OTHER_COUNTY)
@@ -144,8 +152,9 @@ def test_an_analyst_records_and_updates_measures_on_the_county_page(site):
     app.text_input(key=f"{update}_note").set_value("已完成，见 12 月报告")
     submit(app, update)
     measures = table(app, "measure")
-    assert measures[["measure", "ledger_status_label", "note"]].values.tolist() == [
-        ["压减一般性支出 10%", ["已完成"], "已完成，见 12 月报告"], ["盘活存量资金", ["未开始"], ""]]
+    assert measures[["measure", "ledger_status_label"]].values.tolist() == [
+        ["压减一般性支出 10%", ["已完成"]], ["盘活存量资金", ["未开始"]]]
+    assert measures["note"].iloc[0] == "已完成，见 12 月报告" and pd.isna(measures["note"].iloc[1])  # "—"
     history = table(app, "revision")
     assert history[["measure_id", "revision", "by"]].values.tolist() == [[1, 2, ANALYST], [2, 1, ANALYST],
                                                                         [1, 1, ANALYST]]
@@ -200,8 +209,8 @@ def test_the_whole_story_a_new_analyst_the_meeting_the_cli_and_a_rollback(site):
     run(app)
     app.toggle(key="meeting").set_value(True)
     run(app)
-    shown = table(app, "source_label")
-    assert shown[["county_name", "source_label"]].values.tolist() == [["演示县03", ["人工"]], ["演示县17", ["计算"]]]
+    shown = shown_focus_list(app)
+    assert shown[["县区", "来源"]].values.tolist() == [["演示县03", "人工"], ["演示县17", "计算"]]
     assert table(app, "measure")["measure"].tolist() == ["盘活存量资金", "压减一般性支出"]  # by due date
     assert not [b for b in app.button if b.label == "保存调整"]
 

@@ -139,6 +139,7 @@ def test_revenue_bars_worst_first_with_time_progress(demo, policy, metrics):
     marks = next(t for t in fig.data if t.name == "序时进度")
     assert set(marks.x) == {AS_OF.month / 12}
     assert "落后超过 20 个百分点（预警）" in {t.name for t in fig.data}
+    assert bars.insidetextanchor == "start"  # the 序时 mark near the bar's end never crosses the figure
 
 
 def test_revenue_by_category_and_county_curve(demo, county):
@@ -176,3 +177,23 @@ def test_charts_accept_empty_frames(policy):
     assert charts.coverage_trend(policy).data == ()
     empty = pd.DataFrame(columns=["county_code", "county_name", "city_name", "coverage_months"])
     assert len(charts.coverage_by_city(empty, policy).data) == 0
+
+
+def test_scaled_enlarges_every_text_and_the_height_for_the_projector(demo, county, metrics, policy):
+    daily = reports.county_daily(demo, county, AS_OF - dt.timedelta(days=90), AS_OF)
+    fig = charts.daily_treasury(daily, {"预警线 0.30 个月": 5000.0})
+    big = charts.scaled(fig, 1.4)
+    assert big.layout.font.size == pytest.approx(13 * 1.4)  # ticks, axis titles, legend follow the base font
+    assert big.layout.annotations[0].font.size == pytest.approx(12 * 1.4)  # the dashed line's label
+    assert big.layout.height == round(460 * 1.4)
+    assert fig.layout.font.size == 13 and fig.layout.height == 460  # the original is left as it was
+    capped = charts.scaled(charts.coverage_by_city(metrics, policy, max_rows=2), 1.4)
+    assert capped.layout.title.font.size == pytest.approx(12 * 1.4)  # the "显示 … 个市" note
+    assert capped.layout.margin.r == round(charts.BAND_LABEL_MARGIN * 1.4)  # room for the band labels
+
+
+def test_dispatch_bars_print_amounts_in_full_not_si_suffixes(demo, policy):
+    from fiscal.dispatch import dispatch
+
+    fig = charts.dispatch_bars(dispatch(demo, AS_OF, policy), policy)
+    assert fig.layout.xaxis.tickformat == ",.0f"  # 15,000, never "15k"

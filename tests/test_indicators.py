@@ -137,6 +137,15 @@ def test_shortfall_on_payday_eve(make_lake, policy):
     assert r["reasons"] == ["2025-05-10 工资 发薪日前工资专户仍缺 100.00 万元（截止日存入比例 40.0%）"]
 
 
+def test_shortfall_reason_groups_thousands_as_every_amount(make_lake, policy):
+    lake = make_lake(payroll_schedule=[("000001", PAYDAY, 12000.0)],
+                     payroll_account=[("000001", D(2025, 5, 1), 600.0), ("000001", D(2025, 5, 9), 6663.55)])
+    r = one(lake, D(2025, 5, 20), policy)
+    assert r["last_payday_shortfall"] == pytest.approx(5336.45)
+    # 12,000 − 6,663.55 = 5,336.45; 600 / 12,000 = 5.0%
+    assert r["reasons"] == ["2025-05-10 工资 发薪日前工资专户仍缺 5,336.45 万元（截止日存入比例 5.0%）"]
+
+
 def test_no_balance_rows_means_shortfall_of_everything(make_lake, policy):
     r = one(payroll_lake(make_lake, []), D(2025, 5, 10), policy)  # P = A counts as the last payday
     assert r["last_payday_status"] == "shortfall" and r["last_payday_shortfall"] == 1000.0
@@ -233,7 +242,7 @@ def test_two_warnings_make_a_focus_county(make_lake, policy):
     assert r["reasons"] == [
         "未来3个月工资保障倍数 0.33 低于预警线 1.00",
         "收入进度 4.0% 较序时进度 25.0% 相差 -21.0 个百分点，低于预警线 -20",
-        "暂付款比例 5.56% 高于控制线 5.00%",
+        "暂付款比例 5.6% 高于控制线 5.0%",  # percentages with one decimal, as on every page
     ]
 
 

@@ -11,7 +11,7 @@ from fiscal.indicators import metrics
 from fiscal.lake import Lake
 from fiscal.vocabulary import NO_DATA_TIER
 from tests.conftest import D, frame
-from tests.test_pages_apptest import markdown, open_page, texts
+from tests.test_pages_apptest import markdown, open_page, texts, wrapped_table
 
 AS_OF = D(2025, 6, 10)
 
@@ -86,9 +86,10 @@ def test_overview_card_and_county_badge_say_no_data(gap_lake, monkeypatch):
     page = markdown(app)
     assert 'tier-card-label">无数据</div><div class="tier-card-value">1<' in page
     assert 'tier-card-label">正常</div><div class="tier-card-value">1<' in page
-    table = app.dataframe[0].value.set_index("county_name")
-    assert table.at["新设县", "tier_label"] == ["无数据"]
-    assert "None" not in table.astype(str).to_numpy().ravel().tolist()
+    table = wrapped_table(app).set_index("县区")
+    assert table.at["新设县", "风险等级"] == "无数据"
+    cells = set(table.to_numpy().ravel())
+    assert "—" in cells and not {"None", "nan", "NaT", ""} & cells
     app = open_page(gap_lake, "county", monkeypatch, county="000002", as_of=AS_OF.isoformat())
     page = markdown(app)
     assert "无数据</span>" in page and "nan" not in page and "库款日报" in page

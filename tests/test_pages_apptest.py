@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
+
+import lxml.html
+import pandas as pd
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -64,8 +68,21 @@ def charts(app: AppTest) -> int:
     return len(app.get("plotly_chart"))
 
 
+def chart_font_sizes(app: AppTest) -> set[float]:
+    return {round(json.loads(c.proto.spec)["layout"]["font"]["size"], 1) for c in app.get("plotly_chart")}
+
+
 def markdown(app: AppTest) -> str:
     return "\n".join(texts(app, "markdown"))
+
+
+def wrapped_table(app: AppTest, column: str = "风险原因") -> pd.DataFrame:
+    """The page's on-screen HTML table (long text wrapped) with that column, as its cells read."""
+    [block] = [t for t in texts(app, "markdown")
+               if t.startswith('<div class="wrapped-table">') and f"<th>{column}</th>" in t]
+    root = lxml.html.fromstring(block)
+    rows = [[cell.text_content() for cell in row.findall("td")] for row in root.iter("tr")]
+    return pd.DataFrame([r for r in rows if r], columns=[th.text_content() for th in root.iter("th")])
 
 
 # ---- one test per page -------------------------------------------------------------------
@@ -79,7 +96,7 @@ def test_overview(demo_lake, monkeypatch):
     assert [m.label for m in app.metric] == ["下次发薪未足额", "库款保障水平中位数", "收入进度"]
     assert texts(app, "subheader")[0].startswith("需关注县区")
     assert {"各县区指标", "本周变化"} <= set(texts(app, "subheader"))
-    assert len(app.dataframe) == 2 and len(app.get("page_link")) >= 1
+    assert len(app.dataframe) == 1 and len(app.get("page_link")) >= 1  # the week's moves; counties: wrapped
     assert len(app.get("download_button")) == 4  # CSV and Excel under each table
 
 
@@ -113,10 +130,10 @@ def test_risk(demo_lake, monkeypatch):
     assert {"重点关注名单", "重点关注县区在办措施（工作台账）", "各县区风险等级与原因", "风险等级历史（各月末）",
             "重点关注名单变动（近 12 个月）", "未来三个月工资保障"} <= set(texts(app, "subheader"))
     assert charts(app) == 2
-    # the list, policy lines, history table, the list's moves, forward payroll (no measures, no entries yet);
-    # the tiers and their reasons are a wrapped HTML table, read in full
-    assert len(app.dataframe) == 5
-    assert app.dataframe[0].value["source_label"].tolist() == [["计算"], ["计算"]]
+    # policy lines, history table, the list's moves, forward payroll (no measures, no entries yet);
+    # the list and the tiers with their reasons are wrapped HTML tables, read in full
+    assert len(app.dataframe) == 4
+    assert wrapped_table(app, "来源")["来源"].tolist() == ["计算", "计算"]
     assert "修改需要分析员登录。" in texts(app, "caption")  # a viewer gets no form
 
 
@@ -152,8 +169,9 @@ def test_city_filter_narrows_every_table(demo_lake, monkeypatch):
     city = table["city_name"].iloc[0]
     app = open_page(demo_lake, None, monkeypatch, city=city)
     assert app.multiselect(key="cities").value == [city]
-    assert len(app.dataframe[0].value) == (table["city_name"] == city).sum() < len(table)
-    assert set(app.dataframe[0].value["city_name"]) == {city}
+    shown = wrapped_table(app)
+    assert len(shown) == (table["city_name"] == city).sum() < len(table)
+    assert set(shown["所属市"]) == {city}
 
 
 def test_meeting_mode_from_url_and_back(demo_lake, monkeypatch):
@@ -161,9 +179,11 @@ def test_meeting_mode_from_url_and_back(demo_lake, monkeypatch):
     assert app.toggle(key="meeting").value
     assert "html {font-size: 20px;}" in markdown(app)  # the meeting-mode CSS (it also hides the sidebar)
     assert not app.get("download_button")
+    assert chart_font_sizes(app) == {18.2}  # 13 × 1.4: every chart's text larger on the projector
     app.button(key="exit_meeting").click().run()
     assert not app.exception and not app.toggle(key="meeting").value
     assert "html {font-size: 20px;}" not in markdown(app) and app.get("download_button")
+    assert chart_font_sizes(app) == {13}
 
 
 def test_meeting_mode_survives_a_page_switch(demo_lake, monkeypatch):
@@ -176,10 +196,10 @@ def test_meeting_mode_survives_a_page_switch(demo_lake, monkeypatch):
 
 def test_changing_the_as_of_date_recomputes(demo_lake, monkeypatch):
     app = open_page(demo_lake, None, monkeypatch)
-    before = app.dataframe[0].value
+    before = wrapped_table(app)
     app.date_input(key="as_of").set_value(D(2026, 6, 30)).run()
     assert not app.exception and "截至 2026-06-30" in markdown(app)
-    assert not app.dataframe[0].value.equals(before)
+    assert not wrapped_table(app).equals(before)
 
 
 def test_stale_extracts_are_marked(demo_lake, tmp_path, monkeypatch):

@@ -69,3 +69,8 @@ def test_an_edited_line_changes_the_tier(make_lake, tmp_path):
     assert (default["tier"], default["coverage_band"]) == (1, "偏低")
     assert (edited["tier"], edited["coverage_band"]) == (2, "预警")
     assert edited["reasons"] == ["库款保障水平 0.35 低于预警线 0.40"]
+
+
+def test_the_lines_in_force_print_percentages_as_every_page_does():
+    lines = dict(load_policy().lines())
+    assert lines["暂付款比例"] == "不超过 5.0%"  # the reason says "高于控制线 5.0%": the same figure

@@ -183,7 +183,7 @@ SELECT county_code, county_name, city_name, as_of,
                 CASE WHEN coverage_months < $coverage_warning THEN '预警线' ELSE '提示线' END,
                 CASE WHEN coverage_months < $coverage_warning THEN $coverage_warning ELSE $coverage_prompt END) END,
            CASE WHEN sev_last_payday > 0 AND last_payday_status = 'shortfall'
-                THEN printf('%s 工资 发薪日前工资专户仍缺 %.2f 万元（截止日存入比例 %.1f%%）',
+                THEN printf('%s 工资 发薪日前工资专户仍缺 %,.2f 万元（截止日存入比例 %.1f%%）',
                             strftime(last_payday, '%Y-%m-%d'), last_payday_shortfall, 100 * last_payday_ratio)
                 WHEN sev_last_payday > 0
                 THEN printf('%s 工资 迟于发薪日前%d天足额存入（截止日存入比例 %.1f%%）',
@@ -200,7 +200,7 @@ SELECT county_code, county_name, city_name, as_of,
                 100 * revenue_progress, 100 * time_progress, revenue_gap_pp,
                 CASE WHEN revenue_gap_pp < $revenue_warning_pp THEN '预警线' ELSE '提示线' END,
                 CASE WHEN revenue_gap_pp < $revenue_warning_pp THEN $revenue_warning_pp ELSE $revenue_prompt_pp END) END,
-           CASE WHEN sev_advances > 0 THEN printf('暂付款比例 %.2f%% 高于控制线 %.2f%%',
+           CASE WHEN sev_advances > 0 THEN printf('暂付款比例 %.1f%% 高于控制线 %.1f%%',
                 100 * advances_ratio, 100 * $advances_cap) END
        ], lambda r: r IS NOT NULL) AS reasons,
        sev_coverage, sev_last_payday, sev_next_payday, sev_forward, sev_revenue, sev_advances,
