@@ -87,17 +87,17 @@ def indicator_panel(snapshot: Snapshot, as_of: dt.date, policy: Policy) -> pd.Da
     if kept is None:
         panel = _panel_rows(snapshot, [*month_ends, *fresh], policy)
         _month_end_rows.put(key, panel[panel["as_of"].isin(pd.to_datetime(list(month_ends)))])
-    else:
-        # rows are ordered by date, then as the SQL orders them within a date
-        panel = pd.concat([kept, _panel_rows(snapshot, fresh, policy)], ignore_index=True)
-        panel = panel.sort_values("as_of", kind="stable", ignore_index=True)
-    return mark_blind(panel)
+        return panel
+    # rows are ordered by date, then as the SQL orders them within a date
+    panel = pd.concat([kept, _panel_rows(snapshot, fresh, policy)], ignore_index=True)
+    return panel.sort_values("as_of", kind="stable", ignore_index=True)
 
 
 def _panel_rows(snapshot: Snapshot, dates: list[dt.date], policy: Policy) -> pd.DataFrame:
+    """The panel's rows at `dates`, marked where blind (each row on its own)."""
     rows = indicators(snapshot, dates, policy)
     rows["reasons"] = rows["reasons"].map(REASON_SEPARATOR.join).astype("str")
-    return rows
+    return mark_blind(rows)
 
 
 class _Kept:
