@@ -64,8 +64,8 @@ def statement(name: str) -> tuple[str, frozenset[str]]:
         sql = f"WITH\n{_SOURCES},\n{query[5:]}"
     else:
         sql = f"WITH\n{_SOURCES}\n{query}"
-    [bound] = duckdb.extract_statements(sql)
-    return sql, frozenset(bound.named_parameters)
+    # the sources add one parameter per table ($treasury, …) and nothing else
+    return sql, frozenset(parsed.named_parameters) | frozenset(TABLE_ORDER)
 
 
 @cache
