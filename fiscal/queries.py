@@ -42,7 +42,7 @@ _lock = threading.Lock()
 # of rows per treasury version and month range: the dashboard's indicator panels for any
 # as-of date of a month share them instead of summing a million daily rows each time.
 _TREASURY_MONTHS_TABLE = """CREATE TABLE treasury_months (key VARCHAR, county_code VARCHAR, month DATE,
-                                                      inflow DECIMAL(38, 6), outflow DECIMAL(38, 6))"""
+                                                      inflow HUGEINT, outflow HUGEINT)"""  # in 1e-6 万元
 _TREASURY_MONTHS_KEPT = 8
 _treasury_months_keys: dict[Path, list[str]] = {}
 _treasury_months_lock = threading.Lock()  # one summing at a time; the others then find it kept

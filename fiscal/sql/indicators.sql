@@ -28,8 +28,8 @@ monthly_payroll AS (
 reference AS (
     SELECT g.county_code, g.as_of,
            count(*) AS history_months,
-           sum(f.inflow)::DOUBLE / count(*) AS avg_in,
-           sum(f.outflow)::DOUBLE / count(*) AS avg_out,
+           sum(f.inflow)::DOUBLE / 1000000 / count(*) AS avg_in,  -- flows in 1e-6 万元
+           sum(f.outflow)::DOUBLE / 1000000 / count(*) AS avg_out,
            sum(coalesce(p.payroll, 0))::DOUBLE / count(*) AS avg_payroll
     FROM grid g
     JOIN monthly_flow f
