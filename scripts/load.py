@@ -117,6 +117,7 @@ async def session(browser, base: str, rounds: int, times: list[float], errors: l
                     times.append(await visit(page, name))
                 except Exception as exc:  # noqa: BLE001
                     errors.append(f"{name}: {str(exc).splitlines()[0]}")
+                    print("error:", errors[-1], flush=True)
     finally:
         await context.close()
 

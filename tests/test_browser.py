@@ -78,3 +78,15 @@ def test_county_link_opens_county_detail(app_server, page):
     assert "county=" in page.url
     assert page.locator("h2", has_text=name).first.is_visible()
     screenshot(page, "county_from_link")
+
+
+@pytest.mark.parametrize("path", ["/overview", "/overview?as_of=2026-10-31", "/?as_of=2026-10-31&meeting=1"])
+def test_the_overview_has_an_address_of_its_own(app_server, page, path):
+    """/overview opens the overview (no "Page not found" dialog), and the root goes there with the link's choices."""
+    page.goto(f"{app_server.url}{path}")
+    wait_for_heading(page, "总览")
+    assert "/overview" in page.url
+    assert "Page not found" not in page.locator("body").inner_text()
+    if "as_of" in path:
+        assert "截至 2026-10-31" in page.locator('[data-testid="stMain"]').inner_text()
+        assert ("meeting=1" in page.url) == ("meeting" in path)
