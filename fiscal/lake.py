@@ -115,8 +115,24 @@ class LakeChanged(LakeError):
         self.current = current
 
 
-_snapshots: dict[tuple, Snapshot] = {}  # by lake root and latest commit file of every table
-_snapshots_lock = threading.Lock()
+class Kept:
+    """The last few values by key, shared by the threads of a process."""
+
+    def __init__(self, size: int):
+        self._size, self._values, self._lock = size, {}, threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            return self._values.get(key)
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self._size:
+                del self._values[next(iter(self._values))]
+
+
+_snapshots = Kept(size=SNAPSHOTS_KEPT)  # by lake root and latest commit file of every table
 
 
 def _log_head(table_dir: Path) -> tuple[str, int] | None:
@@ -154,8 +170,7 @@ class Lake:
         has a new commit; if none has, the snapshot taken then is reused (each page run takes
         one, and opening every table would cost it more than the rest of its reading)."""
         heads = tuple(_log_head(self.path(kind)) for kind in TABLE_ORDER)
-        with _snapshots_lock:
-            known = _snapshots.get((self.root, heads))
+        known = _snapshots.get((self.root, heads))
         if known is not None:
             return known
         versions, files = [], {}
@@ -165,10 +180,7 @@ class Lake:
             files[kind] = [] if table is None else [_local(u) for u in table.file_uris()]
         snapshot = Snapshot(self.root, tuple(versions), files)
         if all((head and head[0]) == _commit_name(version) for head, (_, version) in zip(heads, versions)):
-            with _snapshots_lock:  # (not when a commit landed between the listing and the reading)
-                _snapshots[(self.root, heads)] = snapshot
-                while len(_snapshots) > SNAPSHOTS_KEPT:
-                    del _snapshots[next(iter(_snapshots))]
+            _snapshots.put((self.root, heads), snapshot)  # (not when a commit landed between listing and reading)
         return snapshot
 
     def read(self, kind: str, lake_version: int | None = None) -> pd.DataFrame:

@@ -9,7 +9,6 @@ are pure pandas views of those query results; the others run one SQL file each.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +17,7 @@ import pandas as pd
 from .data_gaps import display_rank, mark_blind
 from .extracts import KINDS
 from .indicators import COUNTY_COLUMNS, indicators, latest_date, month_ends_before, tiers_by_date  # noqa: F401 (latest_date: the dashboard's default as-of date)
-from .lake import Snapshot
+from .lake import Kept, Snapshot
 from .policy import Policy
 from .queries import run
 from .vocabulary import ARRIVAL_LABELS, COVERAGE_BANDS, PAYDAY_STATUS_ORDER, SHOWN_TIER_LABELS, by_code
@@ -100,25 +99,8 @@ def _panel_rows(snapshot: Snapshot, dates: list[dt.date], policy: Policy) -> pd.
     return mark_blind(rows)
 
 
-class _Kept:
-    """The last few values by key, shared by the threads of a process."""
-
-    def __init__(self, size: int):
-        self._size, self._values, self._lock = size, {}, threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            return self._values.get(key)
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._values[key] = value
-            while len(self._values) > self._size:
-                del self._values[next(iter(self._values))]
-
-
 # one national-scale set of month-end rows is some 13 MB
-_month_end_rows = _Kept(size=4)
+_month_end_rows = Kept(size=4)
 
 
 def at_date(panel: pd.DataFrame, day: dt.date) -> pd.DataFrame:
