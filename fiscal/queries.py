@@ -105,11 +105,11 @@ def treasury_months(snapshot: Snapshot, first_month: dt.date, end_month: dt.date
         if key in kept:
             kept.remove(key)
         else:
-            sql, wanted = statement("treasury_months")
-            params = {**source_params(snapshot), "first_month": first_month, "end_month": end_month}
+            insert = f"INSERT INTO treasury_months SELECT $key, * FROM ({statement('treasury_months')[0]})"
+            with _executed("treasury_months", snapshot, {"first_month": first_month, "end_month": end_month},
+                           sql=insert, extra={"key": key}):
+                pass
             with con.cursor() as cursor:
-                cursor.execute(f"INSERT INTO treasury_months SELECT $key, * FROM ({sql})",
-                               {"key": key, **{p: params[p] for p in wanted}})
                 for old in kept[:-_TREASURY_MONTHS_KEPT + 1]:
                     cursor.execute("DELETE FROM treasury_months WHERE key = $key", {"key": old})
             del kept[:-_TREASURY_MONTHS_KEPT + 1]
@@ -155,9 +155,9 @@ def json_objects(name: str, snapshot: Snapshot, keys: tuple[str, ...], order_by:
 
 @contextmanager
 def _executed(name: str, snapshot: Snapshot, params: dict, frames: dict | None = None, *, describe: bool = False,
-              sql: str | None = None):
-    """A cursor that has run fiscal/sql/<name>.sql (or `sql`, a query built around it: same
-    parameters), or only described its columns."""
+              sql: str | None = None, extra: dict | None = None):
+    """A cursor that has run fiscal/sql/<name>.sql (or `sql`, a statement built around it: its
+    parameters and those in `extra`), or only described its columns."""
     own_sql, wanted = statement(name)
     sql = ("DESCRIBE " if describe else "") + (sql or own_sql)
     available = {**source_params(snapshot), **params}
@@ -168,6 +168,6 @@ def _executed(name: str, snapshot: Snapshot, params: dict, frames: dict | None =
     try:
         for view_name, frame in (frames or {}).items():
             cursor.register(view_name, frame)
-        yield cursor.execute(sql, {p: available[p] for p in wanted})
+        yield cursor.execute(sql, {**{p: available[p] for p in wanted}, **(extra or {})})
     finally:
         cursor.close()
