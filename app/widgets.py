@@ -14,6 +14,7 @@ import streamlit as st
 from fiscal import charts, reports
 from fiscal.auth import DISPLAY_TZ
 from fiscal.export import with_context_csv, with_context_excel
+from fiscal.policy import Policy
 from fiscal.vocabulary import (BLUE, GREEN, ORANGE, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS, RED, SHOWN_TIER_COLORS,
                                SHOWN_TIER_LABELS, SHOWN_TIERS, YELLOW, by_code)
 
@@ -271,13 +272,24 @@ def matrix_table(matrix: pd.DataFrame, value_labels: dict, tags: dict[str, str],
 
 
 # ---- charts -------------------------------------------------------------------------------
-def chart(figure: go.Figure, *, key: str) -> None:
-    """A Plotly figure; in meeting mode with every text and the height larger."""
-    config = dict(PLOTLY_CONFIG)
-    if state.view().meeting:
-        figure = charts.scaled(figure, MEETING_CHART_SCALE)
-        config["displayModeBar"] = False
+def chart(build: Callable[[], go.Figure], *, key: str, choices: tuple = ()) -> None:
+    """The Plotly figure `build()` draws; in meeting mode with every text and the height larger.
+
+    Building a figure (Plotly checks every property) costs more than the rest of a rerun, so it
+    is built once per lake version, view and page `choices` — the widget values `build` reads
+    besides the view — and shared read-only by every session."""
+    view = state.view()
+    figure = _cached_figure(build.__code__.co_filename, build.__code__.co_firstlineno, key, view.snapshot.key,
+                            view.as_of, view.policy, view.cities, view.meeting, choices, _build=build)
+    config = dict(PLOTLY_CONFIG, displayModeBar=False) if view.meeting else PLOTLY_CONFIG
     st.plotly_chart(figure, key=key, config=config, theme=None)  # our own template: fonts scale in meeting mode
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _cached_figure(source: str, line: int, key: str, snapshot_key: str, as_of: dt.date | None, policy: Policy, cities: tuple,
+                   meeting: bool, choices: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
+    figure = _build()
+    return charts.scaled(figure, MEETING_CHART_SCALE) if meeting else figure
 
 
 def county_links(metrics: pd.DataFrame) -> None:
