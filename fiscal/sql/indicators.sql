@@ -89,9 +89,15 @@ m4 AS (
 ),
 
 -- M5 inputs: balance of the payroll account on A, and payroll due in the forward window.
+days_without_paydays AS (
+    FROM grid_days g ANTI JOIN key_paydays k ON k.county_code = g.county_code AND k.as_of = g.day
+),
+-- (already looked up for the paydays' statuses; separately only for a county without paydays)
 account_today AS (
+    SELECT DISTINCT county_code, as_of, bal_as_of AS account_balance FROM statuses
+    UNION ALL
     SELECT county_code, day AS as_of, balance AS account_balance
-    FROM latest_on('payroll_account', 'grid_days')
+    FROM latest_on('payroll_account', 'days_without_paydays')
 ),
 forward_need AS (
     SELECT g.county_code, g.as_of, sum(s.amount_due::DECIMAL(18, 6))::DOUBLE AS need
