@@ -227,16 +227,19 @@ def downloads(frame: pd.DataFrame, specs: list[Col], *, key: str, file_stem: str
     if "county_name" in frame and "county_code" in frame and COLUMNS["county_code"] not in kept:
         at = next((i for i, s in enumerate(kept) if s.field == "county_name"), 0)
         kept.insert(at, COLUMNS["county_code"])  # names change and repeat; the code identifies the county
-    export = frame[[s.field for s in kept]].set_axis([s.label for s in kept], axis=1)
+
+    def export() -> pd.DataFrame:  # built when a button is clicked, not on every rerun
+        return frame[[s.field for s in kept]].set_axis([s.label for s in kept], axis=1)
+
     fills = {s.label: s.tags for s in kept if s.kind == "tag"}
     formats = {s.label: EXCEL_FORMATS[s.kind] for s in kept if s.kind in EXCEL_FORMATS}
     percents = [s.label for s in kept if s.kind in ("ratio", "percent")]
     name = f"{file_stem}_{view.as_of:%Y%m%d}" if view.as_of else file_stem
     with st.container(horizontal=True, horizontal_alignment="right", gap="small"):
-        st.download_button("CSV", data=lambda: with_context_csv(export, export_context(view), percent_columns=percents),
+        st.download_button("CSV", data=lambda: with_context_csv(export(), export_context(view), percent_columns=percents),
                            file_name=f"{name}.csv", mime="text/csv",
                            key=f"{key}_csv", on_click="ignore", icon=":material/download:", type="tertiary")
-        st.download_button("Excel", data=lambda: with_context_excel(export, export_context(view), sheet_name=file_stem,
+        st.download_button("Excel", data=lambda: with_context_excel(export(), export_context(view), sheet_name=file_stem,
                                                                     fills=fills,
                                                                     number_formats=formats),
                            file_name=f"{name}.xlsx", key=f"{key}_xlsx", on_click="ignore",
