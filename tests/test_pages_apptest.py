@@ -280,3 +280,44 @@ def test_a_province_sized_list_shows_its_first_rows_until_all_are_asked_for(tmp_
     assert not app.exception
     assert max(len(d.value) for d in app.dataframe) == 120
     assert not any("此处列出前" in c.value for c in app.caption)
+
+
+def chart_trace(app: AppTest, index: int, name: str) -> dict:
+    """One trace of the page's `index`-th chart, its arrays decoded (Plotly sends numbers as typed arrays)."""
+    import base64
+
+    import numpy as np
+
+    [trace] = [t for t in json.loads(app.get("plotly_chart")[index].proto.spec)["data"] if t.get("name") == name]
+    return {key: np.frombuffer(base64.b64decode(value["bdata"]), value["dtype"]).tolist()
+            if isinstance(value, dict) and "bdata" in value else value for key, value in trace.items()}
+
+
+def test_treasury_charts_follow_the_page_choices(demo_lake, monkeypatch):
+    """A chart is built once per view and page choices: another county, time range or comparison is
+    drawn anew, and going back draws the first one again."""
+    treasury = Lake(demo_lake).read("treasury")
+    app = open_page(demo_lake, "treasury", monkeypatch)
+    first = app.selectbox(key="treasury_county").value
+    other = next(c for c in sorted(county_names(demo_lake)) if c != first)
+    shown = chart_trace(app, 2, "库款余额")
+
+    def balances(code: str, days: int) -> list[float]:  # the county's treasury rows over the last `days` days
+        dates = pd.to_datetime(treasury["date"])
+        rows = treasury[(treasury["county_code"] == code) & dates.between(pd.Timestamp(DEMO_END - dt.timedelta(days=days)),
+                                                                           pd.Timestamp(DEMO_END))]
+        return rows.sort_values("date")["balance"].tolist()
+
+    assert shown["y"] == pytest.approx(balances(first, 183))
+    app.selectbox(key="treasury_county").set_value(other).run()
+    assert chart_trace(app, 2, "库款余额")["y"] == pytest.approx(balances(other, 183))
+    app.segmented_control(key="treasury_window").set_value("近 3 个月").run()
+    assert chart_trace(app, 2, "库款余额")["y"] == pytest.approx(balances(other, 92))
+    app.selectbox(key="treasury_county").set_value(first).run()
+    app.segmented_control(key="treasury_window").set_value("近 6 个月").run()
+    assert chart_trace(app, 2, "库款余额") == shown
+
+    name = county_names(demo_lake)[other]
+    app.multiselect(key="treasury_compare").set_value([other]).run()
+    drawn = [t.get("name") for t in json.loads(app.get("plotly_chart")[0].proto.spec)["data"]]
+    assert drawn == [None, "四分位区间", "中位数", name]
