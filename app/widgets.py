@@ -186,7 +186,7 @@ def html_table(frame: pd.DataFrame, specs: list[Col], *, css_class: str) -> str:
     """The first HTML_ROWS rows as an escaped HTML block (tags as coloured badges)."""
     shown = frame.head(HTML_ROWS)
     head = "".join(f"<th>{html.escape(s.label)}</th>" for s in specs)
-    columns = [shown[s.field].map(lambda v, s=s: _html_cell(v, s)) for s in specs]
+    columns = [_html_cells(shown[s.field].tolist(), s) for s in specs]
     body = "".join(f"<tr>{''.join(cells)}</tr>" for cells in zip(*columns))
     note = (f'<div class="table-note">共 {len(frame):,} 行，此处列出前 {HTML_ROWS} 行；完整数据请下载 Excel</div>'
             if len(frame) > HTML_ROWS else "")
@@ -194,20 +194,27 @@ def html_table(frame: pd.DataFrame, specs: list[Col], *, css_class: str) -> str:
     return f'<div class="{css_class}"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}</div>'
 
 
-def _html_cell(value, spec: Col) -> str:
+# kind → the text of a value in an HTML table (escaped afterwards); other kinds: str
+_CELL_TEXT = {"amount": lambda v: f"{v:,.2f}", "ratio": fmt.percent, "percent": fmt.percent,
+              "months": fmt.number, "multiple": fmt.number, "pp": lambda v: f"{v:+.1f}", "int": lambda v: f"{int(v)}",
+              "date": fmt.date}
+
+
+def _html_cells(values: list, spec: Col) -> list[str]:
+    """One column's cells; the column's kind decides once how every value is written."""
     number = spec.kind not in ("text", "tag", "date")
     css = "num" if number else "wrap" if spec.width == "large" else ""
-    if fmt.missing(value) or (isinstance(value, str) and not value):  # no value, no tag, no reasons
-        return f'<td class="{css}">{fmt.MISSING}</td>'
+    empty = f'<td class="{css}">{fmt.MISSING}</td>'
     if spec.kind == "tag":
-        colour = (spec.tags or {}).get(value, "#78909c")
-        return f'<td><span class="tag" style="background:{colour}">{html.escape(str(value))}</span></td>'
-    if spec.kind == "link":  # a relative link inside the app, opened in the same tab
-        return f'<td><a href="{html.escape(str(value))}" target="_self">{LINK_TEXT}</a></td>'
-    text = {"amount": lambda v: f"{v:,.2f}", "ratio": fmt.percent, "percent": fmt.percent,
-            "months": fmt.number, "multiple": fmt.number, "pp": lambda v: f"{v:+.1f}", "int": lambda v: f"{int(v)}",
-            "date": fmt.date}.get(spec.kind, str)(value)
-    return f'<td class="{css}">{html.escape(text)}</td>'
+        tags = spec.tags or {}
+        cell = lambda v: f'<td><span class="tag" style="background:{tags.get(v, "#78909c")}">{html.escape(str(v))}</span></td>'
+    elif spec.kind == "link":  # a relative link inside the app, opened in the same tab
+        cell = lambda v: f'<td><a href="{html.escape(str(v))}" target="_self">{LINK_TEXT}</a></td>'
+    else:
+        text = _CELL_TEXT.get(spec.kind, str)
+        cell = lambda v: f'<td class="{css}">{html.escape(text(v))}</td>'
+    # no value, no tag, no reasons: the missing mark
+    return [empty if fmt.missing(v) or (isinstance(v, str) and not v) else cell(v) for v in values]
 
 
 def _grid(frame: pd.DataFrame, specs: list[Col], *, key: str) -> None:
