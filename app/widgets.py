@@ -172,20 +172,25 @@ def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
     every field as a plain HTML table (a grid prints only the rows scrolled into view)."""
     specs = [COLUMNS[f] for f in fields]
     on_screen = [COLUMNS[f] for f in (meeting_fields if state.view().meeting else screen_fields) or fields]
-    shown = _first_rows(frame, key=key)
-    if wrapped:
-        st.markdown(html_table(shown, on_screen, css_class="wrapped-table"), unsafe_allow_html=True)
-    else:
-        _grid(shown, on_screen, key=key)
     printed = [s for s in specs if s.kind != "link"]  # a link means nothing on paper
-    st.markdown(html_table(shown, printed, css_class="print-table"), unsafe_allow_html=True)
+    shown = _first_rows(frame, key=key)
+    if wrapped and [s for s in on_screen if s.kind != "link"] == printed:
+        # The same columns on screen and on paper: one table serves both (its links hidden in print).
+        st.markdown(html_table(shown, on_screen, css_class="wrapped-table printed"), unsafe_allow_html=True)
+    else:
+        if wrapped:
+            st.markdown(html_table(shown, on_screen, css_class="wrapped-table"), unsafe_allow_html=True)
+        else:
+            _grid(shown, on_screen, key=key)
+        st.markdown(html_table(shown, printed, css_class="print-table"), unsafe_allow_html=True)
     downloads(frame, specs, key=key, file_stem=file_stem)
 
 
 def html_table(frame: pd.DataFrame, specs: list[Col], *, css_class: str) -> str:
     """The first HTML_ROWS rows as an escaped HTML block (tags as coloured badges)."""
     shown = frame.head(HTML_ROWS)
-    head = "".join(f"<th>{html.escape(s.label)}</th>" for s in specs)
+    head = "".join(f'<th class="link">{html.escape(s.label)}</th>' if s.kind == "link" else f"<th>{html.escape(s.label)}</th>"
+                   for s in specs)
     columns = [_html_cells(shown[s.field].tolist(), s) for s in specs]
     body = "".join(f"<tr>{''.join(cells)}</tr>" for cells in zip(*columns))
     note = (f'<div class="table-note">共 {len(frame):,} 行，此处列出前 {HTML_ROWS} 行；完整数据请下载 Excel</div>'
@@ -209,7 +214,7 @@ def _html_cells(values: list, spec: Col) -> list[str]:
         tags = spec.tags or {}
         cell = lambda v: f'<td><span class="tag" style="background:{tags.get(v, "#78909c")}">{html.escape(str(v))}</span></td>'
     elif spec.kind == "link":  # a relative link inside the app, opened in the same tab
-        cell = lambda v: f'<td><a href="{html.escape(str(v))}" target="_self">{LINK_TEXT}</a></td>'
+        cell = lambda v: f'<td class="link"><a href="{html.escape(str(v))}" target="_self">{LINK_TEXT}</a></td>'
     else:
         text = _CELL_TEXT.get(spec.kind, str)
         cell = lambda v: f'<td class="{css}">{html.escape(text(v))}</td>'

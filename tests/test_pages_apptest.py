@@ -79,7 +79,7 @@ def markdown(app: AppTest) -> str:
 def wrapped_table(app: AppTest, column: str = "风险原因") -> pd.DataFrame:
     """The page's on-screen HTML table (long text wrapped) with that column, as its cells read."""
     [block] = [t for t in texts(app, "markdown")
-               if t.startswith('<div class="wrapped-table">') and f"<th>{column}</th>" in t]
+               if t.startswith('<div class="wrapped-table') and f"<th>{column}</th>" in t]
     root = lxml.html.fromstring(block)
     rows = [[cell.text_content() for cell in row.findall("td")] for row in root.iter("tr")]
     return pd.DataFrame([r for r in rows if r], columns=[th.text_content() for th in root.iter("th")])
@@ -321,3 +321,29 @@ def test_treasury_charts_follow_the_page_choices(demo_lake, monkeypatch):
     app.multiselect(key="treasury_compare").set_value([other]).run()
     drawn = [t.get("name") for t in json.loads(app.get("plotly_chart")[0].proto.spec)["data"]]
     assert drawn == [None, "四分位区间", "中位数", name]
+
+
+def test_a_wrapped_table_showing_every_printed_column_is_its_own_print_copy(demo_lake, monkeypatch):
+    """风险分级's tiers and 重点关注 list show on screen every column they print: one table each, its links
+    marked to be hidden on paper. 总览's counties show fewer columns than they print: two tables."""
+    def tables(app: AppTest, column: str) -> dict[str, list[str]]:
+        found = {}
+        for block in texts(app, "markdown"):
+            if block.startswith("<div") and f"<th>{column}</th>" in block:
+                root = lxml.html.fromstring(block)
+                found[root.get("class")] = [th.text_content() for th in root.iter("th")]
+        return found
+
+    risk = open_page(demo_lake, "risk", monkeypatch)
+    assert tables(risk, "风险原因") == {"wrapped-table printed": ["风险等级", "县区", "所属市", "风险原因"]}
+    [focus] = [b for b in texts(risk, "markdown") if b.startswith("<div") and "<th>来源</th>" in b]
+    root = lxml.html.fromstring(focus)
+    assert root.get("class") == "wrapped-table printed"
+    assert [th.text_content() for th in root.xpath(".//th[@class='link']")] == ["详情"]
+    links = root.xpath(".//td[@class='link']/a")
+    assert links and all(a.get("href").startswith("county?county=") for a in links)
+
+    overview = tables(open_page(demo_lake, None, monkeypatch), "风险原因")
+    assert set(overview) == {"wrapped-table", "print-table"}
+    assert {"保障水平区间", "下次发薪日"} <= set(overview["print-table"]) - set(overview["wrapped-table"])
+    assert "详情" in overview["wrapped-table"] and "详情" not in overview["print-table"]
