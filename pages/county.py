@@ -67,7 +67,7 @@ widgets.chart(lambda: charts.coverage_trend(view.policy, cache.from_panel(report
 
 st.subheader("工资专户与发薪")
 if widgets.require("payroll_schedule"):
-    paydays = cache.report(reports.payday_history, view.as_of, view.policy)
+    paydays = cache.shared(reports.payday_history, view.as_of, view.policy)
     shown = paydays[(paydays["county_code"] == code) & (paydays["cutoff"] >= daily["date"].min())]
     widgets.chart(lambda: charts.county_paydays(daily, shown), key="county_paydays", choices=(code,))
 
