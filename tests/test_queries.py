@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from fiscal.queries import cache_dir_for
+from fiscal.queries import cache_dir_for, parsed
 from tests.conftest import D
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,3 +94,20 @@ def test_no_cache_inside_the_lake_or_where_it_cannot_be_written(make_lake, tmp_p
     assert cache_dir_for(lake.root) is None
     monkeypatch.setenv("FISCAL_CACHE", str(tmp_path / "elsewhere"))
     assert cache_dir_for(lake.root) == (tmp_path / "elsewhere").resolve()
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "fiscal" / "sql").glob("*.sql")), ids=lambda p: p.stem)
+def test_each_query_file_is_one_statement_whose_parameters_are_those_duckdb_finds(path):
+    body = path.read_text(encoding="utf-8")
+    if path.stem == "macros":  # run as a script when a connection is made, never bound
+        return
+    [statement] = duckdb.extract_statements(body)
+    query, parameters = parsed(body)
+    assert parameters == set(statement.named_parameters)
+    assert query == statement.query.strip().removesuffix(";").rstrip()
+
+
+def test_a_dollar_name_in_a_comment_or_in_quoted_text_is_not_a_parameter():
+    body = "-- uses $a\nSELECT 'costs $b', 'it''s $e', $c /* not $d */ FROM t;\n"
+    assert parsed(body) == ("SELECT 'costs $b', 'it''s $e', $c /* not $d */ FROM t", {"c"})
+    assert set(duckdb.extract_statements(body)[0].named_parameters) == {"c"}
