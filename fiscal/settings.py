@@ -33,6 +33,7 @@ SETTINGS = (
     Setting("FISCAL_SECRETS", "`.streamlit/secrets.toml`", "分析员账号文件（加盐哈希）"),
     Setting("FISCAL_AUDIT", "`<数据湖上级目录>/audit/<数据湖名>/`", "操作日志与登录锁定状态的目录，必须在数据湖之外"),
     Setting("FISCAL_MAX_UPLOAD_BYTES", "52428800（50 MB）", "上传文件大小上限（字节），只能调低"),
+    Setting("FISCAL_WARMUP", "`1`", "看板启动时及数据湖出现新版本后，预先计算默认视图的各页数据；`0` 关闭"),
 )
 _NAMES = {s.name for s in SETTINGS}
 
@@ -76,3 +77,8 @@ def max_upload_bytes() -> int:
     if value.isdigit() and int(value) > 0:
         return min(int(value), MAX_UPLOAD_BYTES)
     return MAX_UPLOAD_BYTES
+
+
+def warmup() -> bool:
+    """Whether the server warms the default view at start and after each new lake version (app/warmup.py)."""
+    return raw("FISCAL_WARMUP") != "0"

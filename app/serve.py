@@ -1,0 +1,41 @@
+"""The dashboard server: `python -m app.serve [streamlit run options]` (make run, the browser tests).
+
+Warms the default view first (app/warmup.py: the imports, the indicator panel and every
+page's reports), so the first viewer finds them ready, and keeps warming each new lake
+version in the background; then serves dashboard.py exactly as `streamlit run` does. With
+FISCAL_WARMUP=0 it only serves (each first visit then computes what it shows).
+"""
+from __future__ import annotations
+
+import logging
+import sys
+
+from fiscal import settings
+
+ROUTER = settings.PROJECT_ROOT / "dashboard.py"
+# A lake far larger than the national one must not keep the server from starting: after this
+# long it serves anyway, and a viewer waits on the warm-up's own computation.
+START_WAIT_S = 120
+
+
+def main(options: list[str]) -> int:
+    if settings.warmup():
+        _log_warmups()
+        from app import warmup  # streamlit, pandas, plotly, duckdb and the app: imported now, not on the first visit
+
+        warmup.start_watching().first_round.wait(START_WAIT_S)
+    from streamlit.web import cli
+
+    return cli.main(["run", str(ROUTER), *options], prog_name="streamlit")
+
+
+def _log_warmups() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log = logging.getLogger("fiscal.warmup")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
