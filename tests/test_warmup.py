@@ -22,6 +22,7 @@ from tests.test_pages_apptest import open_page
 
 ROOT = Path(__file__).resolve().parent.parent
 WARMED_WITHIN_S = 30  # a 6-county lake warms in well under a second; this is a busy machine's margin
+WARMED = "预热完成"  # what the server logs once a version is warm
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +175,25 @@ def test_only_the_latest_of_several_versions_is_warmed(lake, counted, monkeypatc
     finally:
         watcher.stop()
     assert warmed == [Lake(lake).snapshot().key] and between not in warmed
+
+
+@pytest.mark.browser
+def test_the_server_warms_before_it_answers_and_again_after_a_command_line_commit(built_lake, tmp_path, page):
+    """The real path: app/serve.py (as `make run` starts it) and its log."""
+    from tests.browser_support import running_app, screenshot, wait_for_heading
+
+    root = tmp_path / "lake"
+    shutil.copytree(built_lake, root)
+    with running_app(root, tmp_path) as server:
+        assert server.output().count(WARMED) == 1  # before /_stcore/health answered
+        assert f"{WARMED} {Lake(root).snapshot().key}：" in server.output()
+        ingest_treasury_row(root, 12345.0, via_cli=True)
+        warmed, start = f"{WARMED} {Lake(root).snapshot().key}：", time.monotonic()
+        while warmed not in server.output():
+            assert time.monotonic() - start < WARMED_WITHIN_S, server.output()
+            time.sleep(0.2)
+        page.goto(f"{server.url}/overview")
+        wait_for_heading(page, "总览")
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.get_by_text("12,345.00", exact=True).count()  # the new version's balance (was 8,435.32)
+        screenshot(page, "warmed_overview")
