@@ -1,9 +1,9 @@
 """Running the SQL files in fiscal/sql against a lake snapshot.
 
 One DuckDB connection per process and lake directory; every query runs on its own
-`cursor()` (a connection is not safe to share across threads). The connection can read
-only the lake directory and the empty-table stand-ins, and its configuration is locked, so
-nothing run through it can touch other files. Queries are our own SQL; every value in them
+`cursor()` (a connection is not safe to share across threads). The connection can reach
+only the lake directory and the lake's cache directory, and its configuration is locked,
+so nothing run through it can touch other files. Queries are our own SQL; every value in them
 is a bound parameter, including the list of parquet files of each table.
 
 The SQL files name the lake's tables (`counties`, `treasury`, …) as if they existed: each
@@ -13,7 +13,8 @@ files. They are not materialised, so every use reads only the columns and rows i
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
+import hashlib
+import os
 import threading
 from contextlib import contextmanager
 from functools import cache
@@ -22,16 +23,13 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from . import vocabulary
+from . import settings, vocabulary
 from .lake import TABLE_ORDER, Snapshot, table_column_types
 
 if TYPE_CHECKING:
     import pandas as pd
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
-_SOURCES = ",\n".join(
-    f"{kind} AS NOT MATERIALIZED (FROM read_parquet(${kind}, union_by_name := true))" for kind in TABLE_ORDER)
-
 _SQL_TYPES = {"string": "VARCHAR", "date32": "DATE", "float64": "DOUBLE", "int32": "INTEGER", "int64": "BIGINT",
               "binary": "BLOB", "timestamp_utc": "TIMESTAMPTZ"}
 
@@ -44,6 +42,9 @@ _lock = threading.Lock()
 _TREASURY_MONTHS_TABLE = """CREATE TABLE treasury_months (key VARCHAR, county_code VARCHAR, month DATE,
                                                       inflow HUGEINT, outflow HUGEINT)"""  # in 1e-6 万元
 _TREASURY_MONTHS_KEPT = 8
+# …and on disk, in the cache directory beside the lake, so that a new process (the command
+# line, a restarted server) reads some 34 K summed rows instead of summing 3 M daily ones.
+_MONTHS_FILES_KEPT = 16
 _treasury_months_keys: dict[Path, list[str]] = {}
 _treasury_months_lock = threading.Lock()  # one summing at a time; the others then find it kept
 
@@ -54,38 +55,53 @@ def sql_text(name: str) -> str:
 
 
 @cache
-def statement(name: str) -> tuple[str, frozenset[str]]:
+def statement(name: str, empty_tables: frozenset[str] = frozenset()) -> tuple[str, frozenset[str]]:
     """fiscal/sql/<name>.sql with the lake's tables bound, and the named parameters it takes
-    (as DuckDB's parser sees them: a `$name` in a comment or a string is not one)."""
+    (as DuckDB's parser sees them: a `$name` in a comment or a string is not one).
+
+    A table reads its parquet files (the parameter named like the table; a Delta table's files
+    all have its schema); a table in `empty_tables` has no files yet, only its columns."""
     body = sql_text(name)
     [parsed] = duckdb.extract_statements(body)  # exactly one statement per file
     query = parsed.query.strip()
+    sources = ",\n".join(f"{kind} AS NOT MATERIALIZED ({_table_source(kind, kind not in empty_tables)})"
+                          for kind in TABLE_ORDER)
     if query[:4].upper() == "WITH" and query[4:5].isspace():
-        sql = f"WITH\n{_SOURCES},\n{query[5:]}"
+        sql = f"WITH\n{sources},\n{query[5:]}"
     else:
-        sql = f"WITH\n{_SOURCES}\n{query}"
-    # the sources add one parameter per table ($treasury, …) and nothing else
-    return sql, frozenset(parsed.named_parameters) | frozenset(TABLE_ORDER)
+        sql = f"WITH\n{sources}\n{query}"
+    # the sources add one parameter per table with files ($treasury, …) and nothing else
+    return sql, frozenset(parsed.named_parameters) | (frozenset(TABLE_ORDER) - empty_tables)
 
 
-@cache
-def _empty_tables_dir() -> Path:
-    """Schema-only parquet files, one per table, so a table without data still has columns."""
-    folder = Path(tempfile.mkdtemp(prefix="fiscal-empty-"))
-    # Written by DuckDB from SQL types: importing pyarrow, or handing DuckDB an Arrow table
-    # (which imports pandas), would cost `fiscal metrics` more than its query.
-    with duckdb.connect(":memory:") as con:
-        for kind in TABLE_ORDER:
-            columns = ", ".join(f'NULL::{_SQL_TYPES[type_name]} AS "{name}"' for name, type_name in table_column_types(kind))
-            con.execute(f"COPY (SELECT {columns} LIMIT 0) TO '{folder / kind}.parquet' (FORMAT parquet)")
-    return folder
+def _table_source(kind: str, has_files: bool) -> str:
+    if has_files:
+        return f"FROM read_parquet(${kind}, union_by_name := true)"
+    columns = ", ".join(f'NULL::{_SQL_TYPES[type_name]} AS "{name}"' for name, type_name in table_column_types(kind))
+    return f"SELECT {columns} LIMIT 0"
+
+
+def cache_dir_for(lake_root: Path) -> Path | None:
+    """Where derived summaries of a lake are kept: env FISCAL_CACHE, else <lake parent>/cache/<lake
+    name>; None when it cannot be written (a read-only deployment) or lies inside the lake."""
+    lake_root = Path(lake_root).resolve()
+    configured = settings.cache_dir()
+    folder = configured.resolve() if configured else lake_root.parent / "cache" / lake_root.name
+    if folder.is_relative_to(lake_root):
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK | os.X_OK) else None
 
 
 def connection(root: Path) -> duckdb.DuckDBPyConnection:
     with _lock:
         if root not in _connections:
             con = duckdb.connect(":memory:")
-            con.execute("SET allowed_directories = $dirs", {"dirs": [f"{root}/", f"{_empty_tables_dir()}/"]})
+            cache = cache_dir_for(root)
+            con.execute("SET allowed_directories = $dirs", {"dirs": [f"{root}/", *([f"{cache}/"] if cache else [])]})
             con.execute("SET enable_external_access = false")
             con.execute(sql_text("macros"))
             con.execute(vocabulary.sql_macros())  # the label macros, from the one vocabulary
@@ -105,10 +121,7 @@ def treasury_months(snapshot: Snapshot, first_month: dt.date, end_month: dt.date
         if key in kept:
             kept.remove(key)
         else:
-            insert = f"INSERT INTO treasury_months SELECT $key, * FROM ({statement('treasury_months')[0]})"
-            with _executed("treasury_months", snapshot, {"first_month": first_month, "end_month": end_month},
-                           sql=insert, extra={"key": key}):
-                pass
+            _load_treasury_months(snapshot, first_month, end_month, key)
             with con.cursor() as cursor:
                 for old in kept[:-_TREASURY_MONTHS_KEPT + 1]:
                     cursor.execute("DELETE FROM treasury_months WHERE key = $key", {"key": old})
@@ -117,9 +130,58 @@ def treasury_months(snapshot: Snapshot, first_month: dt.date, end_month: dt.date
     return key
 
 
+def _load_treasury_months(snapshot: Snapshot, first_month: dt.date, end_month: dt.date, key: str) -> None:
+    """Put the monthly flows under `key`: from the cache file when one was written for exactly
+    these treasury files, months and SQL, else summed now and written there (atomically)."""
+    cache = cache_dir_for(snapshot.root)
+    saved = cache / _months_file_name(snapshot, first_month, end_month) if cache else None
+    with connection(snapshot.root).cursor() as cursor:
+        if saved is not None and saved.exists():
+            try:
+                cursor.execute("INSERT INTO treasury_months SELECT $key, * FROM read_parquet($file)",
+                               {"key": key, "file": str(saved)})
+                return
+            except duckdb.Error:  # unreadable (a partial copy, a disk error): sum again
+                cursor.execute("DELETE FROM treasury_months WHERE key = $key", {"key": key})
+    with _executed("treasury_months", snapshot, {"first_month": first_month, "end_month": end_month},
+                   around="INSERT INTO treasury_months SELECT $key, * FROM ({query})", extra={"key": key}):
+        pass
+    if saved is not None:
+        _save_treasury_months(snapshot.root, key, saved)
+
+
+def _months_file_name(snapshot: Snapshot, first_month: dt.date, end_month: dt.date) -> str:
+    """A name that changes with the treasury files (path, size, time written), the months and
+    the SQL that sums them: a file found under it holds exactly what summing would give."""
+    parts = [sql_text("treasury_months"), first_month.isoformat(), end_month.isoformat()]
+    for path in snapshot.files["treasury"]:
+        stat = os.stat(path)
+        parts.append(f"{path}|{stat.st_size}|{stat.st_mtime_ns}")
+    return "treasury-months-" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32] + ".parquet"
+
+
+def _save_treasury_months(root: Path, key: str, saved: Path) -> None:
+    """Write the flows kept under `key` to `saved` (a temporary name, then renamed, so no reader
+    sees half a file) and drop the oldest files beyond the few kept. A cache: failing is fine."""
+    partial = saved.with_name(f"{saved.stem}.{os.getpid()}-{threading.get_ident()}.partial")
+    try:
+        with connection(root).cursor() as cursor:
+            # DECIMAL(38, 0): exact in parquet, which has no 128-bit integer (DuckDB would write a DOUBLE)
+            cursor.execute("""COPY (SELECT county_code, month, inflow::DECIMAL(38, 0) AS inflow,
+                                           outflow::DECIMAL(38, 0) AS outflow
+                                    FROM treasury_months WHERE key = $key) TO $file (FORMAT parquet)""",
+                           {"key": key, "file": str(partial)})
+        os.replace(partial, saved)
+        older = sorted(saved.parent.glob("treasury-months-*.parquet"), key=lambda p: p.stat().st_mtime)
+        for stale in older[:-_MONTHS_FILES_KEPT]:
+            stale.unlink(missing_ok=True)
+    except (OSError, duckdb.Error):
+        partial.unlink(missing_ok=True)
+
+
 def source_params(snapshot: Snapshot) -> dict[str, list[str]]:
-    empty = _empty_tables_dir()
-    return {kind: [*snapshot.files[kind], str(empty / f"{kind}.parquet")] for kind in TABLE_ORDER}
+    """The parquet files of each table that has any (the others are read as empty)."""
+    return {kind: snapshot.files[kind] for kind in TABLE_ORDER if snapshot.files[kind]}
 
 
 def run(name: str, snapshot: Snapshot, *, frames: dict | None = None, **params) -> pd.DataFrame:
@@ -142,24 +204,23 @@ def json_objects(name: str, snapshot: Snapshot, keys: tuple[str, ...], order_by:
     """The rows of fiscal/sql/<name>.sql as JSON object texts with exactly `keys`, in that
     order, sorted by `order_by` (column names of ours): written by DuckDB (ISO dates, lists
     as arrays, a NaN as null like a missing value), so there is no Python call per value."""
-    sql, _ = statement(name)
     with _executed(name, snapshot, params, describe=True) as cursor:
         types = dict((column, kind) for column, kind, *_ in cursor.fetchall())
     fields = ", ".join(
         f"{key} := CASE WHEN isnan({key}) THEN NULL ELSE {key} END" if types[key] == "DOUBLE" else f"{key} := {key}"
         for key in keys)
-    wrapped = f"SELECT to_json(struct_pack({fields})) FROM ({sql}) ORDER BY {order_by}"
-    with _executed(name, snapshot, params, sql=wrapped) as cursor:
+    wrapped = f"SELECT to_json(struct_pack({fields})) FROM ({{query}}) ORDER BY {order_by}"
+    with _executed(name, snapshot, params, around=wrapped) as cursor:
         return [text for (text,) in cursor.fetchall()]
 
 
 @contextmanager
 def _executed(name: str, snapshot: Snapshot, params: dict, frames: dict | None = None, *, describe: bool = False,
-              sql: str | None = None, extra: dict | None = None):
-    """A cursor that has run fiscal/sql/<name>.sql (or `sql`, a statement built around it: its
-    parameters and those in `extra`), or only described its columns."""
-    own_sql, wanted = statement(name)
-    sql = ("DESCRIBE " if describe else "") + (sql or own_sql)
+              around: str = "{query}", extra: dict | None = None):
+    """A cursor that has run fiscal/sql/<name>.sql (or `around`, a statement built around it
+    in place of `{query}`: its parameters and those in `extra`), or only described its columns."""
+    own_sql, wanted = statement(name, frozenset(TABLE_ORDER).difference(source_params(snapshot)))
+    sql = ("DESCRIBE " if describe else "") + around.replace("{query}", own_sql)
     available = {**source_params(snapshot), **params}
     missing = sorted(p for p in wanted if p not in available)
     if missing:

@@ -32,6 +32,8 @@ SETTINGS = (
     Setting("FISCAL_POLICY", "`data/policy.toml`", "风险政策文件（预警线、提示线等）"),
     Setting("FISCAL_SECRETS", "`.streamlit/secrets.toml`", "分析员账号文件（加盐哈希）"),
     Setting("FISCAL_AUDIT", "`<数据湖上级目录>/audit/<数据湖名>/`", "操作日志与登录锁定状态的目录，必须在数据湖之外"),
+    Setting("FISCAL_CACHE", "`<数据湖上级目录>/cache/<数据湖名>/`",
+            "按数据版本保存的汇总（每县每月库款流入流出），供下次启动直接读取；可随时删除，必须在数据湖之外"),
     Setting("FISCAL_MAX_UPLOAD_BYTES", "52428800（50 MB）", "上传文件大小上限（字节），只能调低"),
     Setting("FISCAL_WARMUP", "`1`", "看板启动时及数据湖出现新版本后，预先计算默认视图的各页数据；`0` 关闭"),
 )
@@ -66,6 +68,11 @@ def secrets_path() -> Path:
 def audit_dir() -> Path | None:
     """The configured audit directory; None: the default beside the lake (fiscal.audit)."""
     return _path("FISCAL_AUDIT")
+
+
+def cache_dir() -> Path | None:
+    """The configured cache directory; None: the default beside the lake (fiscal.queries)."""
+    return _path("FISCAL_CACHE")
 
 
 def max_upload_bytes() -> int:

@@ -1,9 +1,10 @@
 """Indicators M1–M6 and tiers against hand-computed values (SPEC §4, §5, §7)."""
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from fiscal.indicators import METRIC_KEYS, metrics, tier_changes, tier_history, to_records, month_ends_before
+from fiscal.indicators import METRIC_KEYS, indicators, metrics, tier_changes, tier_history, to_records, month_ends_before
 from tests.conftest import D
 
 
@@ -222,6 +223,22 @@ def test_forward_payroll_cover(make_lake, policy):
     assert r["coverage_months"] == pytest.approx(0.5) and r["coverage_band"] == "正常"
     assert (r["next_payday"], r["next_payday_status"], r["next_payday_ratio"]) == ("2025-04-12", "funded_on_time", 1.0)
     assert (r["last_payday"], r["last_payday_status"]) == ("2025-03-12", "funded_on_time")
+
+
+def test_payroll_account_on_as_of_with_and_without_paydays(make_lake, policy):
+    # 000001 has paydays; 000003 has none, but its account still counts in what is available:
+    # 500 + 250 + 3 × (1000 − (1000 − 0)) = 750 (no payroll in its reference months).
+    lake = rich_lake(make_lake)
+    extra = make_lake("extra", treasury=[("000003", d, 0.0, 1000.0, 1000.0) for d in (D(2025, 1, 15), D(2025, 2, 14),
+                                                                                     D(2025, 3, 14))]
+                      + [("000003", D(2025, 4, 8), 500.0, 0.0, 0.0)],
+                      payroll_account=[("000003", D(2025, 4, 9), 250.0), ("000003", D(2025, 4, 11), 999.0)])
+    for kind in ("counties", "treasury", "payroll_account"):
+        lake.upsert(kind, extra.read(kind), user="test")
+    rows = indicators(lake.snapshot(), [AS_OF], policy).set_index("county_code")
+    assert rows.loc["000001", "account_balance"] == 300.0 and rows.loc["000001", "forward_available"] == 1700.0
+    assert rows.loc["000003", "account_balance"] == 250.0 and rows.loc["000003", "forward_available"] == 750.0
+    assert rows.loc["000003", "next_payday"] is None or pd.isna(rows.loc["000003", "next_payday"])
 
 
 def test_advances_ratio_against_previous_december(make_lake, policy):

@@ -41,14 +41,20 @@ reference AS (
 ),
 
 -- M3: the last payday (latest P ≤ A) and the next (earliest P > A), with their status.
+-- Found by grouping, then joined back for the amount (a payday is unique per county: the
+-- schedule's key); an ASOF join sorts the whole schedule and costs more.
 key_paydays AS (
-    SELECT g.county_code, g.as_of, 'last' AS which, s.payday, s.amount_due
-    FROM grid g
-    ASOF JOIN payroll_schedule s ON s.county_code = g.county_code AND s.payday <= g.as_of
-    UNION ALL
-    SELECT g.county_code, g.as_of, 'next' AS which, s.payday, s.amount_due
-    FROM grid g
-    ASOF JOIN payroll_schedule s ON s.county_code = g.county_code AND s.payday > g.as_of
+    SELECT k.county_code, k.as_of, k.which, k.payday, s.amount_due
+    FROM (
+        SELECT g.county_code, g.as_of, 'last' AS which, max(s.payday) AS payday
+        FROM grid g JOIN payroll_schedule s ON s.county_code = g.county_code AND s.payday <= g.as_of
+        GROUP BY ALL
+        UNION ALL
+        SELECT g.county_code, g.as_of, 'next' AS which, min(s.payday) AS payday
+        FROM grid g JOIN payroll_schedule s ON s.county_code = g.county_code AND s.payday > g.as_of
+        GROUP BY ALL
+    ) k
+    JOIN payroll_schedule s ON s.county_code = k.county_code AND s.payday = k.payday
 ),
 statuses AS (FROM payday_funding('key_paydays', $lead_days)),
 m3 AS (
@@ -83,9 +89,15 @@ m4 AS (
 ),
 
 -- M5 inputs: balance of the payroll account on A, and payroll due in the forward window.
+days_without_paydays AS (
+    FROM grid_days g ANTI JOIN key_paydays k ON k.county_code = g.county_code AND k.as_of = g.day
+),
+-- (already looked up for the paydays' statuses; separately only for a county without paydays)
 account_today AS (
+    SELECT DISTINCT county_code, as_of, bal_as_of AS account_balance FROM statuses
+    UNION ALL
     SELECT county_code, day AS as_of, balance AS account_balance
-    FROM latest_on('payroll_account', 'grid_days')
+    FROM latest_on('payroll_account', 'days_without_paydays')
 ),
 forward_need AS (
     SELECT g.county_code, g.as_of, sum(s.amount_due::DECIMAL(18, 6))::DOUBLE AS need
