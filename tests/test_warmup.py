@@ -197,3 +197,8 @@ def test_the_server_warms_before_it_answers_and_again_after_a_command_line_commi
         assert page.locator('[data-testid="stException"]').count() == 0
         assert page.get_by_text("12,345.00", exact=True).count()  # the new version's balance (was 8,435.32)
         screenshot(page, "warmed_overview")
+
+
+def test_the_readme_states_the_poll_interval():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"looks at the lake every {warmup.POLL_S:g} s" in " ".join(readme.split())
