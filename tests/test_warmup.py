@@ -202,3 +202,21 @@ def test_the_server_warms_before_it_answers_and_again_after_a_command_line_commi
 def test_the_readme_states_the_poll_interval():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"looks at the lake every {warmup.POLL_S:g} s" in " ".join(readme.split())
+
+
+def test_a_changed_policy_file_is_warmed_like_a_new_version(lake, counted, tmp_path, monkeypatch):
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text((ROOT / "data" / "policy.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("FISCAL_POLICY", str(policy_file))
+    watcher = warmup.Watcher(0.2).start()
+    try:
+        assert watcher.first_round.wait(WARMED_WITHIN_S)
+        text = policy_file.read_text(encoding="utf-8").replace("warning_line = 0.3 ", "warning_line = 0.35")
+        policy_file.write_text(text, encoding="utf-8")
+        start = time.monotonic()
+        while watcher.warmed[1].coverage_warning != 0.35:
+            assert time.monotonic() - start < WARMED_WITHIN_S
+            time.sleep(0.05)
+    finally:
+        watcher.stop()
+    assert counted["panel"] == [DEMO_END, DEMO_END]  # under the old policy, then the new one
