@@ -10,12 +10,14 @@ once, under a per-key lock) instead of computing it a second time.
 `start_watching()` (the server launcher, app/serve.py) adds one daemon thread that looks at
 the lake every POLL_S seconds — a listing of each table's latest commit file, so a commit
 from the command line is seen too — or at once after a commit this process makes through
-the write service (`fiscal.service.on_commit`), and warms a new lake version or policy. One warm-up at a time, only the latest version: a warm-up that sees a newer version
+the write service (`fiscal.service.on_commit`), and warms a new lake version or policy
+(and each new day: the brief and the overdue measures are dated). One warm-up at a time, only the latest version: a warm-up that sees a newer version
 between its steps stops, and the next round warms the newest. The caches themselves keep
 only a few versions (their max_entries).
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -108,18 +110,20 @@ def current() -> tuple[Snapshot, Policy] | None:
         return None
 
 
-def _key(now: tuple[Snapshot, Policy]) -> tuple[str, Policy]:
-    return now[0].key, now[1]
+def _key(now: tuple[Snapshot, Policy]) -> tuple[str, Policy, dt.date]:
+    """What a warm-up is for: the lake version, the policy and the day (ledger measures fall
+    overdue, and the brief is dated, by the day)."""
+    return now[0].key, now[1], dt.date.today()
 
 
 class Watcher:
-    """One daemon thread: warms each new lake version (or policy) once, the latest only."""
+    """One daemon thread: warms each new lake version (or policy, or day) once, the latest only."""
 
     def __init__(self, poll_s: float = POLL_S):
         self._poll_s = poll_s
         self._wake = threading.Event()
         self._stopped = False
-        self.warmed: tuple[str, Policy] | None = None  # (snapshot key, policy) of the last complete warm-up
+        self.warmed: tuple[str, Policy, dt.date] | None = None  # the `_key` of the last complete warm-up
         self.first_round = threading.Event()  # set once the version found at start is warm (or failed)
         self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
 

@@ -4,6 +4,7 @@ committed through this process's write service or from the command line — is w
 after, and only the latest one."""
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import subprocess
 import sys
@@ -146,7 +147,7 @@ def test_a_new_lake_version_is_warmed_soon_after_its_commit(lake, counted, via_c
     watcher = warmup.Watcher(poll_s).start()
     try:
         assert watcher.first_round.wait(WARMED_WITHIN_S)
-        assert watcher.warmed == (Lake(lake).snapshot().key, cache.policy_in_force())
+        assert watcher.warmed == (Lake(lake).snapshot().key, cache.policy_in_force(), dt.date.today())
         ingest_treasury_row(lake, 12345.0, via_cli=via_cli)
         wait_until_warmed(watcher, lake)
     finally:
