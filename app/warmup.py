@@ -10,10 +10,10 @@ once, under a per-key lock) instead of computing it a second time.
 `start_watching()` (the server launcher, app/serve.py) adds one daemon thread that looks at
 the lake every POLL_S seconds — a listing of each table's latest commit file, so a commit
 from the command line is seen too — or at once after a commit this process makes through
-the write service (`fiscal.service.on_commit`), and warms a new lake version or policy
-(and each new day: the brief and the overdue measures are dated). One warm-up at a time, only the latest version: a warm-up that sees a newer version
-between its steps stops, and the next round warms the newest. The caches themselves keep
-only a few versions (their max_entries).
+the write service (`fiscal.service.on_commit`), and warms a new lake version, policy or day
+(the brief and the overdue measures are dated). One warm-up at a time, the latest version
+only: a warm-up that sees a newer version between its steps stops, and the next round warms
+the newest. The caches themselves keep only a few versions (their max_entries).
 """
 from __future__ import annotations
 
