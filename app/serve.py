@@ -16,11 +16,31 @@ ROUTER = settings.PROJECT_ROOT / "dashboard.py"
 # A lake far larger than the national one must not keep the server from starting: after this
 # long it serves anyway, and a viewer waits on the warm-up's own computation.
 START_WAIT_S = 120
+# Streamlit's loggers of "no runtime yet" and "a cached function outside a page run"
+STREAMLIT_OUTSIDE_A_RUN = ("streamlit.runtime.caching.cache_data_api",
+                           "streamlit.runtime.scriptrunner_utils.script_run_context")
+
+
+class _OutsideAPageRun(logging.Filter):
+    """Streamlit warns whenever a cached function is defined or run outside a page run — and that
+    there is no runtime yet, before it starts: expected while the app is imported and warmed here,
+    and of the warm-up thread later, so not logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from streamlit import runtime
+
+        if not runtime.exists():
+            return False
+        from app.warmup import THREAD_NAME
+
+        return record.threadName != THREAD_NAME
 
 
 def main(options: list[str]) -> int:
     if settings.warmup():
         _log_warmups()
+        for name in STREAMLIT_OUTSIDE_A_RUN:
+            logging.getLogger(name).addFilter(_OutsideAPageRun())
         from app import warmup  # streamlit, pandas, plotly, duckdb and the app: imported now, not on the first visit
 
         warmup.start_watching().first_round.wait(START_WAIT_S)

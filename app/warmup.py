@@ -36,18 +36,6 @@ THREAD_NAME = "warm-up"
 LOG = logging.getLogger("fiscal.warmup")
 
 
-class _NotFromWarmup(logging.Filter):
-    """Streamlit warns when a cached function runs outside a page run (before its runtime even
-    exists, at start): expected of the warm-up, so not logged from its thread."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.threadName != THREAD_NAME
-
-
-for _name in ("streamlit.runtime.caching.cache_data_api", "streamlit.runtime.scriptrunner_utils.script_run_context"):
-    logging.getLogger(_name).addFilter(_NotFromWarmup())
-
-
 def default_view(snapshot: Snapshot, policy: Policy) -> state.View:
     """The view a new session opens with (the sidebar's defaults)."""
     latest = cache.report_on(snapshot, reports.latest_date)
