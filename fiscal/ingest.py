@@ -86,8 +86,10 @@ def preview(lake: Lake, extract: Extract) -> Preview:
     # An accepted file has each key once: the rows it replaces are those whose key the lake has.
     schema = spec.arrow_schema()
     keyed = pa.Table.from_pandas(incoming, schema=pa.schema([schema.field(k) for k in keys]), preserve_index=False)
-    # Arrow builds its hash table on the right input: the upload's keys, not the lake's.
-    replaced = lake.key_table(extract.kind).join(keyed, keys=keys, join_type="right semi").num_rows
+    # Keys are unique on both sides, so the replaced rows are the keys both have. Arrow builds its
+    # hash table on the right input: the smaller one (a weekly upload; the lake, when it is empty).
+    smaller, larger = sorted((lake.key_table(extract.kind), keyed), key=lambda table: table.num_rows)
+    replaced = larger.join(smaller, keys=keys, join_type="left semi").num_rows if smaller.num_rows else 0
     date_key = next((k for k in keys if spec.column(k).kind == "date"), None)
     dates = pd.to_datetime(incoming[date_key]) if date_key else None
     return Preview(

@@ -669,7 +669,7 @@ def _flagged(rows: pd.DataFrame, before: pd.DataFrame, flags: pd.Series, parsed:
         flags[flagged[np.argsort(numbers[flagged], kind="stable")[MAX_PROBLEMS:]]] = False
     indexes = rows.index.to_numpy()[flags]
     previous = parsed.rows.to_numpy()[before["_index"].to_numpy()[flags].astype("int64")].tolist()
-    return flags, indexes, previous, lambda series: series.to_numpy(dtype=object)[flags].tolist(), unlisted
+    return flags, indexes, previous, lambda series: series.iloc[flags].to_numpy(dtype=object).tolist(), unlisted
 
 
 def _continuity(parsed: _Parsed) -> list[Problem]:

@@ -175,6 +175,20 @@ def test_commit_writes_the_checked_extract_without_reading_the_file_again(lake, 
         ("分析员", "库款.csv", checked.sha256, 3, 2, 1)
 
 
+@pytest.mark.parametrize("lake_rows, replaced", [
+    ([], 0),  # no treasury table yet: the first load of a province's history
+    ([("990101", D(2026, 11, 20), 9800.0, 100.0, 100.0)], 1),  # a lake smaller than the upload
+    ([("990101", D(2026, 11, 20), 9800.0, 100.0, 100.0), ("990103", D(2026, 11, 21), 9800.0, 100.0, 100.0),
+      ("990101", D(2026, 11, 19), 9800.0, 100.0, 100.0), ("990102", D(2026, 11, 21), 9800.0, 100.0, 100.0)], 2),  # larger
+])
+def test_preview_counts_the_keys_the_lake_already_has(make_lake, lake_rows, replaced):
+    lake = make_lake(counties=[("990101", "甲县", "测试市"), ("990102", "乙县", "测试市"), ("990103", "丙县", "测试市")],
+                     **({"treasury": lake_rows} if lake_rows else {}))
+    checked = check(lake, UPLOADS / "good_treasury.csv")  # 990101 on 11-20 and 11-21, 990102 on 11-21
+    assert checked.ok, checked.problems
+    assert (checked.preview.new_rows, checked.preview.replaced_rows) == (3 - replaced, replaced)
+
+
 def test_commit_after_the_lake_moved_on_shows_a_fresh_preview_first(lake):
     checked = check(lake, UPLOADS / "good_treasury.csv")
     assert (checked.preview.new_rows, checked.preview.replaced_rows) == (2, 1)
