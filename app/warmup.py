@@ -129,18 +129,16 @@ class Watcher:
         self._thread.join()
 
     def check(self) -> bool:
-        """Warm the latest version if it is not warm yet; True when a warm-up ran to its end."""
-        now = current()
-        if now is None or _key(now) == self.warmed:
-            return False
+        """Warm the latest version if it is not warm yet; a version committed meanwhile stops that
+        warm-up and the newest is warmed next, at once. True when a warm-up ran to its end."""
+        while (now := current()) is not None and _key(now) != self.warmed:
+            def superseded(now=now) -> bool:
+                newer = current()
+                return newer is not None and _key(newer) != _key(now)
 
-        def superseded() -> bool:
-            newer = current()
-            return newer is not None and _key(newer) != _key(now)
-
-        if warm(*now, superseded=superseded):
-            self.warmed = _key(now)
-            return True
+            if warm(*now, superseded=superseded):
+                self.warmed = _key(now)
+                return True
         return False
 
     def _run(self) -> None:
