@@ -12,8 +12,9 @@ the lake every POLL_S seconds — a listing of each table's latest commit file, 
 from the command line is seen too — or at once after a commit this process makes through
 the write service (`fiscal.service.on_commit`), and warms a new lake version, policy or day
 (the brief and the overdue measures are dated). One warm-up at a time, the latest version
-only: a warm-up that sees a newer version between its steps stops, and the next round warms
-the newest. The caches themselves keep only a few versions (their max_entries).
+only: a warm-up that sees a newer version between its steps stops, and the newest is warmed
+next. A new version of the extracts (or policy) first drops the older results from the caches
+(`forget_older_versions`), so they hold about one version.
 """
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+
+import streamlit as st
 
 from fiscal import focus, issuing, ledger, reports, service
 from fiscal.dispatch import dispatch
@@ -104,6 +107,16 @@ def _key(now: tuple[Snapshot, Policy]) -> tuple[str, Policy, dt.date]:
     return now[0].key, now[1], dt.date.today()
 
 
+def forget_older_versions() -> None:
+    """Drop every cached result, when the extracts or the policy have changed. Each page run takes
+    the latest snapshot, so an older version's results are never asked for again, and every
+    st.cache_* of the app is keyed by lake version (or policy), or cheap to compute again. The
+    caches then hold about one version (a national panel is some 15 MB) instead of filling up
+    to their max_entries with versions no page shows."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
 class Watcher:
     """One daemon thread: warms each new lake version (or policy, or day) once, the latest only."""
 
@@ -112,6 +125,7 @@ class Watcher:
         self._wake = threading.Event()
         self._stopped = False
         self.warmed: tuple[str, Policy, dt.date] | None = None  # the `_key` of the last complete warm-up
+        self._indicators_of: tuple[str, Policy] | None = None  # the extracts version and policy cached
         self.first_round = threading.Event()  # set once the version found at start is warm (or failed)
         self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
 
@@ -136,6 +150,10 @@ class Watcher:
                 newer = current()
                 return newer is not None and _key(newer) != _key(now)
 
+            indicators_of = (now[0].extracts_key, now[1])
+            if self._indicators_of not in (None, indicators_of):
+                forget_older_versions()
+            self._indicators_of = indicators_of
             if warm(*now, superseded=superseded):
                 self.warmed = _key(now)
                 return True

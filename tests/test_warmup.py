@@ -186,6 +186,40 @@ def test_a_version_committed_during_a_warm_up_stops_it_and_the_newest_is_warmed(
         assert 9100.0 in set(cache.metrics()["treasury_balance"])
 
 
+def test_a_new_version_of_the_extracts_drops_the_older_versions_results(lake, counted):
+    watcher = warmup.Watcher(3600).start()
+    try:
+        assert watcher.first_round.wait(WARMED_WITHIN_S)
+        old_view = warmup.default_view(*warmup.current())
+        ingest_treasury_row(lake, 12345.0, via_cli=False)
+        wait_until_warmed(watcher, lake)
+    finally:
+        watcher.stop()
+    new_view = warmup.default_view(*warmup.current())
+    assert counted["panel"] == [DEMO_END, DEMO_END]
+    with state.warming(new_view):
+        cache.panel()
+    assert len(counted["panel"]) == 2  # the new version's panel is kept
+    with state.warming(old_view):
+        cache.panel()
+    assert len(counted["panel"]) == 3  # the old one was dropped: computed again when asked
+
+
+def test_a_focus_list_edit_is_warmed_without_computing_the_panel_again(lake, counted):
+    """A record (here the 重点关注 list) is a new lake version, but the extracts are the same."""
+    watcher = warmup.Watcher(3600).start()
+    try:
+        assert watcher.first_round.wait(WARMED_WITHIN_S)
+        counted["sql"].clear()
+        code = Lake(lake).read("counties")["county_code"].iloc[0]
+        assert WriteService(lake).enter_focus(code, "add", "库款紧张", user="测试").committed
+        wait_until_warmed(watcher, lake)
+    finally:
+        watcher.stop()
+    assert counted["panel"] == [DEMO_END]  # the start only: the panel of the same extracts is kept
+    assert "focus_list" in counted["sql"]  # the list of the new version
+
+
 @pytest.mark.browser
 def test_the_server_warms_before_it_answers_and_again_after_a_command_line_commit(built_lake, tmp_path, page):
     """The real path: app/serve.py (as `make run` starts it) and its log."""
