@@ -4,6 +4,11 @@ Warms the default view first (app/warmup.py: the imports, the indicator panel an
 page's reports), so the first viewer finds them ready, and keeps warming each new lake
 version in the background; then serves dashboard.py exactly as `streamlit run` does. With
 FISCAL_WARMUP=0 it only serves (each first visit then computes what it shows).
+
+The first warm-up runs before Streamlit's runtime exists: st.cache_resource is process-wide
+anyway, and each st.cache_data cache keeps the (memory) storage it was created with when the
+runtime starts, so the first page run finds what was computed here (tests/test_warmup.py runs
+the pages after a warm-up without a runtime).
 """
 from __future__ import annotations
 
