@@ -46,6 +46,17 @@ def members() -> pd.DataFrame:
     return _membership(view.snapshot.key, view.as_of, _snapshot=view.snapshot, _panel=cache.panel(all_cities=True))
 
 
+def moves() -> pd.DataFrame:
+    """Who entered and left the list between the tier-history dates, newest first (all cities)."""
+    view = state.view()
+    return _moves(view.snapshot.key, view.as_of, _members=members())
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)  # derived from the shared membership, shared the same way
+def _moves(snapshot_key: str, as_of: dt.date, _members: pd.DataFrame) -> pd.DataFrame:
+    return focus.moves(_members)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def _measures(snapshot_key: str, today: dt.date, _snapshot) -> pd.DataFrame:
     return ledger.current(_snapshot, today)
@@ -174,12 +185,12 @@ def focus_form() -> None:
 def focus_history_section() -> None:
     """Who entered and left the list over the last 12 months (month-ends and A), and every manual entry."""
     view = state.view()
-    moves = reports.in_cities(focus.moves(members()), view.cities)
+    changes = reports.in_cities(moves(), view.cities)
     st.markdown("**名单进出（各月末及截至日）**")
-    if moves.empty:
+    if changes.empty:
         widgets.empty("近 12 个月没有县区进入或退出重点关注名单")
     else:
-        shown = moves.assign(basis_label=moves["basis"].map(SOURCE_LABELS))
+        shown = changes.assign(basis_label=changes["basis"].map(SOURCE_LABELS))
         widgets.table(widgets.detail_links(shown), ["as_of", "change", "county_name", "city_name", "basis_label", "why",
                                                     "by", "detail_url"], key="focus_moves", file_stem="重点关注名单进出")
     st.markdown("**人工调整记录**")

@@ -69,6 +69,20 @@ def _cached_from_panel(name: str, snapshot_key: str, as_of: dt.date, policy: Pol
     return _function(_panel, *args)
 
 
+def shared(function: Callable, *args):
+    """`function(snapshot, *args)` as `report` gives it, but kept once per lake version and
+    arguments and shared read-only by every session: for a frame read on every rerun (the
+    caller filters or reads it, never changes it), where a copy per rerun costs."""
+    snapshot = state.view().snapshot
+    return _cached_shared(f"{function.__module__}.{function.__qualname__}", snapshot.key, args,
+                          _function=function, _snapshot=snapshot)
+
+
+@st.cache_resource(show_spinner="正在计算…", max_entries=64)
+def _cached_shared(name: str, snapshot_key: str, args: tuple, _function: Callable, _snapshot: Snapshot):
+    return _function(_snapshot, *args)
+
+
 def filtered(function: Callable, *args) -> pd.DataFrame:
     """A cached report frame restricted to the chosen cities."""
     return reports.in_cities(report(function, *args), state.view().cities)
@@ -76,9 +90,9 @@ def filtered(function: Callable, *args) -> pd.DataFrame:
 
 def rows_by_kind() -> dict[str, int]:
     """How many rows each extract kind holds in the current lake version."""
-    fresh = report(reports.freshness)
+    fresh = shared(reports.freshness)
     counts = dict(zip(fresh["kind"], fresh["rows"].astype(int)))
-    counts["counties"] = len(report(reports.county_list))
+    counts["counties"] = len(shared(reports.county_list))
     return counts
 
 

@@ -59,7 +59,7 @@ def pp_delta(value) -> str | None:
 
 def county_labels(frame: pd.DataFrame) -> dict[str, str]:
     """county_code → "县区名（所属市）", in the frame's order: the options of county pickers."""
-    return dict(zip(frame["county_code"], frame["county_name"] + "（" + frame["city_name"] + "）"))
+    return dict(zip(frame["county_code"].tolist(), (frame["county_name"] + "（" + frame["city_name"] + "）").tolist()))
 
 
 def coverage_band(band, treasury_balance) -> str:

@@ -9,14 +9,29 @@ import streamlit as st
 
 from fiscal import issuing
 from fiscal.auth import Identity
-from fiscal.lake import Lake
+from fiscal.lake import Lake, Snapshot
 from fiscal.letters import to_text
+from fiscal.policy import Policy
 from fiscal.service import VIA_DASHBOARD
 
 from . import cache, state, widgets
 
 FLASH = "letters_flash"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def drafts() -> issuing.Drafts:
+    """This month's letters at the view's as-of date, for every county whatever the city filter:
+    computed once per lake version, as-of date and policy, and shared read-only by every session."""
+    view = state.view()
+    return _cached_drafts(view.snapshot.key, view.as_of, view.policy, _snapshot=view.snapshot,
+                          _panel=cache.panel(all_cities=True))
+
+
+@st.cache_resource(show_spinner="正在计算提示函…", max_entries=8)
+def _cached_drafts(snapshot_key: str, as_of: dt.date, policy: Policy, _snapshot: Snapshot,
+                   _panel: pd.DataFrame) -> issuing.Drafts:
+    return issuing.drafts(_snapshot, as_of, policy, panel=_panel, at_date=_panel)
 
 
 def show_flash() -> None:

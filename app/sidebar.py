@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from fiscal import reports
+from fiscal.lake import Snapshot
 
 from . import cache, state
 from . import formatting as fmt
@@ -27,9 +28,7 @@ def start() -> state.View:
     state.leave_pages_folder_mode()
     snapshot = cache.lake().snapshot()
     policy = cache.policy_or_stop()
-    latest = cache.report_on(snapshot, reports.latest_date)
-    counties = cache.report_on(snapshot, reports.county_list)
-    cities = tuple(dict.fromkeys(counties["city_name"]))
+    latest, cities = _latest_and_cities(snapshot.key, _snapshot=snapshot)
     _adopt_url(latest, cities)
     with st.sidebar:
         as_of, chosen, meeting = _sidebar(latest, cities)
@@ -37,6 +36,14 @@ def start() -> state.View:
     state.remember(current)
     _write_url(current)
     return current
+
+
+# Read on every rerun of every page: kept once per lake version, not copied out of the data cache each time.
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _latest_and_cities(snapshot_key: str, _snapshot: Snapshot) -> tuple[dt.date | None, tuple[str, ...]]:
+    """The latest treasury date and the cities of the county list, in its order."""
+    counties = cache.report_on(_snapshot, reports.county_list)
+    return cache.report_on(_snapshot, reports.latest_date), tuple(dict.fromkeys(counties["city_name"]))
 
 
 def _sidebar(latest: dt.date | None, cities: tuple[str, ...]) -> tuple[dt.date | None, list[str], bool]:

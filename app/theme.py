@@ -54,11 +54,14 @@ BASE_CSS = """
   [data-testid="stExpanderToggleIcon"], [data-testid="stTopNav"], .stElementToolbar,
   [data-testid="stDataFrame"], [data-testid="stDataFrameResizable"] {display: none !important;}
   .print-table {display: block;}
-  .print-table table {font-size: 0.72rem;}
-  .print-table th, .print-table td {padding: 0.2rem 0.35rem;}
-  .print-table td.wrap {min-width: 14rem;}
-  .print-table .tag {font-size: 0.68rem;}
+  .print-table table, .printed table {font-size: 0.72rem;}
+  .print-table th, .print-table td, .printed th, .printed td {padding: 0.2rem 0.35rem;}
+  .print-table td.wrap, .printed td.wrap {min-width: 14rem;}
+  .print-table .tag, .printed .tag {font-size: 0.68rem;}
   .wrapped-table {display: none !important;}  /* the print copy holds every column */
+  /* …unless the table on screen is its own print copy: then whole, without its links */
+  .wrapped-table.printed {display: block !important; max-height: none; overflow: visible; border: none;}
+  .printed .link {display: none;}
   [data-testid="stMainBlockContainer"], [data-testid="stAppViewBlockContainer"] {padding: 0 !important; max-width: none !important;}
   [data-testid="stAppViewContainer"], [data-testid="stMain"], .stApp {position: static !important; overflow: visible !important;
       height: auto !important;}

@@ -14,6 +14,7 @@ import streamlit as st
 from fiscal import charts, reports
 from fiscal.auth import DISPLAY_TZ
 from fiscal.export import with_context_csv, with_context_excel
+from fiscal.policy import Policy
 from fiscal.vocabulary import (BLUE, GREEN, ORANGE, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS, RED, SHOWN_TIER_COLORS,
                                SHOWN_TIER_LABELS, SHOWN_TIERS, YELLOW, by_code)
 
@@ -171,21 +172,26 @@ def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
     every field as a plain HTML table (a grid prints only the rows scrolled into view)."""
     specs = [COLUMNS[f] for f in fields]
     on_screen = [COLUMNS[f] for f in (meeting_fields if state.view().meeting else screen_fields) or fields]
-    shown = _first_rows(frame, key=key)
-    if wrapped:
-        st.markdown(html_table(shown, on_screen, css_class="wrapped-table"), unsafe_allow_html=True)
-    else:
-        _grid(shown, on_screen, key=key)
     printed = [s for s in specs if s.kind != "link"]  # a link means nothing on paper
-    st.markdown(html_table(shown, printed, css_class="print-table"), unsafe_allow_html=True)
+    shown = _first_rows(frame, key=key)
+    if wrapped and [s for s in on_screen if s.kind != "link"] == printed:
+        # The same columns on screen and on paper: one table serves both (its links hidden in print).
+        st.markdown(html_table(shown, on_screen, css_class="wrapped-table printed"), unsafe_allow_html=True)
+    else:
+        if wrapped:
+            st.markdown(html_table(shown, on_screen, css_class="wrapped-table"), unsafe_allow_html=True)
+        else:
+            _grid(shown, on_screen, key=key)
+        st.markdown(html_table(shown, printed, css_class="print-table"), unsafe_allow_html=True)
     downloads(frame, specs, key=key, file_stem=file_stem)
 
 
 def html_table(frame: pd.DataFrame, specs: list[Col], *, css_class: str) -> str:
     """The first HTML_ROWS rows as an escaped HTML block (tags as coloured badges)."""
     shown = frame.head(HTML_ROWS)
-    head = "".join(f"<th>{html.escape(s.label)}</th>" for s in specs)
-    columns = [shown[s.field].map(lambda v, s=s: _html_cell(v, s)) for s in specs]
+    head = "".join(f'<th class="link">{html.escape(s.label)}</th>' if s.kind == "link" else f"<th>{html.escape(s.label)}</th>"
+                   for s in specs)
+    columns = [_html_cells(shown[s.field].tolist(), s) for s in specs]
     body = "".join(f"<tr>{''.join(cells)}</tr>" for cells in zip(*columns))
     note = (f'<div class="table-note">共 {len(frame):,} 行，此处列出前 {HTML_ROWS} 行；完整数据请下载 Excel</div>'
             if len(frame) > HTML_ROWS else "")
@@ -193,20 +199,27 @@ def html_table(frame: pd.DataFrame, specs: list[Col], *, css_class: str) -> str:
     return f'<div class="{css_class}"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}</div>'
 
 
-def _html_cell(value, spec: Col) -> str:
+# kind → the text of a value in an HTML table (escaped afterwards); other kinds: str
+_CELL_TEXT = {"amount": lambda v: f"{v:,.2f}", "ratio": fmt.percent, "percent": fmt.percent,
+              "months": fmt.number, "multiple": fmt.number, "pp": lambda v: f"{v:+.1f}", "int": lambda v: f"{int(v)}",
+              "date": fmt.date}
+
+
+def _html_cells(values: list, spec: Col) -> list[str]:
+    """One column's cells; the column's kind decides once how every value is written."""
     number = spec.kind not in ("text", "tag", "date")
     css = "num" if number else "wrap" if spec.width == "large" else ""
-    if fmt.missing(value) or (isinstance(value, str) and not value):  # no value, no tag, no reasons
-        return f'<td class="{css}">{fmt.MISSING}</td>'
+    empty = f'<td class="{css}">{fmt.MISSING}</td>'
     if spec.kind == "tag":
-        colour = (spec.tags or {}).get(value, "#78909c")
-        return f'<td><span class="tag" style="background:{colour}">{html.escape(str(value))}</span></td>'
-    if spec.kind == "link":  # a relative link inside the app, opened in the same tab
-        return f'<td><a href="{html.escape(str(value))}" target="_self">{LINK_TEXT}</a></td>'
-    text = {"amount": lambda v: f"{v:,.2f}", "ratio": fmt.percent, "percent": fmt.percent,
-            "months": fmt.number, "multiple": fmt.number, "pp": lambda v: f"{v:+.1f}", "int": lambda v: f"{int(v)}",
-            "date": fmt.date}.get(spec.kind, str)(value)
-    return f'<td class="{css}">{html.escape(text)}</td>'
+        tags = spec.tags or {}
+        cell = lambda v: f'<td><span class="tag" style="background:{tags.get(v, "#78909c")}">{html.escape(str(v))}</span></td>'
+    elif spec.kind == "link":  # a relative link inside the app, opened in the same tab
+        cell = lambda v: f'<td class="link"><a href="{html.escape(str(v))}" target="_self">{LINK_TEXT}</a></td>'
+    else:
+        text = _CELL_TEXT.get(spec.kind, str)
+        cell = lambda v: f'<td class="{css}">{html.escape(text(v))}</td>'
+    # no value, no tag, no reasons: the missing mark
+    return [empty if fmt.missing(v) or (isinstance(v, str) and not v) else cell(v) for v in values]
 
 
 def _grid(frame: pd.DataFrame, specs: list[Col], *, key: str) -> None:
@@ -226,16 +239,19 @@ def downloads(frame: pd.DataFrame, specs: list[Col], *, key: str, file_stem: str
     if "county_name" in frame and "county_code" in frame and COLUMNS["county_code"] not in kept:
         at = next((i for i, s in enumerate(kept) if s.field == "county_name"), 0)
         kept.insert(at, COLUMNS["county_code"])  # names change and repeat; the code identifies the county
-    export = frame[[s.field for s in kept]].set_axis([s.label for s in kept], axis=1)
+
+    def export() -> pd.DataFrame:  # built when a button is clicked, not on every rerun
+        return frame[[s.field for s in kept]].set_axis([s.label for s in kept], axis=1)
+
     fills = {s.label: s.tags for s in kept if s.kind == "tag"}
     formats = {s.label: EXCEL_FORMATS[s.kind] for s in kept if s.kind in EXCEL_FORMATS}
     percents = [s.label for s in kept if s.kind in ("ratio", "percent")]
     name = f"{file_stem}_{view.as_of:%Y%m%d}" if view.as_of else file_stem
     with st.container(horizontal=True, horizontal_alignment="right", gap="small"):
-        st.download_button("CSV", data=lambda: with_context_csv(export, export_context(view), percent_columns=percents),
+        st.download_button("CSV", data=lambda: with_context_csv(export(), export_context(view), percent_columns=percents),
                            file_name=f"{name}.csv", mime="text/csv",
                            key=f"{key}_csv", on_click="ignore", icon=":material/download:", type="tertiary")
-        st.download_button("Excel", data=lambda: with_context_excel(export, export_context(view), sheet_name=file_stem,
+        st.download_button("Excel", data=lambda: with_context_excel(export(), export_context(view), sheet_name=file_stem,
                                                                     fills=fills,
                                                                     number_formats=formats),
                            file_name=f"{name}.xlsx", key=f"{key}_xlsx", on_click="ignore",
@@ -271,13 +287,24 @@ def matrix_table(matrix: pd.DataFrame, value_labels: dict, tags: dict[str, str],
 
 
 # ---- charts -------------------------------------------------------------------------------
-def chart(figure: go.Figure, *, key: str) -> None:
-    """A Plotly figure; in meeting mode with every text and the height larger."""
-    config = dict(PLOTLY_CONFIG)
-    if state.view().meeting:
-        figure = charts.scaled(figure, MEETING_CHART_SCALE)
-        config["displayModeBar"] = False
+def chart(build: Callable[[], go.Figure], *, key: str, choices: tuple = ()) -> None:
+    """The Plotly figure `build()` draws; in meeting mode with every text and the height larger.
+
+    Building a figure (Plotly checks every property) costs more than the rest of a rerun, so it
+    is built once per lake version, view and page `choices` — the widget values `build` reads
+    besides the view — and shared read-only by every session."""
+    view = state.view()
+    figure = _cached_figure(build.__code__.co_filename, build.__code__.co_firstlineno, key, view.snapshot.key,
+                            view.as_of, view.policy, view.cities, view.meeting, choices, _build=build)
+    config = dict(PLOTLY_CONFIG, displayModeBar=False) if view.meeting else PLOTLY_CONFIG
     st.plotly_chart(figure, key=key, config=config, theme=None)  # our own template: fonts scale in meeting mode
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _cached_figure(source: str, line: int, key: str, snapshot_key: str, as_of: dt.date | None, policy: Policy, cities: tuple,
+                   meeting: bool, choices: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
+    figure = _build()
+    return charts.scaled(figure, MEETING_CHART_SCALE) if meeting else figure
 
 
 def county_links(metrics: pd.DataFrame) -> None:

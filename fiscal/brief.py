@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -348,12 +348,14 @@ HTML_STYLE = """
 .brief .tag {display: inline-block; padding: 0 0.6em; border-radius: 999px; color: #fff; font-weight: 600;}
 .brief .tag.light {color: #212121;}
 .brief tr.total td {font-weight: 700; background: #fafafa;}
+.brief .more {color: #546e7a; font-size: 0.9em;}
 """
 _NUMERIC = {"amount", "months", "percent", "pp", "int", "signed"}
 
 
-def to_html(brief: Brief) -> str:
-    """The brief as one HTML fragment (styles included); every text is escaped."""
+def to_html(brief: Brief, max_rows: int | None = None) -> str:
+    """The brief as one HTML fragment (styles included); every text is escaped. With `max_rows`,
+    each table lists its first `max_rows` rows (and its 合计 row), saying how many it has."""
     parts = [f"<style>{HTML_STYLE}</style>", '<div class="brief">', f"<h1>{html.escape(brief.title)}</h1>",
              f'<div class="subtitle">{html.escape(brief.subtitle)}</div>']
     for section in brief.sections:
@@ -361,6 +363,11 @@ def to_html(brief: Brief) -> str:
         if section.rows.empty:
             parts.append(f"<p>{html.escape(section.empty)}</p>" if section.empty else "")
             continue
+        listed = _listed_rows(section.rows, section.fields[0].name)
+        note = ""
+        if max_rows is not None and len(listed) > max_rows:
+            section = replace(section, rows=pd.concat([listed.head(max_rows), section.rows.drop(listed.index)]))
+            note = f'<p class="more">此处列出前 {max_rows} 行，共 {len(listed):,} 行；下载的简报包含全部行</p>'
         texts, fills = _cells(section)
         head = "".join(f"<th>{html.escape(f.label)}</th>" for f in section.fields)
         body = []
@@ -375,6 +382,12 @@ def to_html(brief: Brief) -> str:
                     cells.append(f'<td class="{kind}">{html.escape(text)}</td>')
             total = ' class="total"' if row_texts[0] == TOTAL_LABEL else ""
             body.append(f"<tr{total}>{''.join(cells)}</tr>")
-        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}")
     parts.append("</div>")
     return "".join(parts)
+
+
+def _listed_rows(rows: pd.DataFrame, first_field: str) -> pd.DataFrame:
+    """The rows of a section's table other than its 合计 row."""
+    return rows[rows[first_field] != TOTAL_LABEL]
+

@@ -8,8 +8,8 @@ widgets.page_header("周调度简报")
 if not widgets.require("counties", "treasury"):
     st.stop()
 
-document, page = briefing.weekly_brief()
+weekly = briefing.weekly_brief()
 if state.view().cities:
     st.caption("简报涵盖全部县区，不受地市筛选影响。")
-briefing.downloads(document)
-st.html(page)
+briefing.downloads(weekly.document)
+briefing.show(weekly)

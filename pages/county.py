@@ -54,21 +54,22 @@ widgets.kpis([
 st.subheader("库款日报（近 6 个月）")
 daily = cache.report(reports.county_daily, code, view.as_of - dt.timedelta(days=DAILY_DAYS), view.as_of)
 if daily["treasury_balance"].notna().any():
-    widgets.chart(charts.daily_treasury(daily, {
+    widgets.chart(lambda: charts.daily_treasury(daily, {
         f"预警线 {view.policy.coverage_warning:.2f} 个月": view.policy.coverage_warning * row.avg_monthly_outflow}),
-        key="county_daily")
+        key="county_daily", choices=(code,))
 else:
     widgets.empty("近 6 个月没有该县区的库款日报数据")
 
 st.subheader("库款保障水平（各月末）")
-widgets.chart(charts.coverage_trend(view.policy, cache.from_panel(reports.coverage_trend, view.as_of),
-                                   reports.county_history(panel, view.as_of, [code])), key="county_coverage")
+widgets.chart(lambda: charts.coverage_trend(view.policy, cache.from_panel(reports.coverage_trend, view.as_of),
+                                           reports.county_history(panel, view.as_of, [code])),
+              key="county_coverage", choices=(code,))
 
 st.subheader("工资专户与发薪")
 if widgets.require("payroll_schedule"):
-    paydays = cache.report(reports.payday_history, view.as_of, view.policy)
+    paydays = cache.shared(reports.payday_history, view.as_of, view.policy)
     shown = paydays[(paydays["county_code"] == code) & (paydays["cutoff"] >= daily["date"].min())]
-    widgets.chart(charts.county_paydays(daily, shown), key="county_paydays")
+    widgets.chart(lambda: charts.county_paydays(daily, shown), key="county_paydays", choices=(code,))
 
 st.subheader("收入进度（累计）")
 if widgets.require("revenue"):
@@ -76,11 +77,11 @@ if widgets.require("revenue"):
     if monthly.empty:
         widgets.empty("该县区尚无收入进度数据")
     else:
-        widgets.chart(charts.county_revenue(monthly, view.as_of.year), key="county_revenue")
+        widgets.chart(lambda: charts.county_revenue(monthly, view.as_of.year), key="county_revenue", choices=(code,))
 
 st.subheader("工作台账（一县一策）")
 bureau.county_ledger_section(code, row.county_name)
 
 st.subheader("风险等级历史")
-widgets.chart(charts.tier_heatmap(reports.tier_matrix(panel[panel["county_code"] == code], view.as_of)),
-              key="county_tiers")
+widgets.chart(lambda: charts.tier_heatmap(reports.tier_matrix(panel[panel["county_code"] == code], view.as_of)),
+              key="county_tiers", choices=(code,))

@@ -34,7 +34,7 @@ st.subheader(f"需调度的县区（{len(needing)}）")
 if needing.empty:
     widgets.empty("各县区现有库款均可覆盖库款底线和近期工资，暂不需要调度")
 else:
-    widgets.chart(charts.dispatch_bars(needing, policy), key="dispatch_bars")
+    widgets.chart(lambda: charts.dispatch_bars(needing, policy), key="dispatch_bars")
 
 st.subheader("各县区调度建议")
 only_needing = st.toggle("只看需要调度的县区", value=True, key="dispatch_only_needing")

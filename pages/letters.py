@@ -13,8 +13,7 @@ log = audit.AuditLog.for_lake(view.snapshot.root)
 letter_views.show_flash()
 identity = data_management.sign_in_panel(auth.Authenticator(log), log, purpose="签发提示函")
 
-everyone = cache.panel(all_cities=True)  # one batch a month for every county, whatever the city filter
-plan = issuing.drafts(view.snapshot, view.as_of, view.policy, panel=everyone, at_date=everyone)
+plan = letter_views.drafts()  # one batch a month for every county, whatever the city filter
 register = cache.report(issuing.registered)
 batch = issuing.month_batch(register, view.as_of)
 month = issuing.batch_label(issuing.batch_of(view.as_of))

@@ -43,7 +43,7 @@ history = cache.filtered(reports.payday_history, view.as_of, view.policy)
 if history.empty:
     widgets.empty("近 12 个月没有发薪记录")
     st.stop()
-widgets.chart(charts.payday_heatmap(history, view.policy), key="payday_heatmap")
+widgets.chart(lambda: charts.payday_heatmap(history, view.policy), key="payday_heatmap")
 problems = history[history["status"].isin(PROBLEM_STATUSES)].sort_values("payday", ascending=False)
 st.markdown(f"**未按时足额存入的发薪（{len(problems)} 次）**")
 if problems.empty:

@@ -28,11 +28,11 @@ widgets.kpis([
 
 by_county = reports.revenue_by_county(cache.metrics(), rows)
 st.subheader("各县区收入进度与序时进度")
-widgets.chart(charts.revenue_progress_bars(by_county, view.policy), key="revenue_bars")
+widgets.chart(lambda: charts.revenue_progress_bars(by_county, view.policy), key="revenue_bars")
 
 st.subheader("分类别（与上年同期比较）")
 by_category = reports.revenue_by_category(rows)
-widgets.chart(charts.revenue_by_category(by_category), key="revenue_categories")
+widgets.chart(lambda: charts.revenue_by_category(by_category), key="revenue_categories")
 widgets.table(by_category, ["category", "budget", "actual_ytd", "revenue_progress", "prev_actual_ytd", "prev_progress",
                             "yoy_growth"], key="revenue_category_table", file_stem="分类别收入进度")
 

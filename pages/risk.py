@@ -36,7 +36,7 @@ with st.expander("现行政策参数（风险分级依据）"):
 
 st.subheader("风险等级历史（各月末）")
 matrix = cache.from_panel(reports.tier_matrix, view.as_of)
-widgets.chart(charts.tier_heatmap(matrix), key="tier_heatmap")
+widgets.chart(lambda: charts.tier_heatmap(matrix), key="tier_heatmap")
 widgets.matrix_table(matrix, SHOWN_TIER_LABELS, TIER_TAG_COLORS, key="risk_history", file_stem="风险等级历史",
                      column_label=lambda d: f"{d:%Y-%m-%d}")
 
@@ -46,7 +46,7 @@ bureau.focus_history_section()
 st.subheader("未来三个月工资保障")
 forward = reports.forward_payroll(metrics)
 if forward["payroll_cover_3m"].notna().any():
-    widgets.chart(charts.forward_cover_bars(forward, view.policy), key="forward_cover")
+    widgets.chart(lambda: charts.forward_cover_bars(forward, view.policy), key="forward_cover")
     widgets.table(widgets.detail_links(forward), [
         "tier_label", "county_name", "city_name", "payroll_cover_3m", "forward_need", "available",
         "treasury_balance", "account_balance", "detail_url"], key="risk_forward", file_stem="未来三个月工资保障",

@@ -36,11 +36,12 @@ by_coverage = metrics.dropna(subset=["coverage_months"]).sort_values("coverage_m
 st.subheader("库款保障水平走势（月末）")
 compare = st.multiselect("对照县区", list(names), default=by_coverage[:COMPARE_DEFAULT], format_func=names.get,
                          max_selections=8, key="treasury_compare", placeholder="选择县区与中位数对照")
-widgets.chart(charts.coverage_trend(policy, cache.from_panel(reports.coverage_trend, view.as_of),
-                                   reports.county_history(panel, view.as_of, compare)), key="coverage_trend")
+widgets.chart(lambda: charts.coverage_trend(policy, cache.from_panel(reports.coverage_trend, view.as_of),
+                                           reports.county_history(panel, view.as_of, compare)),
+              key="coverage_trend", choices=tuple(compare))
 
 st.subheader("各市库款保障水平分布")
-widgets.chart(charts.coverage_by_city(metrics, policy), key="coverage_by_city")
+widgets.chart(lambda: charts.coverage_by_city(metrics, policy), key="coverage_by_city")
 
 st.subheader("县区库款日报")
 pick, window = st.columns([2, 3], vertical_alignment="bottom")
@@ -51,9 +52,10 @@ days = WINDOWS[window.segmented_control("时间范围", list(WINDOWS), default="
 daily = cache.report(reports.county_daily, county, view.as_of - dt.timedelta(days=days), view.as_of)
 outflow = metrics.set_index("county_code").at[county, "avg_monthly_outflow"]
 if daily["treasury_balance"].notna().any():
-    widgets.chart(charts.daily_treasury(daily, {
+    widgets.chart(lambda: charts.daily_treasury(daily, {
         f"预警线 {policy.coverage_warning:.2f} 个月": policy.coverage_warning * outflow,
-        f"提示线 {policy.coverage_prompt:.2f} 个月": policy.coverage_prompt * outflow}), key="daily_treasury")
+        f"提示线 {policy.coverage_prompt:.2f} 个月": policy.coverage_prompt * outflow}),
+        key="daily_treasury", choices=(county, days))
 else:
     widgets.empty("所选时间范围内该县区没有库款日报数据")
 

@@ -3,8 +3,11 @@ show the numbers of the core functions; issuing is closed without an analyst; a 
 gives empty states, not errors; the lines-in-force panel shows the new policy lines."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from fiscal.brief import build, to_html
 from fiscal.demo import DEMO_END
 from fiscal.dispatch import dispatch
 from fiscal.issuing import drafts
@@ -50,6 +53,20 @@ def test_brief_page(demo_lake, monkeypatch):  # noqa: F811
     for title in ("一、风险等级概况", "五、库款保障水平偏低", "七、调度建议", "八、本月提示函"):
         assert title in page
     assert [b.proto.label for b in app.get("download_button")] == ["Word", "Excel", "HTML"]
+
+
+def test_brief_page_lists_the_first_rows_of_each_table_until_asked_for_all(demo_lake, monkeypatch, policy):  # noqa: F811
+    monkeypatch.setattr("app.briefing.FIRST_ROWS", 3)
+    app = open_page(demo_lake, "brief", monkeypatch)
+    document = build(Lake(demo_lake).snapshot(), DEMO_END, policy, today=dt.date.today())
+    low = document.section("coverage").rows  # a table without a 合计 row
+    assert len(low) > 3
+    shown = app.get("html")[0].proto.body
+    assert shown == to_html(document, max_rows=3)
+    assert f"此处列出前 3 行，共 {len(low)} 行；下载的简报包含全部行" in shown
+    assert "每个表格列出前 3 行；下载的简报包含全部行" in texts(app, "caption")
+    app.toggle(key="brief_all_rows").set_value(True).run()
+    assert app.get("html")[0].proto.body == to_html(document)
 
 
 @pytest.mark.parametrize("page, title", [("dispatch", "调度建议"), ("letters", "提示函"), ("brief", "周调度简报")])

@@ -152,3 +152,31 @@ def test_an_empty_cell_reads_a_dash_as_on_every_page():
     assert cell_text("", "text") == "—"  # a county that moved down to 正常 has no reasons
     assert cell_text(None, "amount") == "—" and cell_text(5336.45, "amount") == "5,336.45"
     assert cell_text(0.0556, "percent") == "5.6%"
+
+
+def test_html_with_a_row_limit_lists_the_first_rows_and_keeps_the_total():
+    """On screen each table lists its first rows, its 合计 row and how many it has; the whole brief is the download."""
+    import lxml.html
+    import pandas as pd
+
+    from fiscal.brief import COUNTY, TOTAL_LABEL, Brief, Field, Section
+
+    need = Field("dispatch_need", "建议调度（万元）", "amount")
+    dispatch = Section("dispatch", "调度建议", "3 个县区需调度", (*COUNTY, need), pd.DataFrame({
+        "county_name": ["甲县", "乙县", "丙县", TOTAL_LABEL], "city_name": ["测试市"] * 3 + [""],
+        "dispatch_need": [30.0, 20.0, 10.0, 60.0]}), "")
+    short = Section("moves", "本周等级变化", "1 个县区", COUNTY,
+                    pd.DataFrame({"county_name": ["丁县"], "city_name": ["测试市"]}), "")
+    document = Brief(D(2025, 4, 2), D(2025, 3, 26), "测试局", (dispatch, short))
+
+    def tables(page: str) -> list[list[list[str]]]:
+        root = lxml.html.fromstring(page)
+        return [[[c.text_content() for c in tr.xpath("td")] for tr in t.xpath(".//tbody/tr")] for t in root.iter("table")]
+
+    cut = briefing.to_html(document, max_rows=2)
+    assert tables(cut) == [[["甲县", "测试市", "30.00"], ["乙县", "测试市", "20.00"], ["合计", "—", "60.00"]],
+                           [["丁县", "测试市"]]]
+    assert cut.count('class="more"') == 1 and "此处列出前 2 行，共 3 行；下载的简报包含全部行" in cut
+    assert tables(briefing.to_html(document))[0] == [["甲县", "测试市", "30.00"], ["乙县", "测试市", "20.00"],
+                                                    ["丙县", "测试市", "10.00"], ["合计", "—", "60.00"]]
+    assert briefing.to_html(document, max_rows=3) == briefing.to_html(document)

@@ -79,7 +79,7 @@ def markdown(app: AppTest) -> str:
 def wrapped_table(app: AppTest, column: str = "风险原因") -> pd.DataFrame:
     """The page's on-screen HTML table (long text wrapped) with that column, as its cells read."""
     [block] = [t for t in texts(app, "markdown")
-               if t.startswith('<div class="wrapped-table">') and f"<th>{column}</th>" in t]
+               if t.startswith('<div class="wrapped-table') and f"<th>{column}</th>" in t]
     root = lxml.html.fromstring(block)
     rows = [[cell.text_content() for cell in row.findall("td")] for row in root.iter("tr")]
     return pd.DataFrame([r for r in rows if r], columns=[th.text_content() for th in root.iter("th")])
@@ -280,3 +280,70 @@ def test_a_province_sized_list_shows_its_first_rows_until_all_are_asked_for(tmp_
     assert not app.exception
     assert max(len(d.value) for d in app.dataframe) == 120
     assert not any("此处列出前" in c.value for c in app.caption)
+
+
+def chart_trace(app: AppTest, index: int, name: str) -> dict:
+    """One trace of the page's `index`-th chart, its arrays decoded (Plotly sends numbers as typed arrays)."""
+    import base64
+
+    import numpy as np
+
+    [trace] = [t for t in json.loads(app.get("plotly_chart")[index].proto.spec)["data"] if t.get("name") == name]
+    return {key: np.frombuffer(base64.b64decode(value["bdata"]), value["dtype"]).tolist()
+            if isinstance(value, dict) and "bdata" in value else value for key, value in trace.items()}
+
+
+def test_treasury_charts_follow_the_page_choices(demo_lake, monkeypatch):
+    """A chart is built once per view and page choices: another county, time range or comparison is
+    drawn anew, and going back draws the first one again."""
+    treasury = Lake(demo_lake).read("treasury")
+    app = open_page(demo_lake, "treasury", monkeypatch)
+    first = app.selectbox(key="treasury_county").value
+    other = next(c for c in sorted(county_names(demo_lake)) if c != first)
+    shown = chart_trace(app, 2, "库款余额")
+
+    def balances(code: str, days: int) -> list[float]:  # the county's treasury rows over the last `days` days
+        dates = pd.to_datetime(treasury["date"])
+        rows = treasury[(treasury["county_code"] == code) & dates.between(pd.Timestamp(DEMO_END - dt.timedelta(days=days)),
+                                                                           pd.Timestamp(DEMO_END))]
+        return rows.sort_values("date")["balance"].tolist()
+
+    assert shown["y"] == pytest.approx(balances(first, 183))
+    app.selectbox(key="treasury_county").set_value(other).run()
+    assert chart_trace(app, 2, "库款余额")["y"] == pytest.approx(balances(other, 183))
+    app.segmented_control(key="treasury_window").set_value("近 3 个月").run()
+    assert chart_trace(app, 2, "库款余额")["y"] == pytest.approx(balances(other, 92))
+    app.selectbox(key="treasury_county").set_value(first).run()
+    app.segmented_control(key="treasury_window").set_value("近 6 个月").run()
+    assert chart_trace(app, 2, "库款余额") == shown
+
+    name = county_names(demo_lake)[other]
+    app.multiselect(key="treasury_compare").set_value([other]).run()
+    drawn = [t.get("name") for t in json.loads(app.get("plotly_chart")[0].proto.spec)["data"]]
+    assert drawn == [None, "四分位区间", "中位数", name]
+
+
+def test_a_wrapped_table_showing_every_printed_column_is_its_own_print_copy(demo_lake, monkeypatch):
+    """风险分级's tiers and 重点关注 list show on screen every column they print: one table each, its links
+    marked to be hidden on paper. 总览's counties show fewer columns than they print: two tables."""
+    def tables(app: AppTest, column: str) -> dict[str, list[str]]:
+        found = {}
+        for block in texts(app, "markdown"):
+            if block.startswith("<div") and f"<th>{column}</th>" in block:
+                root = lxml.html.fromstring(block)
+                found[root.get("class")] = [th.text_content() for th in root.iter("th")]
+        return found
+
+    risk = open_page(demo_lake, "risk", monkeypatch)
+    assert tables(risk, "风险原因") == {"wrapped-table printed": ["风险等级", "县区", "所属市", "风险原因"]}
+    [focus] = [b for b in texts(risk, "markdown") if b.startswith("<div") and "<th>来源</th>" in b]
+    root = lxml.html.fromstring(focus)
+    assert root.get("class") == "wrapped-table printed"
+    assert [th.text_content() for th in root.xpath(".//th[@class='link']")] == ["详情"]
+    links = root.xpath(".//td[@class='link']/a")
+    assert links and all(a.get("href").startswith("county?county=") for a in links)
+
+    overview = tables(open_page(demo_lake, None, monkeypatch), "风险原因")
+    assert set(overview) == {"wrapped-table", "print-table"}
+    assert {"保障水平区间", "下次发薪日"} <= set(overview["print-table"]) - set(overview["wrapped-table"])
+    assert "详情" in overview["wrapped-table"] and "详情" not in overview["print-table"]
