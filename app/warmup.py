@@ -32,7 +32,7 @@ from fiscal.indicators import tier_moves
 from fiscal.lake import Snapshot
 from fiscal.policy import Policy, PolicyError
 
-from . import briefing, bureau, cache, state
+from . import briefing, bureau, cache, letter_views, sidebar, state
 
 POLL_S = 2.0
 THREAD_NAME = "warm-up"
@@ -41,7 +41,7 @@ LOG = logging.getLogger("fiscal.warmup")
 
 def default_view(snapshot: Snapshot, policy: Policy) -> state.View:
     """The view a new session opens with (the sidebar's defaults)."""
-    latest = cache.report_on(snapshot, reports.latest_date)
+    latest, _ = sidebar.latest_and_cities(snapshot)
     return state.View(snapshot, policy, latest, (), meeting=False, demo=cache.is_demo(snapshot))
 
 
@@ -58,6 +58,7 @@ def steps(view: state.View) -> list[tuple[str, Callable[[], object]]]:
         ("收入进度", lambda: cache.filtered(reports.revenue_rows, as_of)),
         ("本周变化", lambda: cache.from_panel(tier_moves, reports.week_before(as_of), as_of)),
         ("发薪历史", lambda: cache.filtered(reports.payday_history, as_of, policy)),
+        ("县区发薪历史", lambda: cache.shared(reports.payday_history, as_of, policy)),
         ("保障水平走势", lambda: cache.from_panel(reports.coverage_trend, as_of)),
         ("风险等级历史", lambda: cache.from_panel(reports.tier_matrix, as_of)),
         ("重点关注名单", bureau.members),
@@ -65,6 +66,7 @@ def steps(view: state.View) -> list[tuple[str, Callable[[], object]]]:
         ("工作台账", bureau.measures),
         ("台账修订", lambda: cache.report(ledger.history)),
         ("调度建议", lambda: cache.filtered(dispatch, as_of, policy)),
+        ("提示函", letter_views.drafts),
         ("提示函登记", lambda: cache.report(issuing.registered)),
         ("周调度简报", briefing.weekly_brief),
         ("报送情况", lambda: cache.filtered(reports.reporting_status, as_of)),
