@@ -2,8 +2,10 @@
 when the lake gets a new version, so that no viewer waits for it.
 
 The default view is what a new session shows: the latest as-of date, every city, the policy
-in force. `warm()` runs the pages' own cached data helpers (app/cache.py, app/bureau.py,
-app/briefing.py) for that view, so the caches hold exactly the keys a page run asks for.
+in force. `warm()` runs the pages' own cached data helpers (app/cache.py, sidebar.py,
+bureau.py, briefing.py, letter_views.py) for that view, so the caches hold exactly the keys a
+page run asks for. (Not the charts: each page builds its figures from what it read, once per
+view, on its first visit.)
 A viewer who arrives meanwhile waits on the same cache entry (Streamlit computes each key
 once, under a per-key lock) instead of computing it a second time.
 
