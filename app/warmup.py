@@ -1,12 +1,11 @@
-"""Warm-up: what every page computes for the default view, done when the server starts and
+"""Warm-up: the data every page reads in the default view, computed when the server starts and
 when the lake gets a new version, so that no viewer waits for it.
 
 The default view is what a new session shows: the latest as-of date, every city, the policy
 in force. `warm()` runs the pages' own cached data helpers (app/cache.py, sidebar.py,
 bureau.py, briefing.py, letter_views.py) for that view, so the caches hold exactly the keys a
 page run asks for. (Not the charts: each page builds its figures from what it read, once per
-view, on its first visit.)
-A viewer who arrives meanwhile waits on the same cache entry (Streamlit computes each key
+view, on its first visit.) A viewer who arrives meanwhile waits on the same cache entry (Streamlit computes each key
 once, under a per-key lock) instead of computing it a second time.
 
 `start_watching()` (the server launcher, app/serve.py) adds one daemon thread that looks at
