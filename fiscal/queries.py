@@ -204,23 +204,24 @@ def json_objects(name: str, snapshot: Snapshot, keys: tuple[str, ...], order_by:
     """The rows of fiscal/sql/<name>.sql as JSON object texts with exactly `keys`, in that
     order, sorted by `order_by` (column names of ours): written by DuckDB (ISO dates, lists
     as arrays, a NaN as null like a missing value), so there is no Python call per value."""
-    with _executed(name, snapshot, params, describe=True) as cursor:
-        types = dict((column, kind) for column, kind, *_ in cursor.fetchall())
-    fields = ", ".join(
-        f"{key} := CASE WHEN isnan({key}) THEN NULL ELSE {key} END" if types[key] == "DOUBLE" else f"{key} := {key}"
-        for key in keys)
-    wrapped = f"SELECT to_json(struct_pack({fields})) FROM ({{query}}) ORDER BY {order_by}"
-    with _executed(name, snapshot, params, around=wrapped) as cursor:
-        return [text for (text,) in cursor.fetchall()]
+    # The rows go to a temporary table of the query's own cursor (gone when it closes): its
+    # column types say which columns can hold a NaN, without binding the query a second time.
+    with _executed(name, snapshot, params, around="CREATE TEMP TABLE result AS {query}") as cursor:
+        types = {column: kind for column, kind, *_ in cursor.execute("DESCRIBE result").fetchall()}
+        fields = ", ".join(
+            f"{key} := CASE WHEN isnan({key}) THEN NULL ELSE {key} END" if types[key] == "DOUBLE" else f"{key} := {key}"
+            for key in keys)
+        return [text for (text,) in cursor.execute(
+            f"SELECT to_json(struct_pack({fields})) FROM result ORDER BY {order_by}").fetchall()]
 
 
 @contextmanager
-def _executed(name: str, snapshot: Snapshot, params: dict, frames: dict | None = None, *, describe: bool = False,
+def _executed(name: str, snapshot: Snapshot, params: dict, frames: dict | None = None, *,
               around: str = "{query}", extra: dict | None = None):
     """A cursor that has run fiscal/sql/<name>.sql (or `around`, a statement built around it
-    in place of `{query}`: its parameters and those in `extra`), or only described its columns."""
+    in place of `{query}`: its parameters and those in `extra`)."""
     own_sql, wanted = statement(name, frozenset(TABLE_ORDER).difference(source_params(snapshot)))
-    sql = ("DESCRIBE " if describe else "") + around.replace("{query}", own_sql)
+    sql = around.replace("{query}", own_sql)
     available = {**source_params(snapshot), **params}
     missing = sorted(p for p in wanted if p not in available)
     if missing:

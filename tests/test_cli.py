@@ -127,3 +127,19 @@ def test_validate_names_a_date_out_of_range_and_exits_1():
         "错误 第 4 行，列「日期」，值「9999-12-31」：日期不在合理范围（2000–2100 年）",
         "不能导入：2 个错误，0 个提示",
     ]
+
+
+def test_a_not_a_number_indicator_is_null_in_the_json(make_lake):
+    # A budget of 0 with nothing collected (written straight to the lake, past the upload
+    # checks) makes 0 / 0: the progress is NaN, which JSON has no word for.
+    lake = make_lake(revenue=[("000001", 2025, 3, "税收收入", 0.0, 0.0)],
+                     treasury=[("000001", dt.date(2025, 3, 9), 650.0, 0.0, 0.0)])
+    result = fiscal("metrics", "--data", lake.root, "--as-of", "2025-03-10", "--format", "json")
+    assert result.returncode == 0, result.stderr
+
+    def no_constants(token):
+        raise AssertionError(f"{token} in the JSON")
+
+    [row] = json.loads(result.stdout, parse_constant=no_constants)
+    assert (row["revenue_month"], row["revenue_progress"], row["revenue_gap_pp"]) == (3, None, None)
+    assert row["time_progress"] == 0.25 and row["treasury_balance"] == 650.0
