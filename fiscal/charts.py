@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
+import unicodedata
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -24,6 +27,7 @@ from .vocabulary import (COVERAGE_BANDS, GREEN, LIGHT_GREEN, NO_DATA, NO_DATA_TI
                          by_code)
 
 FONT_FAMILY = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
+FONT_SIZE = 13  # pixels; axis titles are drawn 1.2 times larger
 MAX_ROWS = 40  # counties per chart before it only shows the most relevant ones
 MAX_CITIES = 20  # boxes per distribution chart
 ROW_HEIGHT = 24  # pixels per county in bar charts and heat-maps
@@ -79,9 +83,10 @@ def coverage_trend(policy: Policy, trend: pd.DataFrame | None = None,
     line in its interquartile range; counties: as_of, county_name, coverage_months.
     """
     fig = go.Figure()
-    values = []
+    values, dates = [], []
     if trend is not None and not trend.empty:
         x = _date_labels(trend["as_of"])
+        dates += x
         fig.add_scatter(x=x, y=trend["q75"], mode="lines", line_width=0, hoverinfo="skip", showlegend=False)
         fig.add_scatter(x=x, y=trend["q25"], mode="lines", line_width=0, fill="tonexty",
                         fillcolor="rgba(97,97,97,0.15)", name="四分位区间", hoverinfo="skip")
@@ -91,14 +96,18 @@ def coverage_trend(policy: Policy, trend: pd.DataFrame | None = None,
         values += [trend["q75"].max()]
     if counties is not None and not counties.empty:
         for name, rows in counties.groupby("county_name", sort=False):
-            fig.add_scatter(x=_date_labels(rows["as_of"]), y=rows["coverage_months"], mode="lines+markers",
+            x = _date_labels(rows["as_of"])
+            dates += x
+            fig.add_scatter(x=x, y=rows["coverage_months"], mode="lines+markers",
                             name=str(name), line_width=2,
                             hovertemplate="%{fullData.name}<br>%{x}<br>%{y:.2f} 个月<extra></extra>")
         values += [counties["coverage_months"].max()]
-    _shade_coverage_bands(fig, policy, _top(values, policy))
+    top = _top(values, policy)
+    _shade_coverage_bands(fig, policy, top)
     fig.update_yaxes(title_text="库款保障水平（月）", rangemode="tozero")
     fig.update_xaxes(type="category")
-    return _finish(fig, height=400, right_margin=BAND_LABEL_MARGIN)
+    return _finish(fig, height=400, right_margin=BAND_LABEL_MARGIN, y_labels=_number_labels([0, top], ".1f"),
+                   turned_x_labels=dates)
 
 
 def coverage_by_city(metrics: pd.DataFrame, policy: Policy, max_rows: int = MAX_CITIES) -> go.Figure:
@@ -115,10 +124,12 @@ def coverage_by_city(metrics: pd.DataFrame, policy: Policy, max_rows: int = MAX_
                     fillcolor="rgba(255,255,255,0)", customdata=city_rows[["county_name"]],
                     hovertemplate="%{customdata[0]}<br>%{y:.2f} 个月<extra>%{fullData.name}</extra>",
                     showlegend=False)
-    _shade_coverage_bands(fig, policy, _top([rows["coverage_months"].max()], policy))
+    top = _top([rows["coverage_months"].max()], policy)
+    _shade_coverage_bands(fig, policy, top)
     fig.update_yaxes(title_text="库款保障水平（月）", rangemode="tozero")
     note = f"显示中位数最低的 {len(shown)} 个市（共 {len(medians)} 个）" if len(medians) > len(shown) else None
-    return _finish(fig, height=400, note=note, right_margin=BAND_LABEL_MARGIN)
+    return _finish(fig, height=400, note=note, right_margin=BAND_LABEL_MARGIN,
+                   y_labels=_number_labels([0, top], ".1f"), turned_x_labels=shown)
 
 
 def _shade_coverage_bands(fig: go.Figure, policy: Policy, top: float) -> None:
@@ -161,7 +172,8 @@ def daily_treasury(daily: pd.DataFrame, reference_lines: dict[str, float] | None
     fig.update_yaxes(title_text="余额（万元）", tickformat=",.0f", row=1, col=1)
     fig.update_yaxes(title_text="流入 / 流出（万元）", tickformat=",.0f", row=2, col=1)
     fig.update_xaxes(tickformat="%Y-%m-%d")
-    return _finish(fig, height=460)
+    amounts = [*rows["treasury_balance"], *rows["inflow"], *-rows["outflow"], *(reference_lines or {}).values()]
+    return _finish(fig, height=460, y_labels=_number_labels(amounts, ",.0f"))
 
 
 # ---- payroll ----------------------------------------------------------------------------
@@ -189,7 +201,7 @@ def payday_heatmap(history: pd.DataFrame, policy: Policy, max_rows: int = MAX_RO
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category", side="top")
     note = f"显示问题最多的 {len(shown)} 个县区（共 {len(matrix)} 个）" if len(matrix) > len(shown) else None
-    return _finish(fig, height=_rows_height(len(shown)), note=note, legend_bottom=True)
+    return _finish(fig, height=_rows_height(len(shown)), note=note, legend_bottom=True, y_labels=y)
 
 
 def payday_severities(policy: Policy) -> dict[str, int]:
@@ -222,7 +234,8 @@ def county_paydays(daily: pd.DataFrame, paydays: pd.DataFrame) -> go.Figure:
         shown_status.add(row.status)
     fig.update_yaxes(title_text="万元", tickformat=",.0f", rangemode="tozero")
     fig.update_xaxes(tickformat="%Y-%m-%d")
-    return _finish(fig, height=360)
+    return _finish(fig, height=360,
+                   y_labels=_number_labels([0, *account["account_balance"], *paydays["amount_due"]], ",.0f"))
 
 
 def forward_cover_bars(forward: pd.DataFrame, policy: Policy, max_rows: int = MAX_ROWS) -> go.Figure:
@@ -243,7 +256,7 @@ def forward_cover_bars(forward: pd.DataFrame, policy: Policy, max_rows: int = MA
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(title_text=f"未来{policy.forward_months}个月工资保障倍数", rangemode="tozero")
     note = f"显示保障倍数最低的 {len(shown)} 个县区（共 {len(rows)} 个）" if len(rows) > len(shown) else None
-    return _finish(fig, height=_rows_height(len(shown)), note=note)
+    return _finish(fig, height=_rows_height(len(shown)), note=note, y_labels=shown["county_name"])
 
 
 # ---- revenue ----------------------------------------------------------------------------
@@ -268,7 +281,7 @@ def revenue_progress_bars(by_county: pd.DataFrame, policy: Policy, max_rows: int
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(title_text="收入进度（累计完成 / 年初预算）", tickformat=".0%", rangemode="tozero")
     note = f"显示落后序时最多的 {len(shown)} 个县区（共 {len(rows)} 个）" if len(rows) > len(shown) else None
-    return _finish(fig, height=_rows_height(len(shown)) + 40, note=note)
+    return _finish(fig, height=_rows_height(len(shown)) + 40, note=note, y_labels=shown["county_name"])
 
 
 def revenue_by_category(by_category: pd.DataFrame) -> go.Figure:
@@ -288,7 +301,8 @@ def revenue_by_category(by_category: pd.DataFrame) -> go.Figure:
                   annotation_bgcolor="rgba(255,255,255,0.85)")
     fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text="收入进度")
     fig.update_layout(barmode="group")
-    return _finish(fig, height=380)
+    progress = [month / 12, *by_category["revenue_progress"], *by_category["prev_progress"]]
+    return _finish(fig, height=380, y_labels=_number_labels(progress, ".0%"))
 
 
 def county_revenue(monthly: pd.DataFrame, year: int) -> go.Figure:
@@ -305,7 +319,7 @@ def county_revenue(monthly: pd.DataFrame, year: int) -> go.Figure:
                             hovertemplate=f"{shown_year} 年 %{{x}} 月<br>收入进度 %{{y:.1%}}<extra></extra>")
     fig.update_xaxes(tickvals=months, ticktext=[f"{m}月" for m in months], range=[0.5, 12.5])
     fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text="收入进度")
-    return _finish(fig, height=360)
+    return _finish(fig, height=360, y_labels=_number_labels([1, *monthly["revenue_progress"]], ".0%"))
 
 
 # ---- risk tiers ---------------------------------------------------------------------------
@@ -325,7 +339,7 @@ def tier_heatmap(matrix: pd.DataFrame, max_rows: int = MAX_ROWS) -> go.Figure:
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category", side="top")
     note = f"显示当前风险最高的 {len(shown)} 个县区（共 {len(matrix)} 个）" if len(matrix) > len(shown) else None
-    return _finish(fig, height=_rows_height(len(shown)), note=note, legend_bottom=True)
+    return _finish(fig, height=_rows_height(len(shown)), note=note, legend_bottom=True, y_labels=shown["county_name"])
 
 
 # ---- shared ---------------------------------------------------------------------------------
@@ -362,19 +376,29 @@ def _rows_height(rows: int) -> int:
 
 
 def _finish(fig: go.Figure, *, height: int, note: str | None = None, legend_bottom: bool = False,
-            right_margin: int = 20) -> go.Figure:
+            right_margin: int = 20, y_labels: Iterable = (), turned_x_labels: Iterable = ()) -> go.Figure:
+    """The shared look, and margins that hold the chart's text (see `_margins`).
+
+    y_labels: the tick labels of the left axis (category names, or `_number_labels` of a numeric
+    axis); turned_x_labels: the labels of a category x axis that Plotly turns when they do not fit
+    side by side."""
     legend = dict(orientation="h", x=0, xanchor="left", title_text="")
     legend.update(y=-0.02, yanchor="top") if legend_bottom else legend.update(y=1.0, yanchor="bottom")
     fig.update_layout(
         template="plotly_white",
         colorway=COUNTY_COLORWAY,
         height=height,
-        margin=dict(l=10, r=right_margin, t=60 if note else 40, b=10),
-        font=dict(family=FONT_FAMILY, size=13),
+        margin=_margins(fig, height=height, note=bool(note), legend_bottom=legend_bottom, right=right_margin,
+                        y_labels=y_labels, turned_x_labels=turned_x_labels),
+        font=dict(family=FONT_FAMILY, size=FONT_SIZE),
         hoverlabel=dict(font_family=FONT_FAMILY),
         legend=legend,
         separators=".,",
     )
+    # Plotly's automatic margins measure the drawn labels and then lay the chart out a second
+    # time; the margins above already hold them, so every chart is laid out once.
+    fig.update_xaxes(automargin=False)
+    fig.update_yaxes(automargin=False)
     _inert_user_text(fig)
     if note:
         fig.update_layout(title=dict(text=note, font=dict(size=12, color=MUTED_COLOR), x=0, xanchor="left",
@@ -382,16 +406,60 @@ def _finish(fig: go.Figure, *, height: int, note: str | None = None, legend_bott
     return fig
 
 
+EDGE = 4  # pixels between the outermost text and the chart's edge
+TICK_GAP = 6  # pixels between the plot and its tick labels
+LINE = 1.4  # a line of text is this many font sizes high
+TITLE_SIZE = FONT_SIZE * 1.2
+TURN = math.radians(30)  # the angle Plotly turns category labels by when they do not fit side by side
+
+
+def _margins(fig: go.Figure, *, height: int, note: bool, legend_bottom: bool, right: int, y_labels: Iterable,
+             turned_x_labels: Iterable) -> dict:
+    """Margins worked out from the text they hold, in pixels at the base font size (`scaled` scales them).
+
+    Left: the widest tick label of the left axis, then its title turned along the axis. Bottom: one
+    row of tick labels (or the widest category label turned), the axis title, the legend when it is
+    below. Top: 44 holds one row above the plot (the legend, a line's label or the ticks of a top
+    axis), a note 16 more."""
+    y_axes, x_axes = list(fig.select_yaxes()), list(fig.select_xaxes())
+    title_room = LINE * TITLE_SIZE + TICK_GAP
+    left = EDGE + TICK_GAP + max((_text_width(label) for label in y_labels), default=0)
+    left += title_room if any(axis.title.text for axis in y_axes) else 0
+    bottom = EDGE
+    if not any(axis.side == "top" for axis in x_axes):
+        turned = max((_text_width(label) for label in turned_x_labels), default=0)
+        bottom += TICK_GAP + max(LINE * FONT_SIZE, turned * math.sin(TURN) + LINE * FONT_SIZE * math.cos(TURN))
+    bottom += title_room if any(axis.title.text for axis in x_axes) else 0
+    if legend_bottom:  # the legend hangs 2 % of the plot's height below it
+        bottom += 0.02 * height + 3 * FONT_SIZE
+    return dict(l=math.ceil(left), r=right, t=60 if note else 44, b=math.ceil(bottom))
+
+
+def _text_width(text, size: float = FONT_SIZE) -> float:
+    """Pixels a label takes at `size`: a wide (CJK) character or % one em, a separator (,.) 0.3 em, any
+    other at most 0.6 em."""
+    return size * sum(1.0 if c == "%" or unicodedata.east_asian_width(c) in "WF" else 0.3 if c in ",." else 0.6
+                      for c in str(text))
+
+
+def _number_labels(values, spec: str) -> list[str]:
+    """The longest tick labels a numeric axis over `values` can show, written with the axis's format
+    (Python's format mini-language matches Plotly's d3 formats ",.0f" and ".0%"). Plotly pads the
+    range by a few percent, so a tick can pass the extremes: take them 10 % further out."""
+    numbers = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").dropna()
+    return [format(value * 1.1, spec) for value in (numbers.min(), numbers.max())] if len(numbers) else []
+
+
 def scaled(fig: go.Figure, factor: float) -> go.Figure:
     """A copy of the figure for the projector: every text (axis ticks and titles, legend, notes,
     line labels, text on bars) and the height `factor` times larger, the margins that hold
-    text (notes above, band labels on the right) too. Sizes left unset follow the base font."""
+    text (all four: they are worked out from the text) too. Sizes left unset follow the base font."""
     spec = fig.to_dict()
     _scale_font_sizes(spec, factor)
     layout = spec["layout"]
     layout["height"] = round((layout.get("height") or 450) * factor)
     margin = layout.setdefault("margin", {})
-    for side in ("r", "t"):
+    for side in ("l", "r", "t", "b"):
         if side in margin:
             margin[side] = round(margin[side] * factor)
     return go.Figure(spec)
@@ -437,7 +505,7 @@ def dispatch_bars(suggestions: pd.DataFrame, policy: Policy, max_rows: int = MAX
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(title_text="万元", tickformat=",.0f", rangemode="tozero")  # 5,000, not "5k"
     note = f"显示建议调度最多的 {len(shown)} 个县区（共 {len(rows)} 个）" if len(rows) > len(shown) else None
-    return _finish(fig, height=_rows_height(len(shown)), note=note, right_margin=90)
+    return _finish(fig, height=_rows_height(len(shown)), note=note, right_margin=90, y_labels=names)
 # Plotly draws a subset of HTML in every label (<a href> becomes a live link, <b>, <br>):
 # the data a chart shows — county, city and category names among it — is escaped so it
 # appears exactly as typed. Our own markup lives in templates, titles and annotations only.

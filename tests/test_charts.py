@@ -192,6 +192,46 @@ def test_scaled_enlarges_every_text_and_the_height_for_the_projector(demo, count
     assert capped.layout.margin.r == round(charts.BAND_LABEL_MARGIN * 1.4)  # room for the band labels
 
 
+
+def forward_rows(names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"county_name": names, "payroll_cover_3m": [0.5 + i for i in range(len(names))],
+                         "sev_forward": [0] * len(names), "forward_need": [100.0] * len(names),
+                         "available": [80.0] * len(names)})
+
+
+def test_margins_hold_the_labels_so_plotly_lays_a_chart_out_once(policy):
+    # Left of a county bar chart: 4 px edge + 6 px gap + the widest name, a CJK character 13 px wide,
+    # a digit 0.6 × 13 = 7.8 px: "演示县01" is 3 × 13 + 2 × 7.8 = 54.6 px, so 64.6 → 65.
+    short = charts.forward_cover_bars(forward_rows(["演示县01", "甲县"]), policy)
+    assert short.layout.margin.l == 65
+    # A ten-character name (130 px) moves the plot right, nothing else: 4 + 6 + 130 = 140.
+    long = charts.forward_cover_bars(forward_rows(["演示县01", "镇宁布依族苗族自治县"]), policy)
+    assert long.layout.margin.l == 140
+    assert long.layout.margin.b == short.layout.margin.b
+    # Below: edge 4 + gap 6 + one row of ticks (1.4 × 13 = 18.2) + the axis title, 1.4 × 15.6 + 6 = 27.84.
+    assert long.layout.margin.b == 57  # ceil(56.04)
+    # Plotly measures nothing and lays out once: no axis grows its margin by itself.
+    assert [a.automargin for a in [*long.select_xaxes(), *long.select_yaxes()]] == [False, False]
+    # On the projector every text is 1.4 times larger, and so is every margin that holds it.
+    big = charts.scaled(long, 1.4)
+    assert (big.layout.margin.l, big.layout.margin.b) == (196, 80)  # round(140 × 1.4), round(57 × 1.4)
+
+
+def test_numeric_tick_labels_set_the_left_margin(policy):
+    # 库款余额 up to 12,000 万元: Plotly can show a tick up to 10 % past it, "13,200": five digits of
+    # 7.8 px and a comma of 3.9 px = 42.9 px; the axis title "万元" turned along the axis takes
+    # 1.4 × 15.6 + 6 = 27.84 px. 4 + 6 + 42.9 + 27.84 = 80.74 → 81.
+    daily = pd.DataFrame({"date": pd.to_datetime(["2026-01-01", "2026-01-02"]), "account_balance": [3000.0, 12000.0]})
+    paydays = pd.DataFrame(columns=["status", "cutoff", "payday", "amount_due", "ratio"])
+    assert charts.county_paydays(daily, paydays).layout.margin.l == 81
+    # Ten times the money is one digit more, "132,000": 80.74 + 7.8 = 88.54 → 89; a hundred times
+    # two digits and a comma, "1,320,000": 80.74 + 2 × 7.8 + 3.9 = 100.24 → 101.
+    daily["account_balance"] *= 10
+    assert charts.county_paydays(daily, paydays).layout.margin.l == 89
+    daily["account_balance"] *= 10
+    assert charts.county_paydays(daily, paydays).layout.margin.l == 101
+
+
 def test_dispatch_bars_print_amounts_in_full_not_si_suffixes(demo, policy):
     from fiscal.dispatch import dispatch
 
