@@ -23,9 +23,9 @@ $(VENV)/.testing: requirements.txt requirements-test.txt | $(PY)
 	$(PY) -m pip install -q -r requirements-test.txt
 	touch $@ $(VENV)/.runtime
 
+# app/serve.py: computes the default view first (FISCAL_WARMUP), then `streamlit run dashboard.py`
 run: $(VENV)/.runtime
-	$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT) --server.address $(ADDRESS) \
-		--browser.gatherUsageStats false
+	$(PY) -m app.serve --server.port $(PORT) --server.address $(ADDRESS) --browser.gatherUsageStats false
 
 # Debian's Chromium and a CJK font for the real-browser tests (never a downloaded browser).
 browser:

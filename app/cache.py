@@ -110,11 +110,16 @@ def lake() -> Lake:
     return Lake(settings.data_dir())
 
 
-def policy_or_stop() -> Policy:
-    """The policy in force (cached until its file changes); a broken file stops the page with its message."""
+def policy_in_force() -> Policy:
+    """The policy in force, cached until its file changes (PolicyError when the file is broken)."""
     path = settings.policy_path()
+    return _cached_policy(str(path), path.stat().st_mtime if path.exists() else 0.0)
+
+
+def policy_or_stop() -> Policy:
+    """The policy in force; a broken file stops the page with its message."""
     try:
-        return _cached_policy(str(path), path.stat().st_mtime if path.exists() else 0.0)
+        return policy_in_force()
     except PolicyError as exc:
         st.error(f"政策文件无法使用：{exc}")
         st.stop()

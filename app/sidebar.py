@@ -28,7 +28,7 @@ def start() -> state.View:
     state.leave_pages_folder_mode()
     snapshot = cache.lake().snapshot()
     policy = cache.policy_or_stop()
-    latest, cities = _latest_and_cities(snapshot.key, _snapshot=snapshot)
+    latest, cities = latest_and_cities(snapshot)
     _adopt_url(latest, cities)
     with st.sidebar:
         as_of, chosen, meeting = _sidebar(latest, cities)
@@ -36,6 +36,11 @@ def start() -> state.View:
     state.remember(current)
     _write_url(current)
     return current
+
+
+def latest_and_cities(snapshot: Snapshot) -> tuple[dt.date | None, tuple[str, ...]]:
+    """The default as-of date (the latest treasury date) and the cities to choose from."""
+    return _latest_and_cities(snapshot.key, _snapshot=snapshot)
 
 
 # Read on every rerun of every page: kept once per lake version, not copied out of the data cache each time.

@@ -7,6 +7,9 @@ so they resolve wherever the entry script runs from (AppTest, see tests).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -23,6 +26,9 @@ COUNTY_PAGE = PAGES_DIR / "county.py"
 DATA_PAGE = PAGES_DIR / "data.py"
 
 _VIEW_KEY = "_view"
+# The view the warm-up (app/warmup.py) computes for, outside any page run: the pages' own data
+# helpers then fill the caches with exactly the keys a page run asks for.
+_warming: ContextVar[View | None] = ContextVar("warming", default=None)
 
 
 @dataclass(frozen=True)
@@ -56,8 +62,8 @@ def data_page_exists() -> bool:
 
 
 def view() -> View:
-    """The view dashboard.py built in this run."""
-    current = st.session_state.get(_VIEW_KEY)
+    """The view dashboard.py built in this run (or the one being warmed, see `warming`)."""
+    current = _warming.get() or st.session_state.get(_VIEW_KEY)
     if current is None:
         leave_pages_folder_mode()
         if _served_by_router():
@@ -74,6 +80,16 @@ def _served_by_router() -> bool:
 
     ctx = get_script_run_ctx()
     return ctx is not None and Path(ctx.main_script_path).resolve() == ROUTER
+
+
+@contextmanager
+def warming(current: View) -> Iterator[None]:
+    """Within this block (in this thread), `view()` is `current`: for the warm-up, which runs no page."""
+    token = _warming.set(current)
+    try:
+        yield
+    finally:
+        _warming.reset(token)
 
 
 def remember(current: View) -> None:

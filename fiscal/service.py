@@ -68,6 +68,15 @@ FOCUS_ACTIONS = labels(FOCUS_ACTION_TERMS)  # add → 列入, remove → 移出,
 LEDGER_STATUS_CODES = tuple(t.code for t in LEDGER_STATUSES if t.code != "overdue")  # overdue is derived
 MAX_TEXT = 500  # reasons, measures, notes: a paragraph, not a document
 
+_commit_listeners: list[Callable[[Path], None]] = []
+
+
+def on_commit(listener: Callable[[Path], None]) -> None:
+    """Call `listener(lake_root)` after every commit this process makes through the service
+    (the dashboard server warms the new version at once instead of at its next look at the lake).
+    A listener must be quick and must not raise."""
+    _commit_listeners.append(listener)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -160,7 +169,12 @@ class WriteService:
         if details is None:
             details = {k: rows.at[0, k] for k in spec.column_names if k not in (USER_FIELD, AT_FIELD)} if len(rows) == 1 else {}
         self._audit(spec.event, user, kind=kind, version=new_version, rows=len(rows), **details)
-        return Outcome(COMMITTED, version=new_version, rows=rows)
+        return self._committed(Outcome(COMMITTED, version=new_version, rows=rows))
+
+    def _committed(self, outcome: Outcome) -> Outcome:
+        for listener in _commit_listeners:
+            listener(self.lake.root)
+        return outcome
 
     def _rejected(self, kind: str, user: str, problems: tuple[str, ...], details: dict | None) -> Outcome:
         self._audit("edit_rejected", user, kind=kind, problems="；".join(problems), **(details or {}))
@@ -291,7 +305,7 @@ class WriteService:
         self._audit("ingest", user, kind=extract.kind, file_name=extract.source_name, sha256=checked.sha256,
                     rows=len(extract.frame), version=result.version, inserted=newest.inserted,
                     updated=newest.updated, unit=extract.unit)
-        return Outcome(COMMITTED, version=result.version, detail=result)
+        return self._committed(Outcome(COMMITTED, version=result.version, detail=result))
 
     def ingest(self, path: str | Path, *, user: str, kind: str | None = None, unit: str | None = None,
                source_name: str | None = None) -> Outcome:
@@ -317,7 +331,7 @@ class WriteService:
             self._audit("rollback_failed", user, to_version=to_version, reason=str(exc)[:300])
             return Outcome(REJECTED, problems=(str(exc),))
         self._audit("rollback", user, to_version=to_version, version=version)
-        return Outcome(COMMITTED, version=version)
+        return self._committed(Outcome(COMMITTED, version=version))
 
 
 # ---- checks shared by the record writers ---------------------------------------------------------

@@ -35,6 +35,7 @@ SETTINGS = (
     Setting("FISCAL_CACHE", "`<数据湖上级目录>/cache/<数据湖名>/`",
             "按数据版本保存的汇总（每县每月库款流入流出），供下次启动直接读取；可随时删除，必须在数据湖之外"),
     Setting("FISCAL_MAX_UPLOAD_BYTES", "52428800（50 MB）", "上传文件大小上限（字节），只能调低"),
+    Setting("FISCAL_WARMUP", "`1`", "看板启动时及数据湖出现新版本后，预先计算默认视图的各页数据；`0` 关闭"),
 )
 _NAMES = {s.name for s in SETTINGS}
 
@@ -83,3 +84,8 @@ def max_upload_bytes() -> int:
     if value.isdigit() and int(value) > 0:
         return min(int(value), MAX_UPLOAD_BYTES)
     return MAX_UPLOAD_BYTES
+
+
+def warmup() -> bool:
+    """Whether the server warms the default view at start and after each new lake version (app/warmup.py)."""
+    return raw("FISCAL_WARMUP") != "0"

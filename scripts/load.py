@@ -1,19 +1,24 @@
 """Page times in a real browser, then a load test: concurrent sessions walking every page.
 
-    .venv/bin/python scripts/load.py [--lake build/national] [--sessions 10] [--rounds 1]
+    .venv/bin/python scripts/load.py [--lake build/national] [--sessions 10] [--rounds 1] [--no-warmup]
 
-Starts `streamlit run dashboard.py` on a free localhost port (the lake from --lake), then
-one Chromium (Debian's, never a downloaded one). A session opens the overview by its
-address, then moves from page to page by the sidebar's links, as a reader does (a rerun of
-the page in the same session, not a new session per page). First one session walks every
-page twice: the first visit after the server started (nothing computed yet for this lake
-version) and a second visit, each with the server's CPU seconds. Then --sessions browser
-contexts; every session opens the overview (warm-up, not counted), then walks every page
---rounds times. A page counts as loaded when its heading is shown, Streamlit's
-script is idle (data-test-script-state="notRunning"), its charts and grids are drawn and no
-exception box is shown. Everything is
-bounded: at most 20 sessions, a timeout per page and one for the whole run; the server
-and the browser are stopped at the end whatever happens.
+Copies the lake from --lake to a temporary directory (it gets a new version below; the
+original is only read) and starts the server on the copy as `make run` does (app/serve.py:
+the warm-up, then `streamlit run dashboard.py`; --no-warmup: FISCAL_WARMUP=0), timing its
+start until /_stcore/health answers. Then one Chromium (Debian's, never a downloaded one).
+A session opens the overview by its address, then moves from page to page by the sidebar's
+links, as a reader does (a rerun of the page in the same session, not a new session per
+page). First one session walks every page twice: the first visit after the server started
+and a second visit, each with the server's CPU seconds. Then the command line commits a new
+lake version (`fiscal ingest` of one treasury row: the latest day of one county, its
+balance 1 % higher); NEW_VERSION_WAIT_S later — or later still, once the server's log says
+it has warmed that version — a new session visits every page: the first visit after a new
+lake version. Then --sessions browser contexts (0: none) each open the overview (not
+counted) and walk every page --rounds times. A page counts as loaded when its heading is
+shown, Streamlit's script is idle (data-test-script-state="notRunning"), its charts and
+grids are drawn and no exception box is shown. Everything is bounded: at most 20 sessions,
+a timeout per page and one for the whole run; the server and the browser are stopped at the
+end whatever happens.
 
 Prints p50 / p95 / max page time, errors, and the server's own CPU seconds per page load
 (user + system ticks of the server process from /proc/<pid>/stat, before and after the
@@ -25,7 +30,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +49,9 @@ PAGES = {"overview": "总览", "payroll": "工资保障", "treasury": "库款保
 MAX_SESSIONS = 20
 PAGE_TIMEOUT_MS = 120_000
 RUN_TIMEOUT_S = 1800
+NEW_VERSION_WAIT_S = 5  # "a few seconds" after the commit, as a reader would come back
+WARMED_WAIT_S = 180  # the longest wait for the server's warm-up of the new version
+WARMED_LINE = "预热完成"  # app/warmup.py logs this once a version is warm
 
 
 def cpu_seconds(pid: int) -> float:
@@ -75,30 +85,67 @@ async def drawn(page, title: str) -> None:
         raise RuntimeError(f"exception shown on {title}")
 
 
-async def first_and_second_visits(browser, base: str, server_pid: int) -> None:
+async def walk_every_page(browser, base: str, server_pid: int, walks: int = 1) -> list[dict[str, tuple[float, float]]]:
+    """A new session opens the overview by its address and visits every other page by the
+    sidebar's links, `walks` times over; per walk, each page's seconds and server CPU seconds."""
     context = await browser.new_context(viewport=VIEWPORT)
     page = await context.new_page()
-    rows = []
+    walked = []
     try:
-        cpu = cpu_seconds(server_pid)
-        opened = await open_app(page, base)
-        rows.append(("first", "overview", opened, cpu_seconds(server_pid) - cpu))
-        for visit_name in ("first", "second"):
+        for walk_number in range(walks):
+            visits = {}
             for name in PAGES:
-                if (visit_name, name) == ("first", "overview"):
-                    continue
                 cpu = cpu_seconds(server_pid)
-                seconds = await visit(page, name)
-                rows.append((visit_name, name, seconds, cpu_seconds(server_pid) - cpu))
+                opening = walk_number == 0 and name == "overview"
+                seconds = await (open_app(page, base) if opening else visit(page, name))
+                visits[name] = (seconds, cpu_seconds(server_pid) - cpu)
+            walked.append(visits)
     finally:
         await context.close()
-    print(f"one session, every page: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"{'page':<10}{'first visit':>12}{'server CPU':>12}{'second visit':>14}{'server CPU':>12}")
-    first = {name: (s, c) for v, name, s, c in rows if v == "first"}
-    second = {name: (s, c) for v, name, s, c in rows if v == "second"}
+    return walked
+
+
+async def new_version(lake: Path, server, warming: bool) -> float:
+    """Commit a new lake version with the command line; return once the server has warmed it
+    (its log says so), and not before NEW_VERSION_WAIT_S. Seconds from the commit to then."""
+    warmed_before = server.output().count(WARMED_LINE)
+    extract = lake.parent / "库款更正.csv"
+    extract.write_text(treasury_correction(lake), encoding="utf-8")
+    await asyncio.to_thread(subprocess.run, [
+        sys.executable, "-m", "fiscal", "ingest", str(extract), "--kind", "treasury", "--unit", "万元", "--data",
+        str(lake), "--user", "load"], cwd=ROOT, check=True, capture_output=True)
+    committed = time.perf_counter()
+    await asyncio.sleep(NEW_VERSION_WAIT_S)
+    while warming and server.output().count(WARMED_LINE) == warmed_before:
+        if time.perf_counter() - committed > WARMED_WAIT_S:
+            print(f"the server did not warm the new version within {WARMED_WAIT_S} s")
+            break
+        await asyncio.sleep(0.2)
+    return time.perf_counter() - committed
+
+
+def treasury_correction(lake: Path) -> str:
+    """A one-row treasury extract: the latest day of the first county, its balance 1 % higher."""
+    import pyarrow.compute as pc
+    from deltalake import DeltaTable
+
+    county = DeltaTable(str(lake / "counties")).to_pyarrow_table(columns=["county_code"])["county_code"][0].as_py()
+    rows = DeltaTable(str(lake / "treasury")).to_pyarrow_table(filters=[("county_code", "=", county)])
+    last = rows.filter(pc.equal(rows["date"], pc.max(rows["date"]))).to_pylist()[0]
+    return ("区划代码,日期,库款余额,库款流入,库款流出\n"
+            f"{county},{last['date']},{last['balance'] * 1.01:.2f},{last['inflow']:.2f},{last['outflow']:.2f}\n")
+
+
+def print_visits(first: dict, second: dict, after_commit: dict) -> None:
+    print(f"one session, every page, then a new session after a new lake version: load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'page':<10}{'first visit':>12}{'server CPU':>12}{'second visit':>14}{'server CPU':>12}"
+          f"{'new version':>13}{'server CPU':>12}")
     for name in PAGES:
-        print(f"{name:<10}{first[name][0]:>11.2f}s{first[name][1]:>11.2f}s{second[name][0]:>13.2f}s{second[name][1]:>11.2f}s")
-    print(f"{'max':<10}{max(s for s, _ in first.values()):>11.2f}s{'':>12}{max(s for s, _ in second.values()):>13.2f}s\n")
+        print(f"{name:<10}" + "".join(f"{visits[name][0]:>{width}.2f}s{visits[name][1]:>11.2f}s"
+                                      for visits, width in ((first, 11), (second, 13), (after_commit, 12))))
+    print(f"{'max':<10}" + "".join(f"{max(s for s, _ in visits.values()):>{width}.2f}s{'':>12}"
+                                   for visits, width in ((first, 11), (second, 13), (after_commit, 12))) + "\n")
 
 
 async def session(browser, base: str, rounds: int, times: list[float], errors: list[str], warm: asyncio.Barrier):
@@ -122,15 +169,25 @@ async def session(browser, base: str, rounds: int, times: list[float], errors: l
         await context.close()
 
 
-async def walk(base: str, sessions: int, rounds: int, server_pid: int) -> None:
+async def walk(server, lake: Path, sessions: int, rounds: int, warming: bool) -> None:
     from playwright.async_api import async_playwright
 
+    base, server_pid = server.url, server.process.pid
     times: list[float] = []
     errors: list[str] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            await first_and_second_visits(browser, base, server_pid)
+            first, second = await walk_every_page(browser, base, server_pid, walks=2)
+            cpu = cpu_seconds(server_pid)
+            waited = await new_version(lake, server, warming)
+            print(f"new lake version: visited {waited:.1f} s after its commit "
+                  f"({'once the server had warmed it' if warming else 'no warm-up'}; "
+                  f"server CPU meanwhile {cpu_seconds(server_pid) - cpu:.1f} s)")
+            [after_commit] = await walk_every_page(browser, base, server_pid)
+            print_visits(first, second, after_commit)
+            if not sessions:
+                return
             warm = asyncio.Barrier(sessions + 1)
             tasks = [asyncio.create_task(session(browser, base, rounds, times, errors, warm)) for _ in range(sessions)]
             await warm.wait()
@@ -156,12 +213,20 @@ def main() -> None:
     parser.add_argument("--lake", type=Path, default=ROOT / "build" / "national")
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--no-warmup", action="store_true", help="serve with FISCAL_WARMUP=0 (the figures before it)")
     args = parser.parse_args()
-    sessions = max(1, min(args.sessions, MAX_SESSIONS))
-    with tempfile.TemporaryDirectory(prefix="fiscal-load-") as logs:
-        server = start_server(args.lake.resolve(), Path(logs))
+    sessions = max(0, min(args.sessions, MAX_SESSIONS))
+    with tempfile.TemporaryDirectory(prefix="fiscal-load-") as work:
+        lake = Path(work) / "lake"
+        shutil.copytree(args.lake, lake)
+        logs = Path(work) / "logs"
+        logs.mkdir()
+        start = time.perf_counter()
+        server = start_server(lake, logs, extra_env={"FISCAL_WARMUP": "0" if args.no_warmup else "1"})
+        print(f"server start (until /_stcore/health answers): {time.perf_counter() - start:.1f} s "
+              f"({'no warm-up' if args.no_warmup else 'with the warm-up'}); load average {os.getloadavg()[0]:.1f}")
         try:
-            asyncio.run(asyncio.wait_for(walk(server.url, sessions, args.rounds, server.process.pid), RUN_TIMEOUT_S))
+            asyncio.run(asyncio.wait_for(walk(server, lake, sessions, args.rounds, not args.no_warmup), RUN_TIMEOUT_S))
         finally:
             stop_server(server)
 

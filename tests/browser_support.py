@@ -26,7 +26,7 @@ SCREENSHOTS = REPO / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-STARTUP_TIMEOUT_S = 60
+STARTUP_TIMEOUT_S = 180  # the warm-up of a national-scale lake on a busy machine, then Streamlit's start
 APP_TIMEOUT_MS = 60_000  # a cold national-scale page can take several seconds
 VIEWPORT = {"width": 1440, "height": 900}
 
@@ -49,7 +49,7 @@ def free_port() -> int:
 
 def start_server(data_dir: Path | None, log_dir: Path, *, policy: Path | None = None,
                  extra_env: dict[str, str] | None = None) -> Server:
-    """Start the dashboard on a free port and wait until /_stcore/health answers ok."""
+    """Start the dashboard on a free port and wait until /_stcore/health answers ok (after the warm-up)."""
     port = free_port()
     env = {**os.environ, **(extra_env or {})}
     if data_dir is not None:
@@ -57,9 +57,9 @@ def start_server(data_dir: Path | None, log_dir: Path, *, policy: Path | None = 
     if policy is not None:
         env["FISCAL_POLICY"] = str(policy)
     log = log_dir / f"streamlit-{port}.log"
-    command = [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard.py"), "--server.port", str(port),
-               "--server.headless=true", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false",
-               "--server.address=127.0.0.1"]
+    # the server as `make run` starts it: warm-up first, then `streamlit run dashboard.py` (app/serve.py)
+    command = [sys.executable, "-m", "app.serve", "--server.port", str(port), "--server.headless=true",
+               "--server.fileWatcherType=none", "--browser.gatherUsageStats=false", "--server.address=127.0.0.1"]
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
     server = Server(f"http://127.0.0.1:{port}", process, log)
