@@ -54,8 +54,7 @@ class AuditError(Exception):
 def audit_dir_for(lake_root: str | Path) -> Path:
     """The audit directory of a lake: env FISCAL_AUDIT, else <lake parent>/audit/<lake name>."""
     lake_root = Path(lake_root).resolve()
-    configured = settings.audit_dir()
-    folder = configured.resolve() if configured else lake_root.parent / "audit" / lake_root.name
+    folder = settings.audit_dir(lake_root)
     if folder == lake_root or folder.is_relative_to(lake_root):
         raise AuditError(f"审计日志目录 {folder} 位于数据湖 {lake_root} 之内；请把 FISCAL_AUDIT 设为数据湖以外的目录")
     return folder

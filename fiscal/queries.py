@@ -96,8 +96,7 @@ def cache_dir_for(lake_root: Path) -> Path | None:
     """Where derived summaries of a lake are kept: env FISCAL_CACHE, else <lake parent>/cache/<lake
     name>; None when it cannot be written (a read-only deployment) or lies inside the lake."""
     lake_root = Path(lake_root).resolve()
-    configured = settings.cache_dir()
-    folder = configured.resolve() if configured else lake_root.parent / "cache" / lake_root.name
+    folder = settings.cache_dir(lake_root)
     if folder.is_relative_to(lake_root):
         return None
     try:
@@ -231,9 +230,10 @@ def _executed(name: str, snapshot: Snapshot, params: dict, frames: dict | None =
               around: str = "{query}", extra: dict | None = None):
     """A cursor that has run fiscal/sql/<name>.sql (or `around`, a statement built around it
     in place of `{query}`: its parameters and those in `extra`)."""
-    own_sql, wanted = statement(name, frozenset(TABLE_ORDER).difference(source_params(snapshot)))
+    sources = source_params(snapshot)
+    own_sql, wanted = statement(name, frozenset(TABLE_ORDER).difference(sources))
     sql = around.replace("{query}", own_sql)
-    available = {**source_params(snapshot), **params}
+    available = {**sources, **params}
     missing = sorted(p for p in wanted if p not in available)
     if missing:
         raise KeyError(f"{name}.sql needs parameters {missing}")

@@ -65,14 +65,22 @@ def secrets_path() -> Path:
     return _path("FISCAL_SECRETS") or DEFAULT_SECRETS_PATH
 
 
-def audit_dir() -> Path | None:
-    """The configured audit directory; None: the default beside the lake (fiscal.audit)."""
-    return _path("FISCAL_AUDIT")
+def audit_dir(lake_root: Path) -> Path:
+    """Where a lake's audit log and sign-in state live: FISCAL_AUDIT, else beside the lake."""
+    return _beside_lake(lake_root, "FISCAL_AUDIT", "audit")
 
 
-def cache_dir() -> Path | None:
-    """The configured cache directory; None: the default beside the lake (fiscal.queries)."""
-    return _path("FISCAL_CACHE")
+def cache_dir(lake_root: Path) -> Path:
+    """Where a lake's derived summaries are kept: FISCAL_CACHE, else beside the lake."""
+    return _beside_lake(lake_root, "FISCAL_CACHE", "cache")
+
+
+def _beside_lake(lake_root: Path, name: str, folder: str) -> Path:
+    """The setting `name`, else <lake parent>/<folder>/<lake name> (resolved; whether it may lie
+    inside the lake is for its user to say)."""
+    lake_root = Path(lake_root).resolve()
+    configured = _path(name)
+    return configured.resolve() if configured else lake_root.parent / folder / lake_root.name
 
 
 def max_upload_bytes() -> int:

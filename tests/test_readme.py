@@ -69,7 +69,11 @@ def test_documented_defaults_are_the_defaults(monkeypatch):
     assert settings.data_dir() == ROOT / documented["FISCAL_DATA"].strip("`")
     assert settings.policy_path() == ROOT / documented["FISCAL_POLICY"].strip("`")
     assert settings.secrets_path() == ROOT / documented["FISCAL_SECRETS"].strip("`")
-    assert settings.audit_dir() is None  # the default beside the lake, see tests/test_audit.py
+    lake = ROOT / "data" / "demo"
+    assert settings.audit_dir(lake) == ROOT / "data" / "audit" / "demo"  # see tests/test_audit.py
+    assert documented["FISCAL_AUDIT"] == "`<数据湖上级目录>/audit/<数据湖名>/`"
+    assert settings.cache_dir(lake) == ROOT / "data" / "cache" / "demo"
+    assert documented["FISCAL_CACHE"] == "`<数据湖上级目录>/cache/<数据湖名>/`"
     assert documented["FISCAL_MAX_UPLOAD_BYTES"].startswith(f"{50 * 1024 * 1024}（50 MB）")
     assert settings.max_upload_bytes() == 50 * 1024 * 1024
 
