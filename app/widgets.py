@@ -174,14 +174,14 @@ def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
     on_screen = [COLUMNS[f] for f in (meeting_fields if state.view().meeting else screen_fields) or fields]
     printed = [s for s in specs if s.kind != "link"]  # a link means nothing on paper
     shown = _first_rows(frame, key=key)
-    if wrapped and [s for s in on_screen if s.kind != "link"] == printed:
-        # The same columns on screen and on paper: one table serves both (its links hidden in print).
-        st.markdown(html_table(shown, on_screen, css_class="wrapped-table printed"), unsafe_allow_html=True)
+    # The same columns on screen and on paper: the wrapped table serves both (its links hidden in print).
+    own_print_copy = wrapped and [s for s in on_screen if s.kind != "link"] == printed
+    if wrapped:
+        css_class = "wrapped-table printed" if own_print_copy else "wrapped-table"
+        st.markdown(html_table(shown, on_screen, css_class=css_class), unsafe_allow_html=True)
     else:
-        if wrapped:
-            st.markdown(html_table(shown, on_screen, css_class="wrapped-table"), unsafe_allow_html=True)
-        else:
-            _grid(shown, on_screen, key=key)
+        _grid(shown, on_screen, key=key)
+    if not own_print_copy:
         st.markdown(html_table(shown, printed, css_class="print-table"), unsafe_allow_html=True)
     downloads(frame, specs, key=key, file_stem=file_stem)
 
