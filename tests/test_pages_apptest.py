@@ -268,18 +268,69 @@ def test_a_moved_link_date_is_said_not_silent(demo_lake, monkeypatch, asked, sho
 
 
 def test_a_province_sized_list_shows_its_first_rows_until_all_are_asked_for(tmp_path, monkeypatch):
-    """120 counties: 报送情况 lists every county; it shows the first 100 rows, says how many
-    there are, and all 120 once the toggle is on (the downloads hold all of them throughout)."""
+    """120 counties: 报送情况 lists every county; it shows the first 50 in the list's order, says
+    how many there are, and all 120 once the toggle is on; the downloads hold all 120 throughout."""
     root = tmp_path / "wide"
     Lake(root).replace_all(build_frames(counties=120, years=1), user="demo", operation="demo")
+    downloaded = []  # the rows given to the status list's downloads, at each run
+
+    def downloads(frame, specs, *, key, file_stem):
+        if key == "reporting_status":
+            downloaded.append(len(frame))
+
+    monkeypatch.setattr("app.widgets.downloads", downloads)
     app = open_page(root, "reporting", monkeypatch)
-    [grid] = [d for d in app.dataframe if len(d.value) >= 100]
-    assert len(grid.value) == 100
-    assert any("此处列出前 100 行，共 120 行" in c.value for c in app.caption)
-    app.toggle(key=[t.key for t in app.toggle if t.label == "显示全部 120 行"][0]).set_value(True).run()
+    snapshot = Lake(root).snapshot()
+    listed = reports.reporting_status(snapshot, reports.latest_date(snapshot))["county_name"].tolist()
+    [grid] = [d for d in app.dataframe if "county_name" in d.value]
+    assert grid.value["county_name"].tolist() == listed[:50]
+    assert "共 120 个县区，显示前 50 个；下载的表格包含全部县区" in texts(app, "caption")
+    assert downloaded == [120]
+    app.toggle(key="reporting_status_all_rows").run()
+    assert app.toggle(key="reporting_status_all_rows").label == "显示全部 120 个县区"
+    app.toggle(key="reporting_status_all_rows").set_value(True).run()
     assert not app.exception
-    assert max(len(d.value) for d in app.dataframe) == 120
-    assert not any("此处列出前" in c.value for c in app.caption)
+    [grid] = [d for d in app.dataframe if "county_name" in d.value]
+    assert grid.value["county_name"].tolist() == listed
+    assert not any("显示前" in c for c in texts(app, "caption"))
+    assert downloaded == [120, 120, 120]
+
+
+def _first_rows_script():
+    import pandas as pd
+    import streamlit as st
+
+    from app import widgets
+    from fiscal.vocabulary import NO_DATA_TIER
+
+    tiers = [3] * 60 + [0] * 60
+    for row in st.session_state.get("blind_rows", []):
+        tiers[row] = NO_DATA_TIER
+    codes = [f"{i:06d}" for i in range(120)] if st.session_state.get("counties", True) else ["000001"] * 120
+    frame = pd.DataFrame({"county_code": codes, "tier": tiers}, index=range(1000, 1120))
+    st.session_state["shown_rows"] = [i - 1000 for i in widgets._first_rows(frame, key="t").index]
+
+
+@pytest.mark.parametrize("blind, counties, shown, note", [
+    ([], True, list(range(50)), "共 120 个县区，显示前 50 个；下载的表格包含全部县区"),
+    # a county without data is never left out of the first rows, wherever the list puts it
+    ([7, 80, 119], True, [*range(50), 80, 119], "共 120 个县区，显示前 50 个，另列出无数据的 2 个县区；下载的表格包含全部县区"),
+    # more blind counties than first rows: the first 50 of them, and how many there are
+    (list(range(10, 120)), True, list(range(100)),
+     "共 120 个县区，显示前 50 个，另列出无数据的 50 个县区（无数据的共 110 个县区，打开“显示全部”可见其余）；"
+     "下载的表格包含全部县区"),
+    ([], False, list(range(50)), "共 120 行，显示前 50 行；下载的表格包含全部行"),  # rows, not counties
+])
+def test_first_rows_are_the_top_of_the_list_and_every_blind_county(blind, counties, shown, note):
+    app = AppTest.from_function(_first_rows_script, default_timeout=TIMEOUT)
+    app.session_state["blind_rows"] = blind
+    app.session_state["counties"] = counties
+    app.run()
+    assert not app.exception
+    assert app.session_state["shown_rows"] == shown
+    assert texts(app, "caption") == [note]
+    app.toggle(key="t_all_rows").set_value(True).run()
+    assert app.session_state["shown_rows"] == list(range(120)) and not texts(app, "caption")
 
 
 def chart_trace(app: AppTest, index: int, name: str) -> dict:
