@@ -25,8 +25,9 @@ def county_picker(frame: pd.DataFrame, *, key: str, default: str | None = None, 
     city_column, county_column = columns or st.columns([1, 2])
     city = city_column.selectbox("市", list(cities.counties), key=city_key, persist_state="session")
     counties = cities.counties[city]
-    return county_column.selectbox("县区", list(counties), index=cities.first[city], format_func=counties.get, key=key,
-                                   persist_state="session")
+    if st.session_state.get(key) not in counties:  # another city was chosen: its first county
+        st.session_state[key] = cities.first[city]
+    return county_column.selectbox("县区", list(counties), format_func=counties.get, key=key, persist_state="session")
 
 
 def choose_county(frame: pd.DataFrame, *, key: str, code: str) -> None:
@@ -38,7 +39,7 @@ def choose_county(frame: pd.DataFrame, *, key: str, code: str) -> None:
 @dataclass(frozen=True)
 class _Cities:
     counties: dict[str, dict[str, str]]  # city → {county_code: county_name}, cities and counties in code order
-    first: dict[str, int]  # city → position in its list of the city's first county in the frame's order
+    first: dict[str, str]  # city → its first county in the frame's order
     county_city: dict[str, str]  # county_code → city
 
 
@@ -48,7 +49,7 @@ def _cities_of(frame: pd.DataFrame) -> _Cities:
     for code, name, city in zip(by_code["county_code"].tolist(), by_code["county_name"].tolist(),
                                 by_code["city_name"].tolist()):
         counties.setdefault(city, {})[code] = name
-    first_codes = frame.drop_duplicates("city_name").set_index("city_name")["county_code"]
-    first = {city: list(counties[city]).index(first_codes[city]) for city in counties}
+    firsts = frame.drop_duplicates("city_name")
+    first = dict(zip(firsts["city_name"].tolist(), firsts["county_code"].tolist()))
     county_city = dict(zip(frame["county_code"].tolist(), frame["city_name"].tolist()))
     return _Cities(counties, first, county_city)

@@ -158,6 +158,35 @@ def test_county_link_sets_county_and_as_of(demo_lake, monkeypatch):
     assert not app.exception and names[other] in markdown(app)
 
 
+def test_county_pickers_list_one_city_at_a_time(demo_lake, monkeypatch, policy):
+    """县区详情 and 库款保障's daily report pick a city, then one of its counties (in code order), never
+    from every county; another city shows its riskiest county, and the link follows."""
+    table = Lake(demo_lake).read("counties").sort_values("county_code")
+    names, city_of = county_names(demo_lake), dict(zip(table["county_code"], table["city_name"]))
+    linked = table["county_code"].iloc[15]  # a county of the second city
+    app = open_page(demo_lake, "county", monkeypatch, county=linked)
+    assert app.selectbox(key="county_city").value == city_of[linked]
+    assert app.selectbox(key="county_city").options == list(dict.fromkeys(table["city_name"]))
+    in_city = table[table["city_name"] == city_of[linked]]
+    assert app.selectbox(key="county").options == in_city["county_name"].tolist()
+    assert app.selectbox(key="county").value == linked
+
+    other_city = table["city_name"].iloc[-1]
+    ranked = metrics(Lake(demo_lake).snapshot(), DEMO_END, policy)
+    riskiest_there = ranked[ranked["city_name"] == other_city]["county_code"].iloc[0]
+    app.selectbox(key="county_city").set_value(other_city).run()
+    assert not app.exception
+    assert app.selectbox(key="county").value == riskiest_there
+    assert app.query_params["county"] == riskiest_there and names[riskiest_there] in markdown(app)
+
+    treasury = open_page(demo_lake, "treasury", monkeypatch)
+    lowest = ranked.dropna(subset=["coverage_months"]).sort_values("coverage_months")["county_code"].iloc[0]
+    assert treasury.selectbox(key="treasury_county").value == lowest
+    assert treasury.selectbox(key="treasury_county_city").value == city_of[lowest]
+    assert treasury.selectbox(key="treasury_county").options == \
+        table[table["city_name"] == city_of[lowest]]["county_name"].tolist()
+
+
 def test_unknown_county_in_link_falls_back_with_a_warning(demo_lake, monkeypatch, policy):
     app = open_page(demo_lake, "county", monkeypatch, county="123456")
     assert any("123456" in w for w in texts(app, "warning"))
