@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from fiscal import charts, reports
-from fiscal.auth import DISPLAY_TZ
+from fiscal.settings import DISPLAY_TZ
 from fiscal.export import with_context_csv, with_context_excel
 from fiscal.policy import Policy
 from fiscal.vocabulary import (BLUE, GREEN, ORANGE, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS, RED, SHOWN_TIER_COLORS,
