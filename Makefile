@@ -9,7 +9,7 @@ PORT   ?= 8501
 # dashboard on the meeting-room network: `make run ADDRESS=0.0.0.0`, behind HTTPS if possible.
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test test-fast browser demo-national bench clean
+.PHONY: run test test-fast browser compiled demo-national bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,13 @@ $(VENV)/.testing: requirements.txt requirements-test.txt | $(PY)
 	$(PY) -m pip install -q -r requirements-test.txt
 	touch $@ $(VENV)/.runtime
 
+# Our modules byte-compiled ahead, as an installed package is: a short command (`fiscal
+# metrics`) then does not compile them on every call where writing bytecode on import is off.
+compiled: $(VENV)/.runtime
+	$(PY) -m compileall -q fiscal app pages
+
 # app/serve.py: computes the default view first (FISCAL_WARMUP), then `streamlit run dashboard.py`
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime compiled
 	$(PY) -m app.serve --server.port $(PORT) --server.address $(ADDRESS) --browser.gatherUsageStats false
 
 # Debian's Chromium and a CJK font for the real-browser tests (never a downloaded browser).
@@ -45,7 +50,7 @@ test-fast: $(VENV)/.testing
 demo-national: $(VENV)/.runtime
 	$(PY) -m fiscal demo --out build/national --counties 2844 --years 3 --daily
 
-bench: $(VENV)/.testing
+bench: $(VENV)/.testing compiled
 	$(PY) scripts/bench.py --lake build/national --before
 	$(PY) scripts/bench_pages.py build/national
 	$(PY) scripts/bench_actions.py --lake build/national

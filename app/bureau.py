@@ -15,7 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from fiscal import focus, ledger, reports
-from fiscal.auth import DISPLAY_TZ, Identity
+from fiscal.auth import Identity
+from fiscal.settings import DISPLAY_TZ
 from fiscal.lake import Lake
 from fiscal.service import COMMITTED, FOCUS_ACTIONS, LEDGER_STATUS_CODES, WriteService
 from fiscal.vocabulary import FOCUS_SOURCES, TIER_LABELS, labels

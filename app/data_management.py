@@ -37,7 +37,7 @@ PROBLEM_COLUMNS = {"行": st.column_config.NumberColumn(width="small", help="文
 def _local(moment: dt.datetime | str) -> str:
     if isinstance(moment, str):
         moment = dt.datetime.fromisoformat(moment)
-    return moment.astimezone(auth.DISPLAY_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(settings.DISPLAY_TZ).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _flash(level: str, text: str) -> None:

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from fiscal import charts, reports
-from fiscal.auth import DISPLAY_TZ
+from fiscal.settings import DISPLAY_TZ
 from fiscal.export import with_context_csv, with_context_excel
 from fiscal.policy import Policy
 from fiscal.vocabulary import (BLUE, GREEN, NO_DATA, NO_DATA_TIER, ORANGE, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS, RED,

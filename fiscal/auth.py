@@ -57,7 +57,7 @@ from typing import Mapping
 from filelock import FileLock
 
 from .audit import AuditLog
-from .settings import secrets_path
+from .settings import DISPLAY_TZ, secrets_path
 
 STATE_NAME = "signin_state.json"
 
@@ -70,7 +70,6 @@ MIN_PASSWORD_LENGTH = 8
 SCRYPT_N, SCRYPT_R, SCRYPT_P, HASH_BYTES, SALT_BYTES = 2**14, 8, 1, 32, 16
 
 NAME_PATTERN = re.compile(r"[\w.@-]{1,64}")  # \w includes Chinese characters
-DISPLAY_TZ = dt.timezone(dt.timedelta(hours=8), "北京时间")
 
 
 class AuthConfigError(Exception):

@@ -8,11 +8,10 @@ import json
 import sys
 from pathlib import Path
 
-from .auth import DISPLAY_TZ, AuthConfigError
 from .extracts import KINDS, UNITS
 from .lake import Lake, LakeError
 from .policy import PolicyError, load_policy
-from .settings import DEFAULT_POLICY_PATH, DEMO_LAKE
+from .settings import DEFAULT_POLICY_PATH, DEMO_LAKE, DISPLAY_TZ
 from .vocabulary import LEDGER_STATUSES
 
 
@@ -147,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (LakeError, PolicyError, AuthConfigError) as exc:
+    except (LakeError, PolicyError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
 
@@ -375,7 +374,7 @@ def cmd_brief(args) -> int:
 
 
 def cmd_add_user(args) -> int:
-    from .auth import MIN_PASSWORD_LENGTH, set_password
+    from .auth import MIN_PASSWORD_LENGTH, AuthConfigError, set_password
     from .settings import secrets_path
 
     path = args.secrets or secrets_path()
@@ -386,7 +385,11 @@ def cmd_add_user(args) -> int:
         if getpass.getpass("再输入一次：") != password:
             print("错误：两次输入的密码不一致，未做修改", file=sys.stderr)
             return 1
-    created = set_password(args.name, password, path)
+    try:
+        created = set_password(args.name, password, path)
+    except AuthConfigError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
     print(f"{'已添加分析员' if created else '已更新密码：'} {args.name}（{path}）")
     return 0
 

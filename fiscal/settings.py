@@ -6,6 +6,7 @@ is documented or the suite fails.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ DEMO_LAKE = PROJECT_ROOT / "data" / "demo"
 DEFAULT_POLICY_PATH = PROJECT_ROOT / "data" / "policy.toml"
 DEFAULT_SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 MIB = 1024 * 1024
+DISPLAY_TZ = dt.timezone(dt.timedelta(hours=8), "北京时间")  # every time shown or exported
 # The ceiling of every upload; .streamlit/config.toml server.maxUploadSize (in MB) is twice it, so a file
 # over the limit reaches the server to be refused in Chinese and logged (fiscal.uploads.widget_limit_mb).
 MAX_UPLOAD_BYTES = 50 * MIB

@@ -1,6 +1,7 @@
 """The Delta lake: upsert by key, lake-wide history, rollback, crash safety."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import shutil
@@ -52,6 +53,59 @@ def test_upsert_replaces_same_key_and_keeps_others(lake):
     newest = lake.history()[0]
     assert (newest.lake_version, newest.operation_label, newest.user, newest.kinds) == (1, "导入", "分析员", ("treasury",))
     assert (newest.file_name, newest.sha256, newest.rows, newest.inserted, newest.updated) == ("周报.csv", "ab" * 32, 2, 1, 1)
+
+
+def stored_files(lake: Lake, kind: str) -> list[list[tuple]]:
+    """The rows of each current file of a table, in the order they are stored."""
+    import pyarrow.parquet as pq
+
+    return [[(r["county_code"], r["date"], r["balance"]) for r in pq.read_table(path).to_pylist()]
+            for path in lake.snapshot().files[kind]]
+
+
+def test_a_daily_table_is_stored_in_date_order_whatever_order_it_came_in(tmp_path):
+    lake = Lake(tmp_path / "lake")
+    lake.upsert("counties", counties("000001", "000002"), user="a")
+    by_county = [(code, D(2025, 1, day), float(day)) for code in ("000002", "000001") for day in (3, 1, 2)]
+    lake.upsert("treasury", frame("treasury", [(*row, 0.0, 0.0) for row in by_county]), user="a")
+    # sorted by date only (stable): within a day the rows keep the order of the upload
+    assert stored_files(lake, "treasury") == [[
+        ("000002", D(2025, 1, 1), 1.0), ("000001", D(2025, 1, 1), 1.0), ("000002", D(2025, 1, 2), 2.0),
+        ("000001", D(2025, 1, 2), 2.0), ("000002", D(2025, 1, 3), 3.0), ("000001", D(2025, 1, 3), 3.0)]]
+    first_load = lake.history()[0]
+    assert (first_load.inserted, first_load.updated) == (6, 0)
+
+
+def test_an_upload_rewrites_the_whole_files_of_its_date_range_in_date_order(tmp_path, monkeypatch):
+    import fiscal.lake
+
+    # small files so that the table spans several (the writer cuts files every thousand rows or so)
+    monkeypatch.setattr(fiscal.lake, "TARGET_FILE_BYTES", 1)
+    monkeypatch.setattr(fiscal.lake, "ROW_GROUP_ROWS", 512)
+    day = [D(2021, 1, 1) + dt.timedelta(days=n) for n in range(2001)]
+    lake = Lake(tmp_path / "lake")
+    lake.upsert("counties", counties("000001", "000002"), user="a")
+    lake.upsert("treasury", frame("treasury", [(code, day[n], float(n), 0.0, 0.0)
+                                               for code in ("000001", "000002") for n in range(2000)]), user="a")
+    before = stored_files(lake, "treasury")
+    early_files = {path for path, rows in zip(lake.snapshot().files["treasury"], before) if rows[-1][1] < day[1000]}
+    assert len(before) >= 3 and early_files
+    # days 1000 and 1001 of one county corrected, day 2000 new for both
+    upload = [("000001", day[1001], -1.0, 0.0, 0.0), ("000001", day[1000], -2.0, 0.0, 0.0),
+              ("000002", day[2000], -3.0, 0.0, 0.0), ("000001", day[2000], -4.0, 0.0, 0.0)]
+    lake.upsert("treasury", frame("treasury", upload), user="b")
+
+    after = stored_files(lake, "treasury")
+    expected = {(code, day[n]): float(n) for code in ("000001", "000002") for n in range(2000)}
+    expected |= {("000001", day[1001]): -1.0, ("000001", day[1000]): -2.0,
+                 ("000002", day[2000]): -3.0, ("000001", day[2000]): -4.0}
+    assert sorted(row for rows in after for row in rows) == sorted((c, d, b) for (c, d), b in expected.items())
+    assert all([r[1] for r in rows] == sorted(r[1] for r in rows) for rows in after)  # each file in date order
+    spans = sorted((rows[0][1], rows[-1][1]) for rows in after)
+    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:]))  # files do not interleave
+    assert early_files <= set(lake.snapshot().files["treasury"])  # files before the corrected days are not rewritten
+    newest = lake.history()[0]
+    assert (newest.rows, newest.inserted, newest.updated) == (4, 2, 2)
 
 
 def test_upsert_with_an_expected_version_refuses_a_lake_that_moved_on(lake):
