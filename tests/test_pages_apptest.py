@@ -96,7 +96,10 @@ def test_overview(demo_lake, monkeypatch):
     assert [m.label for m in app.metric] == ["下次发薪未足额", "库款保障水平中位数", "收入进度"]
     assert texts(app, "subheader")[0].startswith("需关注县区")
     assert {"各县区指标", "本周变化"} <= set(texts(app, "subheader"))
-    assert len(app.dataframe) == 1 and len(app.get("page_link")) >= 1  # the week's moves; counties: wrapped
+    # no data grid on the first page a reader opens: both tables are HTML, the week's moves its own print copy
+    assert len(app.dataframe) == 0 and len(app.get("page_link")) >= 1
+    assert list(wrapped_table(app, "原等级")) == ["变化", "县区", "所属市", "原等级", "现等级", "详情"]
+    assert '<div class="wrapped-table printed"><table><thead><tr><th>变化</th>' in page
     assert len(app.get("download_button")) == 4  # CSV and Excel under each table
 
 
