@@ -302,7 +302,7 @@ def export_context(view: state.View) -> dict[str, str]:
 
 def matrix_table(matrix: pd.DataFrame, value_labels: dict, tags: dict[str, str], *, key: str, file_stem: str,
                  column_label: Callable[[object], str]) -> None:
-    """A county × date matrix (of tiers, say) in an expander, as coloured labels, downloadable."""
+    """A county × date matrix (of tiers, say) in an expander, as coloured labels, downloadable once opened."""
     labelled = matrix[reports.COUNTY_COLUMNS].copy()
     specs = [COLUMNS[c] for c in reports.COUNTY_COLUMNS]
     dates = matrix.columns.difference(reports.COUNTY_COLUMNS, sort=False)
@@ -312,9 +312,11 @@ def matrix_table(matrix: pd.DataFrame, value_labels: dict, tags: dict[str, str],
         specs.append(Col(label, label, "tag", tags=tags))
     # the counties without data at the latest date are listed among the first rows
     blind_now = (matrix[dates[-1]].isna() | matrix[dates[-1]].eq(NO_DATA_TIER)) if len(dates) else None
-    with st.expander("查看与下载完整表格"):
-        _grid(_first_rows(labelled, key=key, blind=blind_now), specs, key=key)
-        downloads(labelled, specs, key=key, file_stem=file_stem)
+    # drawn only once opened: closed, it would still be sent and built on every visit
+    with st.expander("查看与下载完整表格", key=f"{key}_open", on_change="rerun") as opened:
+        if opened.open:
+            _grid(_first_rows(labelled, key=key, blind=blind_now), specs, key=key)
+            downloads(labelled, specs, key=key, file_stem=file_stem)
 
 
 # ---- charts -------------------------------------------------------------------------------
