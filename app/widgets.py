@@ -325,19 +325,26 @@ def chart(build: Callable[[], go.Figure], *, key: str, choices: tuple = ()) -> N
 
     Building a figure (Plotly checks every property) costs more than the rest of a rerun, so it
     is built once per lake version, view and page `choices` — the widget values `build` reads
-    besides the view — and shared read-only by every session."""
+    besides the view — and shared read-only by every session. `key` names the chart in the whole
+    app (the warm-up builds some charts of the default view under their key: `figure`)."""
     view = state.view()
-    figure = _cached_figure(build.__code__.co_filename, build.__code__.co_firstlineno, key, view.snapshot.key,
-                            view.as_of, view.policy, view.cities, view.meeting, choices, _build=build)
     config = dict(PLOTLY_CONFIG, displayModeBar=False) if view.meeting else PLOTLY_CONFIG
-    st.plotly_chart(figure, key=key, config=config, theme=None)  # our own template: fonts scale in meeting mode
+    st.plotly_chart(figure(build, key=key, choices=choices), key=key, config=config,
+                    theme=None)  # our own template: fonts scale in meeting mode
+
+
+def figure(build: Callable[[], go.Figure], *, key: str, choices: tuple = ()) -> go.Figure:
+    """The figure of chart `key` in the current view and `choices`, built by `build` if not cached."""
+    view = state.view()
+    return _cached_figure(key, view.snapshot.key, view.as_of, view.policy, view.cities, view.meeting, choices,
+                          _build=build)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
-def _cached_figure(source: str, line: int, key: str, snapshot_key: str, as_of: dt.date | None, policy: Policy, cities: tuple,
-                   meeting: bool, choices: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
-    figure = _build()
-    return charts.scaled(figure, MEETING_CHART_SCALE) if meeting else figure
+def _cached_figure(key: str, snapshot_key: str, as_of: dt.date | None, policy: Policy, cities: tuple, meeting: bool,
+                   choices: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
+    built = _build()
+    return charts.scaled(built, MEETING_CHART_SCALE) if meeting else built
 
 
 def county_links(metrics: pd.DataFrame) -> None:
