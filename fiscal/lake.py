@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
-from filelock import FileLock
 
 from .extracts import ARROW_TYPES, KIND_ORDER, KINDS
 from .records import RECORD_KINDS, RECORD_ORDER
@@ -31,6 +30,7 @@ from .records import RECORD_KINDS, RECORD_ORDER
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+    from filelock import FileLock
 
 LOCK_NAME = ".write.lock"
 # delta-rs commits on a local file system by writing `<version>.json#<n>` and linking it into place
@@ -232,6 +232,8 @@ class Lake:
         mid-commit left behind."""
         self.root.mkdir(parents=True, exist_ok=True)
         if self._lock is None:
+            from filelock import FileLock  # not at import time: reading never takes the lock
+
             self._lock = FileLock(str(self.root / LOCK_NAME), timeout=LOCK_TIMEOUT_S)
         outermost = not self._lock.is_locked
         with self._lock:
