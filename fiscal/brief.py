@@ -22,7 +22,6 @@ from .data_gaps import blind_rows
 from .dispatch import city_totals, dispatch
 from .documents import OfficialDocument, chinese_date, is_dark
 from .export import to_excel_workbook
-from .indicators import indicators
 from .issuing import month_batch
 from .lake import Snapshot
 from .letters import letter_rows
@@ -105,12 +104,12 @@ def build(snapshot: Snapshot, as_of: dt.date, policy: Policy, *, panel: pd.DataF
           today: dt.date | None = None) -> Brief:
     """The brief at A.
 
-    `panel`: reports.indicator_panel at A, for A − 7 days and the month-ends. The figures at A
-    come from the same single-date query as `metrics`, so they are its numbers to the last digit.
+    `panel`: reports.indicator_panel at A (the dashboard passes its cached one), for A, A − 7
+    days and the month-ends. Its rows at A are those of `metrics` to the last digit (the same
+    query), with counties blind at A marked 无数据 as on every page.
     """
     panel = reports.indicator_panel(snapshot, as_of, policy) if panel is None else panel
-    at_date = indicators(snapshot, [as_of], policy)
-    at_date["reasons"] = at_date["reasons"].map(reports.REASON_SEPARATOR.join).astype("str")
+    at_date = reports.at_date(panel, as_of)
     before_day = reports.week_before(as_of)
     now = at_date.assign(state=shown_state(at_date))
     before = reports.at_date(panel, before_day).assign(state=lambda f: shown_state(f))

@@ -394,6 +394,11 @@ def cmd_add_user(args) -> int:
     return 0
 
 
+# Commands that commit nothing and write no audit entry or document: once their output is
+# flushed they can end without the interpreter's teardown (`metrics` may keep the monthly
+# flows beside the lake, a file complete and renamed into place before it prints).
+READ_ONLY_COMMANDS = frozenset({"history", "metrics", "dispatch"})
+
 COMMANDS = {
     "demo": cmd_demo, "validate": cmd_validate, "ingest": cmd_ingest,
     "history": cmd_history, "rollback": cmd_rollback, "metrics": cmd_metrics,

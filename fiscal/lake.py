@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
-from filelock import FileLock
 
 from .extracts import ARROW_TYPES, KIND_ORDER, KINDS
 from .records import RECORD_KINDS, RECORD_ORDER
@@ -31,6 +30,7 @@ from .records import RECORD_KINDS, RECORD_ORDER
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+    from filelock import FileLock
 
 LOCK_NAME = ".write.lock"
 # delta-rs commits on a local file system by writing `<version>.json#<n>` and linking it into place
@@ -232,6 +232,8 @@ class Lake:
         mid-commit left behind."""
         self.root.mkdir(parents=True, exist_ok=True)
         if self._lock is None:
+            from filelock import FileLock  # not at import time: reading never takes the lock
+
             self._lock = FileLock(str(self.root / LOCK_NAME), timeout=LOCK_TIMEOUT_S)
         outermost = not self._lock.is_locked
         with self._lock:
@@ -366,17 +368,17 @@ def _stored(frame: pd.DataFrame, spec) -> pa.Table:
 
 def _replace_range(table: DeltaTable, data: pa.Table, spec, meta: dict[str, str]) -> None:
     """The upsert of a clustered table, in one commit that keeps it in order. The range of the
-    clustering column rewritten is the upload's, widened to whole files (the writer would copy
-    the rest of a file it cuts in its own order). That range's rows become those the upload
-    does not replace plus the upload, sorted. A merge would give the same rows in its join's
-    order, and a table out of order is read whole by every lookup of a date."""
+    clustering column rewritten is the upload's, widened to whole files (whole_files: the
+    writer would copy the rest of a file it cuts, in its own order). That range's rows become
+    those the upload does not replace plus the upload, sorted. A merge would give the same
+    rows in its join's order, and a table out of order is read whole by every date lookup."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
     column = spec.clustered_by
     bounds = pc.min_max(data[column])
-    low, high = _whole_files(table, column, bounds["min"].as_py(), bounds["max"].as_py())
+    low, high = whole_files(_file_spans(table, column), bounds["min"].as_py(), bounds["max"].as_py())
     in_range = (ds.field(column) >= low) & (ds.field(column) <= high)
     existing = table.to_pyarrow_dataset().to_table(filter=in_range)
     kept = existing.join(data.select(list(spec.keys)), keys=list(spec.keys), join_type="left anti")
@@ -390,23 +392,32 @@ def _replace_range(table: DeltaTable, data: pa.Table, spec, meta: dict[str, str]
                     commit_properties=CommitProperties(custom_metadata=meta))
 
 
-def _whole_files(table: DeltaTable, column: str, low, high):
-    """[low, high] widened until every file it touches lies inside it (from the files' min/max
-    in the Delta log; a file without them is taken to span everything)."""
+def _file_spans(table: DeltaTable, column: str) -> list[tuple]:
+    """(min, max) of `column` in each current file, from the Delta log (None when not recorded)."""
     import pyarrow as pa
 
-    files = pa.table(table.get_add_actions(flatten=True)).select([f"min.{column}", f"max.{column}"]).to_pylist()
-    spans = [(f[f"min.{column}"], f[f"max.{column}"]) for f in files]
-    everything = [s for s in spans if s[0] is not None and s[1] is not None]
-    floor = min((s[0] for s in everything), default=low)
-    ceiling = max((s[1] for s in everything), default=high)
-    spans = [(s[0] or floor, s[1] or ceiling) for s in spans]
-    while True:  # a few files: widening stops after at most one pass per file
+    files = pa.table(table.get_add_actions(flatten=True)).select([f"min.{column}", f"max.{column}"])
+    return [(f[f"min.{column}"], f[f"max.{column}"]) for f in files.to_pylist()]
+
+
+def whole_files(spans: list[tuple], low, high) -> tuple:
+    """The range of dates to rewrite for an upload of [low, high], given each file's (first,
+    last) date: every file the range touches, whole, but no date of a file it does not touch
+    (the writer cuts files by size, so neighbours can share a date). A touched file's rows on
+    such a shared date stay outside the range, and the writer copies them: a single date at
+    either end. A file whose dates are not recorded is taken to span everything."""
+    known = [s for s in spans if None not in s]
+    floor, ceiling = min([low, *(s[0] for s in known)]), max([high, *(s[1] for s in known)])
+    spans = [s if None not in s else (floor, ceiling) for s in spans]
+    day = dt.timedelta(days=1)
+    while True:  # the range only grows, by whole files: a few passes
         touched = [s for s in spans if s[0] <= high and s[1] >= low]
-        wider = (min([low, *(s[0] for s in touched)]), max([high, *(s[1] for s in touched)]))
-        if wider == (low, high):
+        others = [s for s in spans if not (s[0] <= high and s[1] >= low)]
+        wider_low = max([min([low, *(s[0] for s in touched)]), *(s[1] + day for s in others if s[1] < low)])
+        wider_high = min([max([high, *(s[1] for s in touched)]), *(s[0] - day for s in others if s[0] > high)])
+        if (wider_low, wider_high) == (low, high):
             return low, high
-        low, high = wider
+        low, high = wider_low, wider_high
 
 
 def _writer() -> WriterProperties:

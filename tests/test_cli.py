@@ -50,6 +50,17 @@ def test_xlsx_with_title_rows_gives_the_same_numbers(tmp_path):
     assert metrics_json(loaded_lake(tmp_path, "treasury_sheets.xlsx"), "2025-03-03") == clean
 
 
+def test_a_read_only_command_ends_with_its_exit_code_and_all_of_its_output(tmp_path):
+    # (they skip the interpreter's teardown once their output is flushed)
+    lake = tmp_path / "lake"
+    assert fiscal("ingest", FILES / "counties.parquet", "--kind", "counties", "--data", lake).returncode == 0
+    refused = fiscal("metrics", "--data", lake, "--format", "json")
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr == "错误：数据湖中没有库款数据，请用 --as-of 指定日期\n"
+    listed = fiscal("history", "--data", lake)
+    assert listed.returncode == 0 and listed.stdout.splitlines()[1].startswith("   0  ")
+
+
 def test_metrics_json_shape(tmp_path):
     records = metrics_json(loaded_lake(tmp_path, "treasury_wanyuan.csv"), "2025-03-03")
     assert [tuple(r) for r in records] == [METRIC_KEYS] * 3

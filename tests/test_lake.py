@@ -87,25 +87,51 @@ def test_an_upload_rewrites_the_whole_files_of_its_date_range_in_date_order(tmp_
     lake.upsert("counties", counties("000001", "000002"), user="a")
     lake.upsert("treasury", frame("treasury", [(code, day[n], float(n), 0.0, 0.0)
                                                for code in ("000001", "000002") for n in range(2000)]), user="a")
-    before = stored_files(lake, "treasury")
-    early_files = {path for path, rows in zip(lake.snapshot().files["treasury"], before) if rows[-1][1] < day[1000]}
-    assert len(before) >= 3 and early_files
+    before = dict(zip(lake.snapshot().files["treasury"], stored_files(lake, "treasury")))
     # days 1000 and 1001 of one county corrected, day 2000 new for both
     upload = [("000001", day[1001], -1.0, 0.0, 0.0), ("000001", day[1000], -2.0, 0.0, 0.0),
               ("000002", day[2000], -3.0, 0.0, 0.0), ("000001", day[2000], -4.0, 0.0, 0.0)]
     lake.upsert("treasury", frame("treasury", upload), user="b")
 
-    after = stored_files(lake, "treasury")
+    after = dict(zip(lake.snapshot().files["treasury"], stored_files(lake, "treasury")))
     expected = {(code, day[n]): float(n) for code in ("000001", "000002") for n in range(2000)}
     expected |= {("000001", day[1001]): -1.0, ("000001", day[1000]): -2.0,
                  ("000002", day[2000]): -3.0, ("000001", day[2000]): -4.0}
-    assert sorted(row for rows in after for row in rows) == sorted((c, d, b) for (c, d), b in expected.items())
-    assert all([r[1] for r in rows] == sorted(r[1] for r in rows) for rows in after)  # each file in date order
-    spans = sorted((rows[0][1], rows[-1][1]) for rows in after)
-    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:]))  # files do not interleave
-    assert early_files <= set(lake.snapshot().files["treasury"])  # files before the corrected days are not rewritten
+    assert sorted(row for rows in after.values() for row in rows) == sorted((c, d, b) for (c, d), b in expected.items())
+    # every file is in date order, but the writer's copy of a date shared with an untouched file
+    for rows in after.values():
+        dates = [r[1] for r in rows]
+        assert dates == sorted(dates) or len(set(dates)) == 1
+    # files that hold no date from 1000 to the end were not rewritten
+    early = {path for path, rows in before.items() if rows[-1][1] < day[1000]}
+    assert len(before) >= 3 and early and early <= set(after)
     newest = lake.history()[0]
     assert (newest.rows, newest.inserted, newest.updated) == (4, 2, 2)
+
+
+@pytest.mark.parametrize(("spans", "upload", "rewritten"), [
+    # one file holding everything (a table written before it was kept in date order): all of it
+    ([(1, 30)], (10, 12), (1, 30)),
+    # the file holding the upload's days, whole; the neighbours untouched
+    ([(1, 9), (10, 19), (20, 30)], (12, 13), (10, 19)),
+    # neighbours sharing a first or last date: those dates stay theirs
+    ([(1, 10), (10, 20), (20, 30)], (12, 13), (11, 19)),
+    # an upload that reaches into a neighbour takes it whole, and so on along shared dates
+    ([(1, 10), (10, 20), (20, 30)], (9, 13), (1, 19)),
+    # new days after every file touch nothing
+    ([(1, 10), (11, 20)], (21, 27), (21, 27)),
+    # a file with no recorded dates may hold any date: touched by any upload, it widens the
+    # range up to the dates of the files that are not (the writer copies its other rows)
+    ([(1, 10), (None, None), (11, 20)], (21, 27), (21, 27)),
+    ([(1, 10), (None, None)], (5, 6), (1, 10)),
+])
+def test_the_rewritten_range_is_whole_files_and_no_date_of_an_untouched_one(spans, upload, rewritten):
+    from fiscal.lake import whole_files
+
+    def days(*numbers):
+        return tuple(None if n is None else D(2025, 1, 1) + dt.timedelta(days=n - 1) for n in numbers)
+
+    assert whole_files([days(*s) for s in spans], *days(*upload)) == days(*rewritten)
 
 
 def test_upsert_with_an_expected_version_refuses_a_lake_that_moved_on(lake):
