@@ -6,7 +6,7 @@ import streamlit as st
 from app import bureau, cache, state, widgets
 from app.columns import TIER_TAG_COLORS
 from fiscal import charts, reports
-from fiscal.vocabulary import SHOWN_TIER_LABELS
+from fiscal.vocabulary import NO_DATA_TIER, SHOWN_TIER_LABELS
 
 widgets.page_header("风险分级")
 if not widgets.require("counties", "treasury"):
@@ -25,8 +25,8 @@ st.subheader("重点关注县区在办措施（工作台账）")
 bureau.open_measures_section(on_focus)
 
 st.subheader("各县区风险等级与原因")
-only_flagged = st.toggle("只看提示及以上的县区", value=True, key="risk_only_flagged")
-listed = metrics[metrics["tier"] >= 1] if only_flagged else metrics
+only_flagged = st.toggle("只看提示及以上和无数据的县区", value=True, key="risk_only_flagged")
+listed = metrics[(metrics["tier"] >= 1) | (metrics["tier"] == NO_DATA_TIER)] if only_flagged else metrics
 widgets.table(listed, ["tier_label", "county_name", "city_name", "reasons"], key="risk_tiers", file_stem="风险等级",
               wrapped=True)
 

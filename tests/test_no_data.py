@@ -97,6 +97,16 @@ def test_overview_card_and_county_badge_say_no_data(gap_lake, monkeypatch):
     assert "无数据" in deltas and not any(d in ("nan", "None") for d in deltas)
 
 
+def test_risk_page_lists_a_blind_county_among_the_flagged(gap_lake, monkeypatch):
+    """风险分级 lists 提示 and above by default, and the county without data with them, never left out as 正常."""
+    app = open_page(gap_lake, "risk", monkeypatch, as_of=AS_OF.isoformat())
+    assert app.toggle(key="risk_only_flagged").value
+    tiers = wrapped_table(app).set_index("县区")["风险等级"].to_dict()
+    assert tiers == {"丙县": "重点关注", "新设县": "无数据"}  # 甲县 (正常) only when every county is asked for
+    app.toggle(key="risk_only_flagged").set_value(False).run()
+    assert wrapped_table(app).set_index("县区")["风险等级"].to_dict() == {"丙县": "重点关注", "新设县": "无数据", "甲县": "正常"}
+
+
 def test_reporting_page_lists_counties_that_stopped(gap_lake, monkeypatch):
     app = open_page(gap_lake, "reporting", monkeypatch, as_of="2025-06-17")
     assert texts(app, "title") == ["报送情况"]
