@@ -14,7 +14,7 @@ import streamlit as st
 from fiscal import reports
 from fiscal.lake import Snapshot
 
-from . import cache, state
+from . import cache, pickers, state
 from . import formatting as fmt
 
 EARLIEST = dt.date(2000, 1, 1)
@@ -121,19 +121,19 @@ def _write_url(current: state.View) -> None:
 
 
 def county_choice(metrics: pd.DataFrame) -> str:
-    """The county picker of 县区详情, in step with `?county=` (read on load, written back).
+    """The county picker of 县区详情 (市, then 县区), in step with `?county=` (read on load, written back).
 
     Defaults to the riskiest county; a county in the URL that this session has not seen
     yet (a shared link) takes over.
     """
-    names = fmt.county_labels(metrics)
     seen = st.session_state[_URL_SEEN_KEY]
     linked = st.query_params.get("county")
-    if linked in names and linked != seen.get("county"):
-        st.session_state["county"] = linked
-    elif linked and linked not in names and linked != seen.get("county"):
+    known = metrics["county_code"].eq(linked).any() if linked else False
+    if known and linked != seen.get("county"):
+        pickers.choose_county(metrics, key="county", code=linked)
+    elif linked and not known and linked != seen.get("county"):
         st.warning(f"链接中的县区代码 {fmt.md_text(linked)} 不在县区名录中，已改为显示风险最高的县区")
-    code = st.selectbox("县区", list(names), format_func=names.get, key="county", persist_state="session")
+    code = pickers.county_picker(metrics, key="county")
     st.query_params["county"] = code
     seen["county"] = code
     return code

@@ -4,9 +4,10 @@ when the lake gets a new version, so that no viewer waits for it.
 The default view is what a new session shows: the latest as-of date, every city, the policy
 in force. `warm()` runs the pages' own cached data helpers (app/cache.py, sidebar.py,
 bureau.py, briefing.py, letter_views.py) for that view, so the caches hold exactly the keys a
-page run asks for. (Not the charts: each page builds its figures from what it read, once per
-view, on its first visit.) A viewer who arrives meanwhile waits on the same cache entry (Streamlit computes each key
-once, under a per-key lock) instead of computing it a second time.
+page run asks for, and builds the charts that depend on no widget of their page (`chart_steps`;
+a chart drawn for a county or a comparison the reader picks is built on its first visit). A
+viewer who arrives meanwhile waits on the same cache entry (Streamlit computes each key once,
+under a per-key lock) instead of computing it a second time.
 
 `start_watching()` (the server launcher, app/serve.py) adds one daemon thread that looks at
 the lake every POLL_S seconds — a listing of each table's latest commit file, so a commit
@@ -27,12 +28,12 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from fiscal import focus, issuing, ledger, reports, service
+from fiscal import charts, focus, issuing, ledger, reports, service
 from fiscal.indicators import tier_moves
 from fiscal.lake import Snapshot
 from fiscal.policy import Policy, PolicyError
 
-from . import briefing, bureau, cache, letter_views, sidebar, state
+from . import briefing, bureau, cache, letter_views, sidebar, state, widgets
 
 POLL_S = 2.0
 THREAD_NAME = "warm-up"
@@ -70,6 +71,49 @@ def steps(view: state.View) -> list[tuple[str, Callable[[], object]]]:
         ("提示函登记", lambda: cache.report(issuing.registered)),
         ("周调度简报", briefing.weekly_brief),
         ("报送情况", lambda: cache.filtered(reports.reporting_status, as_of)),
+        *chart_steps(view),
+    ]
+
+
+def chart_steps(view: state.View) -> list[tuple[str, Callable[[], object]]]:
+    """The charts of the default view that depend on no widget of their page, built as the pages
+    build them (widgets.chart, under the same key): building a figure costs a page 0.1–0.4 s, and
+    the first one of a process more (Plotly loads its property checks)."""
+    as_of, policy = view.as_of, view.policy
+
+    def payday_heatmap():
+        history = cache.filtered(reports.payday_history, as_of, policy)
+        if not history.empty:
+            widgets.figure(lambda: charts.payday_heatmap(history, policy), key="payday_heatmap")
+
+    def revenue():
+        rows = cache.filtered(reports.revenue_rows, as_of)
+        if not rows.empty:
+            by_county = reports.revenue_by_county(cache.metrics(), rows)
+            widgets.figure(lambda: charts.revenue_progress_bars(by_county, policy), key="revenue_bars")
+            by_category = reports.revenue_by_category(rows)
+            widgets.figure(lambda: charts.revenue_by_category(by_category), key="revenue_categories")
+
+    def risk():
+        matrix = cache.from_panel(reports.tier_matrix, as_of)
+        widgets.figure(lambda: charts.tier_heatmap(matrix), key="tier_heatmap")
+        forward = reports.forward_payroll(cache.metrics())
+        if forward["payroll_cover_3m"].notna().any():
+            widgets.figure(lambda: charts.forward_cover_bars(forward, policy), key="forward_cover")
+
+    def dispatch_bars():
+        suggestions = cache.dispatch_suggestions()
+        needing = suggestions[suggestions["dispatch_need"] > 0]
+        if not needing.empty:
+            widgets.figure(lambda: charts.dispatch_bars(needing, policy), key="dispatch_bars")
+
+    return [
+        ("图表：近 12 个月发薪状态", payday_heatmap),
+        ("图表：各市库款保障水平分布", lambda: widgets.figure(lambda: charts.coverage_by_city(cache.metrics(), policy),
+                                                       key="coverage_by_city")),
+        ("图表：收入进度", revenue),
+        ("图表：风险分级", risk),
+        ("图表：调度建议", dispatch_bars),
     ]
 
 

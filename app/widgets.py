@@ -7,6 +7,7 @@ import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -15,8 +16,8 @@ from fiscal import charts, reports
 from fiscal.settings import DISPLAY_TZ
 from fiscal.export import with_context_csv, with_context_excel
 from fiscal.policy import Policy
-from fiscal.vocabulary import (BLUE, GREEN, ORANGE, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS, RED, SHOWN_TIER_COLORS,
-                               SHOWN_TIER_LABELS, SHOWN_TIERS, YELLOW, by_code)
+from fiscal.vocabulary import (BLUE, GREEN, NO_DATA, NO_DATA_TIER, ORANGE, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS, RED,
+                               SHOWN_TIER_COLORS, SHOWN_TIER_LABELS, SHOWN_TIERS, YELLOW, by_code)
 
 from . import formatting as fmt
 from . import cache, sidebar, state
@@ -147,17 +148,44 @@ def reasons_list(reasons: str) -> None:
 # ---- tables -------------------------------------------------------------------------------
 # Rows of an HTML table (printed copies, wrapped reason lists); the downloads hold them all.
 HTML_ROWS = 500
-# Rows a table shows until the reader asks for all of them: a province's list runs to
-# thousands of counties, which the projector laptop would receive and draw on every visit.
-FIRST_ROWS = 100
+# Rows a table shows until the reader asks for all of them: a national list runs to thousands
+# of counties, which the projector laptop would receive and draw on every visit. The lists come
+# riskiest first, so these are the ones a meeting reads.
+FIRST_ROWS = 50
 
 
-def _first_rows(frame: pd.DataFrame, *, key: str) -> pd.DataFrame:
-    """The first FIRST_ROWS rows (lists come riskiest first), or all of them once asked for."""
-    if len(frame) <= FIRST_ROWS or st.toggle(f"显示全部 {len(frame):,} 行", key=f"{key}_all_rows"):
+def _first_rows(frame: pd.DataFrame, *, key: str, blind: pd.Series | None = None) -> pd.DataFrame:
+    """The first FIRST_ROWS rows and, below them, the counties without data (`blind`, by default
+    the rows whose tier is 无数据) that are not among them — a blind county is never left out of
+    what is shown first — or every row once the reader asks for them."""
+    if len(frame) <= FIRST_ROWS:
         return frame
-    st.caption(f"此处列出前 {FIRST_ROWS} 行，共 {len(frame):,} 行；下载的表格包含全部行")
-    return frame.head(FIRST_ROWS)
+    counties = "county_code" in frame and frame["county_code"].is_unique
+    rows, row = ("个县区", "个") if counties else ("行", "行")
+    if st.toggle(f"显示全部 {len(frame):,} {rows}", key=f"{key}_all_rows"):
+        return frame
+    blind = (_no_data(frame) if blind is None else blind).to_numpy()
+    first = np.arange(len(frame)) < FIRST_ROWS
+    added = np.flatnonzero(blind & ~first)
+    shown = first.copy()
+    shown[added[:FIRST_ROWS]] = True
+    note = f"共 {len(frame):,} {rows}，显示前 {FIRST_ROWS} {row}"
+    if len(added):
+        note += f"，另列出无数据的 {min(len(added), FIRST_ROWS)} {rows}"
+        if len(added) > FIRST_ROWS:
+            note += f"（无数据的共 {int(blind.sum()):,} {rows}，打开“显示全部”可见其余）"
+    st.caption(f"{note}；下载的表格包含全部{rows.removeprefix('个')}")
+    return frame[shown]
+
+
+def _no_data(frame: pd.DataFrame) -> pd.Series:
+    """Rows of a county shown as 无数据 (by its tier, or by the shown tier label of a list)."""
+    blind = pd.Series(False, index=frame.index)
+    if "tier" in frame:
+        blind |= frame["tier"].eq(NO_DATA_TIER)
+    if "shown_tier" in frame:
+        blind |= frame["shown_tier"].eq(NO_DATA.label)
+    return blind
 
 
 def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
@@ -274,16 +302,21 @@ def export_context(view: state.View) -> dict[str, str]:
 
 def matrix_table(matrix: pd.DataFrame, value_labels: dict, tags: dict[str, str], *, key: str, file_stem: str,
                  column_label: Callable[[object], str]) -> None:
-    """A county × date matrix (of tiers, say) in an expander, as coloured labels, downloadable."""
+    """A county × date matrix (of tiers, say) in an expander, as coloured labels, downloadable once opened."""
     labelled = matrix[reports.COUNTY_COLUMNS].copy()
     specs = [COLUMNS[c] for c in reports.COUNTY_COLUMNS]
-    for column in matrix.columns.difference(reports.COUNTY_COLUMNS, sort=False):
+    dates = matrix.columns.difference(reports.COUNTY_COLUMNS, sort=False)
+    for column in dates:
         label = column_label(column)
         labelled[label] = matrix[column].map(value_labels)
         specs.append(Col(label, label, "tag", tags=tags))
-    with st.expander("查看与下载完整表格"):
-        _grid(_first_rows(labelled, key=key), specs, key=key)
-        downloads(labelled, specs, key=key, file_stem=file_stem)
+    # the counties without data at the latest date are listed among the first rows
+    blind_now = (matrix[dates[-1]].isna() | matrix[dates[-1]].eq(NO_DATA_TIER)) if len(dates) else None
+    # drawn only once opened: closed, it would still be sent and built on every visit
+    with st.expander("查看与下载完整表格", key=f"{key}_open", on_change="rerun") as opened:
+        if opened.open:
+            _grid(_first_rows(labelled, key=key, blind=blind_now), specs, key=key)
+            downloads(labelled, specs, key=key, file_stem=file_stem)
 
 
 # ---- charts -------------------------------------------------------------------------------
@@ -292,19 +325,26 @@ def chart(build: Callable[[], go.Figure], *, key: str, choices: tuple = ()) -> N
 
     Building a figure (Plotly checks every property) costs more than the rest of a rerun, so it
     is built once per lake version, view and page `choices` — the widget values `build` reads
-    besides the view — and shared read-only by every session."""
+    besides the view — and shared read-only by every session. `key` names the chart in the whole
+    app (the warm-up builds some charts of the default view under their key: `figure`)."""
     view = state.view()
-    figure = _cached_figure(build.__code__.co_filename, build.__code__.co_firstlineno, key, view.snapshot.key,
-                            view.as_of, view.policy, view.cities, view.meeting, choices, _build=build)
     config = dict(PLOTLY_CONFIG, displayModeBar=False) if view.meeting else PLOTLY_CONFIG
-    st.plotly_chart(figure, key=key, config=config, theme=None)  # our own template: fonts scale in meeting mode
+    st.plotly_chart(figure(build, key=key, choices=choices), key=key, config=config,
+                    theme=None)  # our own template: fonts scale in meeting mode
+
+
+def figure(build: Callable[[], go.Figure], *, key: str, choices: tuple = ()) -> go.Figure:
+    """The figure of chart `key` in the current view and `choices`, built by `build` if not cached."""
+    view = state.view()
+    return _cached_figure(key, view.snapshot.key, view.as_of, view.policy, view.cities, view.meeting, choices,
+                          _build=build)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
-def _cached_figure(source: str, line: int, key: str, snapshot_key: str, as_of: dt.date | None, policy: Policy, cities: tuple,
-                   meeting: bool, choices: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
-    figure = _build()
-    return charts.scaled(figure, MEETING_CHART_SCALE) if meeting else figure
+def _cached_figure(key: str, snapshot_key: str, as_of: dt.date | None, policy: Policy, cities: tuple, meeting: bool,
+                   choices: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
+    built = _build()
+    return charts.scaled(built, MEETING_CHART_SCALE) if meeting else built
 
 
 def county_links(metrics: pd.DataFrame) -> None:

@@ -4,12 +4,13 @@ import datetime as dt
 import streamlit as st
 
 from app import formatting as fmt
-from app import cache, state, widgets
+from app import cache, pickers, state, widgets
 from app.widgets import Kpi
 from fiscal import charts, reports
 from fiscal.vocabulary import COVERAGE_BANDS, labels
 
 COMPARE_DEFAULT = 3  # lowest-coverage counties drawn against the median by default
+COMPARE_CHOICES = 50  # lowest-coverage counties offered for that comparison
 BAND_LABELS = labels(COVERAGE_BANDS)
 WINDOWS = {"近 3 个月": 92, "近 6 个月": 183, "近 12 个月": 366}
 
@@ -30,12 +31,18 @@ widgets.kpis([
         f"超出闲置线 {fmt.amount(idle['idle_amount'].sum())}", colour="blue"),
 ])
 
-names = fmt.county_labels(metrics)
 by_coverage = metrics.dropna(subset=["coverage_months"]).sort_values("coverage_months")["county_code"].tolist()
 
 st.subheader("库款保障水平走势（月末）")
-compare = st.multiselect("对照县区", list(names), default=by_coverage[:COMPARE_DEFAULT], format_func=names.get,
-                         max_selections=8, key="treasury_compare", placeholder="选择县区与中位数对照")
+# The counties worth drawing against the median, not every county: the lowest by coverage, the
+# county of the daily report below (any county, chosen by its city) and those already chosen.
+compare_choices = [*st.session_state.get("treasury_compare", []), *by_coverage[:COMPARE_CHOICES],
+                   st.session_state.get("treasury_county")]
+names = fmt.county_labels(metrics[metrics["county_code"].isin(compare_choices)])
+compare = st.multiselect("对照县区", [c for c in dict.fromkeys(compare_choices) if c in names],
+                         default=by_coverage[:COMPARE_DEFAULT], format_func=names.get, max_selections=8,
+                         key="treasury_compare", placeholder="选择县区与中位数对照",
+                         help=f"可选库款保障水平最低的 {COMPARE_CHOICES} 个县区和下方库款日报所选的县区")
 widgets.chart(lambda: charts.coverage_trend(policy, cache.from_panel(reports.coverage_trend, view.as_of),
                                            reports.county_history(panel, view.as_of, compare)),
               key="coverage_trend", choices=tuple(compare))
@@ -44,9 +51,9 @@ st.subheader("各市库款保障水平分布")
 widgets.chart(lambda: charts.coverage_by_city(metrics, policy), key="coverage_by_city")
 
 st.subheader("县区库款日报")
-pick, window = st.columns([2, 3], vertical_alignment="bottom")
-county = pick.selectbox("县区", list(names), index=list(names).index(by_coverage[0]) if by_coverage else 0,
-                        format_func=names.get, key="treasury_county")
+city_column, county_column, window = st.columns([2, 2, 3], vertical_alignment="bottom")
+county = pickers.county_picker(metrics, key="treasury_county", default=by_coverage[0] if by_coverage else None,
+                               columns=(city_column, county_column))
 days = WINDOWS[window.segmented_control("时间范围", list(WINDOWS), default="近 6 个月", key="treasury_window")
                or "近 6 个月"]
 daily = cache.report(reports.county_daily, county, view.as_of - dt.timedelta(days=days), view.as_of)

@@ -77,7 +77,8 @@ def test_an_analyst_adds_a_county_and_records_a_measure(site, page):
     screenshot(page, "risk_focus_manual")
 
     nav(page, "县区详情")
-    choose(page, "县区", "演示县03（演示甲市）")
+    choose(page, "市", "演示甲市")  # the city first, then one of its counties
+    choose(page, "县区", "演示县03")
     wait_for_app(page)
     page.get_by_text("在名单上：人工列入").wait_for()
     page.get_by_label("措施（必填）").fill("压减一般性支出 10%")

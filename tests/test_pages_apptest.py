@@ -96,7 +96,10 @@ def test_overview(demo_lake, monkeypatch):
     assert [m.label for m in app.metric] == ["下次发薪未足额", "库款保障水平中位数", "收入进度"]
     assert texts(app, "subheader")[0].startswith("需关注县区")
     assert {"各县区指标", "本周变化"} <= set(texts(app, "subheader"))
-    assert len(app.dataframe) == 1 and len(app.get("page_link")) >= 1  # the week's moves; counties: wrapped
+    # no data grid on the first page a reader opens: both tables are HTML, the week's moves its own print copy
+    assert len(app.dataframe) == 0 and len(app.get("page_link")) >= 1
+    assert list(wrapped_table(app, "原等级")) == ["变化", "县区", "所属市", "原等级", "现等级", "详情"]
+    assert '<div class="wrapped-table printed"><table><thead><tr><th>变化</th>' in page
     assert len(app.get("download_button")) == 4  # CSV and Excel under each table
 
 
@@ -130,9 +133,15 @@ def test_risk(demo_lake, monkeypatch):
     assert {"重点关注名单", "重点关注县区在办措施（工作台账）", "各县区风险等级与原因", "风险等级历史（各月末）",
             "重点关注名单变动（近 12 个月）", "未来三个月工资保障"} <= set(texts(app, "subheader"))
     assert charts(app) == 2
-    # policy lines, history table, the list's moves, forward payroll (no measures, no entries yet);
-    # the list and the tiers with their reasons are wrapped HTML tables, read in full
-    assert len(app.dataframe) == 4
+    # policy lines, the list's moves, forward payroll (no measures, no entries yet); the list and the
+    # tiers with their reasons are wrapped HTML tables, read in full; the history table once opened
+    assert len(app.dataframe) == 3
+    downloads = len(app.get("download_button"))
+    app.session_state["risk_history_open"] = True
+    app.run()
+    assert len(app.dataframe) == 4 and len(app.get("download_button")) == downloads + 2
+    [history] = [d for d in app.dataframe if "2026-11-20" in d.value]
+    assert len(history.value) == 30  # every county of the demo lake
     assert wrapped_table(app, "来源")["来源"].tolist() == ["计算", "计算"]
     assert "修改需要分析员登录。" in texts(app, "caption")  # a viewer gets no form
 
@@ -156,6 +165,35 @@ def test_county_link_sets_county_and_as_of(demo_lake, monkeypatch):
     assert "截至 2026-10-31" in markdown(app) and names[linked] in markdown(app)
     app.selectbox(key="county").set_value(other).run()
     assert not app.exception and names[other] in markdown(app)
+
+
+def test_county_pickers_list_one_city_at_a_time(demo_lake, monkeypatch, policy):
+    """县区详情 and 库款保障's daily report pick a city, then one of its counties (in code order), never
+    from every county; another city shows its riskiest county, and the link follows."""
+    table = Lake(demo_lake).read("counties").sort_values("county_code")
+    names, city_of = county_names(demo_lake), dict(zip(table["county_code"], table["city_name"]))
+    linked = table["county_code"].iloc[15]  # a county of the second city
+    app = open_page(demo_lake, "county", monkeypatch, county=linked)
+    assert app.selectbox(key="county_city").value == city_of[linked]
+    assert app.selectbox(key="county_city").options == list(dict.fromkeys(table["city_name"]))
+    in_city = table[table["city_name"] == city_of[linked]]
+    assert app.selectbox(key="county").options == in_city["county_name"].tolist()
+    assert app.selectbox(key="county").value == linked
+
+    other_city = table["city_name"].iloc[-1]
+    ranked = metrics(Lake(demo_lake).snapshot(), DEMO_END, policy)
+    riskiest_there = ranked[ranked["city_name"] == other_city]["county_code"].iloc[0]
+    app.selectbox(key="county_city").set_value(other_city).run()
+    assert not app.exception
+    assert app.selectbox(key="county").value == riskiest_there
+    assert app.query_params["county"] == riskiest_there and names[riskiest_there] in markdown(app)
+
+    treasury = open_page(demo_lake, "treasury", monkeypatch)
+    lowest = ranked.dropna(subset=["coverage_months"]).sort_values("coverage_months")["county_code"].iloc[0]
+    assert treasury.selectbox(key="treasury_county").value == lowest
+    assert treasury.selectbox(key="treasury_county_city").value == city_of[lowest]
+    assert treasury.selectbox(key="treasury_county").options == \
+        table[table["city_name"] == city_of[lowest]]["county_name"].tolist()
 
 
 def test_unknown_county_in_link_falls_back_with_a_warning(demo_lake, monkeypatch, policy):
@@ -268,18 +306,69 @@ def test_a_moved_link_date_is_said_not_silent(demo_lake, monkeypatch, asked, sho
 
 
 def test_a_province_sized_list_shows_its_first_rows_until_all_are_asked_for(tmp_path, monkeypatch):
-    """120 counties: 报送情况 lists every county; it shows the first 100 rows, says how many
-    there are, and all 120 once the toggle is on (the downloads hold all of them throughout)."""
+    """120 counties: 报送情况 lists every county; it shows the first 50 in the list's order, says
+    how many there are, and all 120 once the toggle is on; the downloads hold all 120 throughout."""
     root = tmp_path / "wide"
     Lake(root).replace_all(build_frames(counties=120, years=1), user="demo", operation="demo")
+    downloaded = []  # the rows given to the status list's downloads, at each run
+
+    def downloads(frame, specs, *, key, file_stem):
+        if key == "reporting_status":
+            downloaded.append(len(frame))
+
+    monkeypatch.setattr("app.widgets.downloads", downloads)
     app = open_page(root, "reporting", monkeypatch)
-    [grid] = [d for d in app.dataframe if len(d.value) >= 100]
-    assert len(grid.value) == 100
-    assert any("此处列出前 100 行，共 120 行" in c.value for c in app.caption)
-    app.toggle(key=[t.key for t in app.toggle if t.label == "显示全部 120 行"][0]).set_value(True).run()
+    snapshot = Lake(root).snapshot()
+    listed = reports.reporting_status(snapshot, reports.latest_date(snapshot))["county_name"].tolist()
+    [grid] = [d for d in app.dataframe if "county_name" in d.value]
+    assert grid.value["county_name"].tolist() == listed[:50]
+    assert "共 120 个县区，显示前 50 个；下载的表格包含全部县区" in texts(app, "caption")
+    assert downloaded == [120]
+    app.toggle(key="reporting_status_all_rows").run()
+    assert app.toggle(key="reporting_status_all_rows").label == "显示全部 120 个县区"
+    app.toggle(key="reporting_status_all_rows").set_value(True).run()
     assert not app.exception
-    assert max(len(d.value) for d in app.dataframe) == 120
-    assert not any("此处列出前" in c.value for c in app.caption)
+    [grid] = [d for d in app.dataframe if "county_name" in d.value]
+    assert grid.value["county_name"].tolist() == listed
+    assert not any("显示前" in c for c in texts(app, "caption"))
+    assert downloaded == [120, 120, 120]
+
+
+def _first_rows_script():
+    import pandas as pd
+    import streamlit as st
+
+    from app import widgets
+    from fiscal.vocabulary import NO_DATA_TIER
+
+    tiers = [3] * 60 + [0] * 60
+    for row in st.session_state.get("blind_rows", []):
+        tiers[row] = NO_DATA_TIER
+    codes = [f"{i:06d}" for i in range(120)] if st.session_state.get("counties", True) else ["000001"] * 120
+    frame = pd.DataFrame({"county_code": codes, "tier": tiers}, index=range(1000, 1120))
+    st.session_state["shown_rows"] = [i - 1000 for i in widgets._first_rows(frame, key="t").index]
+
+
+@pytest.mark.parametrize("blind, counties, shown, note", [
+    ([], True, list(range(50)), "共 120 个县区，显示前 50 个；下载的表格包含全部县区"),
+    # a county without data is never left out of the first rows, wherever the list puts it
+    ([7, 80, 119], True, [*range(50), 80, 119], "共 120 个县区，显示前 50 个，另列出无数据的 2 个县区；下载的表格包含全部县区"),
+    # more blind counties than first rows: the first 50 of them, and how many there are
+    (list(range(10, 120)), True, list(range(100)),
+     "共 120 个县区，显示前 50 个，另列出无数据的 50 个县区（无数据的共 110 个县区，打开“显示全部”可见其余）；"
+     "下载的表格包含全部县区"),
+    ([], False, list(range(50)), "共 120 行，显示前 50 行；下载的表格包含全部行"),  # rows, not counties
+])
+def test_first_rows_are_the_top_of_the_list_and_every_blind_county(blind, counties, shown, note):
+    app = AppTest.from_function(_first_rows_script, default_timeout=TIMEOUT)
+    app.session_state["blind_rows"] = blind
+    app.session_state["counties"] = counties
+    app.run()
+    assert not app.exception
+    assert app.session_state["shown_rows"] == shown
+    assert texts(app, "caption") == [note]
+    app.toggle(key="t_all_rows").set_value(True).run()
+    assert app.session_state["shown_rows"] == list(range(120)) and not texts(app, "caption")
 
 
 def chart_trace(app: AppTest, index: int, name: str) -> dict:

@@ -277,3 +277,30 @@ def test_a_changed_policy_file_is_warmed_like_a_new_version(lake, counted, tmp_p
     finally:
         watcher.stop()
     assert counted["panel"] == [DEMO_END, DEMO_END]  # under the old policy, then the new one
+
+
+# The charts the warm-up builds, by page: those that depend on no widget of their page.
+WARMED_CHARTS = {"payroll": ["payday_heatmap"], "treasury": ["coverage_by_city"],
+                 "revenue": ["revenue_progress_bars", "revenue_by_category"],
+                 "risk": ["tier_heatmap", "forward_cover_bars"], "dispatch": ["dispatch_bars"]}
+
+
+@pytest.mark.parametrize("page", WARMED_CHARTS)
+def test_after_the_warm_up_a_page_draws_its_default_charts_without_building_them(lake, monkeypatch, page):
+    """The warm-up builds a page's default charts under the key the page asks for, and they are
+    the very figures the page builds itself."""
+    from fiscal import charts
+
+    own = [c.proto.spec for c in open_page(lake, page, monkeypatch).get("plotly_chart")]  # built by the page
+    warmup.forget_older_versions()
+    assert warmup.warm(*warmup.current())
+    built = []
+    for name in WARMED_CHARTS[page]:
+        function = getattr(charts, name)
+        monkeypatch.setattr(charts, name, lambda *args, _function=function, _name=name, **options:
+                            built.append(_name) or _function(*args, **options))
+
+    warmed = [c.proto.spec for c in open_page(lake, page, monkeypatch).get("plotly_chart")]
+    assert len(warmed) >= len(WARMED_CHARTS[page])
+    assert built == []
+    assert warmed == own
