@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from fiscal import reports, settings
+from fiscal.dispatch import dispatch
 from fiscal.extracts import KINDS
 from fiscal.lake import Lake, Snapshot
 from fiscal.policy import Policy, PolicyError, load_policy
@@ -53,6 +54,22 @@ def _cached_panel(snapshot_key: str, as_of: dt.date, policy: Policy, _snapshot: 
 def metrics() -> pd.DataFrame:
     """Every county (of the chosen cities) at the as-of date, riskiest first."""
     return from_panel(reports.at_date, state.view().as_of)
+
+
+def dispatch_suggestions() -> pd.DataFrame:
+    """调度建议 at the view's date (fiscal.dispatch) for the chosen cities, built on the panel's
+    rows at that date rather than a second indicator query: the figures `fiscal dispatch`
+    prints, with counties blind at that date marked 无数据 as on every page."""
+    current = state.view()
+    suggestions = _cached_dispatch(current.snapshot.extracts_key, current.as_of, current.policy,
+                                   _snapshot=current.snapshot, _panel=panel(all_cities=True))
+    return reports.in_cities(suggestions, current.cities)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cached_dispatch(snapshot_key: str, as_of: dt.date, policy: Policy, _snapshot: Snapshot,
+                     _panel: pd.DataFrame) -> pd.DataFrame:
+    return dispatch(_snapshot, as_of, policy, indicator_rows=reports.at_date(_panel, as_of))
 
 
 def from_panel(function: Callable, *args) -> pd.DataFrame:

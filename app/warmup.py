@@ -29,7 +29,6 @@ from collections.abc import Callable
 import streamlit as st
 
 from fiscal import charts, focus, issuing, ledger, reports, service
-from fiscal.dispatch import dispatch
 from fiscal.indicators import tier_moves
 from fiscal.lake import Snapshot
 from fiscal.policy import Policy, PolicyError
@@ -67,7 +66,7 @@ def steps(view: state.View) -> list[tuple[str, Callable[[], object]]]:
         ("名单变动", lambda: cache.report(focus.entries)),
         ("工作台账", bureau.measures),
         ("台账修订", lambda: cache.report(ledger.history)),
-        ("调度建议", lambda: cache.filtered(dispatch, as_of, policy)),
+        ("调度建议", cache.dispatch_suggestions),
         ("提示函", letter_views.drafts),
         ("提示函登记", lambda: cache.report(issuing.registered)),
         ("周调度简报", briefing.weekly_brief),
@@ -103,7 +102,7 @@ def chart_steps(view: state.View) -> list[tuple[str, Callable[[], object]]]:
             widgets.figure(lambda: charts.forward_cover_bars(forward, policy), key="forward_cover")
 
     def dispatch_bars():
-        suggestions = cache.filtered(dispatch, as_of, policy)
+        suggestions = cache.dispatch_suggestions()
         needing = suggestions[suggestions["dispatch_need"] > 0]
         if not needing.empty:
             widgets.figure(lambda: charts.dispatch_bars(needing, policy), key="dispatch_bars")

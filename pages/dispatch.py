@@ -6,7 +6,7 @@ from app import cache, state, widgets
 from app.widgets import Kpi
 from fiscal import charts
 from fiscal.brief import shown_state
-from fiscal.dispatch import city_totals, dispatch
+from fiscal.dispatch import city_totals
 
 widgets.page_header("调度建议", freshness=True)
 if not widgets.require("counties", "treasury"):
@@ -14,7 +14,7 @@ if not widgets.require("counties", "treasury"):
 
 view = state.view()
 policy = view.policy
-suggestions = cache.filtered(dispatch, view.as_of, policy)
+suggestions = cache.dispatch_suggestions()
 needing = suggestions[suggestions["dispatch_need"] > 0]
 st.caption(f"建议调度 = 库款底线（预警线 {policy.coverage_warning:.2f} × 月均库款支出）+ 工资待补足（未来 "
            f"{policy.dispatch_horizon_days} 天应发工资 − 工资专户余额）− 库款余额，不为负。")

@@ -54,9 +54,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lake", type=Path, default=ROOT / "build" / "national")
     args = parser.parse_args()
-    lake = Lake(args.lake)
-    if not lake.exists():
+    if not (args.lake / "treasury").is_dir():
         sys.exit(f"no lake at {args.lake}: run `make demo-national` first")
+    lake = Lake(args.lake)
     snapshot = lake.snapshot()
     as_of = latest_date(snapshot)
     policy = load_policy()

@@ -44,16 +44,24 @@ def lake(built_lake, tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def counted(monkeypatch) -> dict[str, list]:
-    """Every indicator panel computed and every SQL file run, from now on."""
-    calls: dict[str, list] = {"panel": [], "sql": []}
+    """Every indicator panel computed and every SQL file run, from now on ("outside the panel":
+    the indicator queries run other than for a panel)."""
+    calls: dict[str, list] = {"panel": [], "sql": [], "outside the panel": []}
     panel, executed = reports.indicator_panel, queries._executed
+    computing = threading.local()
 
     def counting_panel(snapshot, as_of, policy):
         calls["panel"].append(as_of)
-        return panel(snapshot, as_of, policy)
+        computing.panel = True
+        try:
+            return panel(snapshot, as_of, policy)
+        finally:
+            computing.panel = False
 
     def counting_executed(name, *args, **kwargs):
         calls["sql"].append(name)
+        if name == "indicators" and not getattr(computing, "panel", False):
+            calls["outside the panel"].append(name)
         return executed(name, *args, **kwargs)
 
     monkeypatch.setattr(reports, "indicator_panel", counting_panel)
@@ -100,6 +108,13 @@ def test_after_the_warm_up_a_page_computes_no_panel(lake, counted, monkeypatch, 
     open_page(lake, page, monkeypatch)
     assert counted["panel"] == []
     assert set(counted["sql"]) <= PER_VIEWER_QUERIES.get(page, set()), counted["sql"]
+
+
+def test_the_warm_up_computes_the_indicators_once_for_every_page(lake, counted):
+    # dispatch, the letters and the brief take their rows at A from the panel, not a query of their own
+    assert warmup.warm(*warmup.current())
+    assert counted["panel"] == [DEMO_END] and "indicators" in counted["sql"]
+    assert counted["outside the panel"] == []
 
 
 def test_a_viewer_during_the_warm_up_waits_for_its_panel(lake, counted, monkeypatch):
