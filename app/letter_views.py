@@ -77,9 +77,10 @@ def downloads(batch: pd.DataFrame) -> None:
     """This month's issued letters: all as one .zip, or one .docx."""
     if batch.empty:
         return
-    letters = cache.report(issuing.stored_letters, tuple(batch["number"]))
+    # shared, not copied per rerun, and zipped on click: a month's batch is hundreds of letters
+    letters = cache.shared(issuing.stored_letters, tuple(batch["number"]))
     left, right = st.columns([1, 2], vertical_alignment="bottom")
-    left.download_button(f"下载全部（{len(letters)} 份，.zip）", data=issuing.bundle(letters),
+    left.download_button(f"下载全部（{len(letters)} 份，.zip）", data=lambda: issuing.bundle(letters),
                          file_name=f"提示函_{state.view().as_of:%Y%m}.zip", mime="application/zip",
                          icon=":material/folder_zip:", key="letters_zip", on_click="ignore")
     by_number = {l.number: l for l in letters}
