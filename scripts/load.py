@@ -13,10 +13,12 @@ and a second visit, each with the server's CPU seconds. Then the command line co
 lake version (`fiscal ingest` of one treasury row: the latest day of one county, its
 balance 1 % higher); NEW_VERSION_WAIT_S later — or later still, once the server's log says
 it has warmed that version — a new session visits every page: the first visit after a new
-lake version. These sessions are a returning reader's: their browser already holds
-Streamlit's own files (some 5 MB of JavaScript it caches for a year), fetched beforehand
-without opening the app. Last, a session in a browser that has never loaded anything walks
-every page (the server warm by then): what a reader's very first visit adds. Then --sessions browser contexts (0: none) each open the overview (not
+lake version. These sessions are a returning reader's: before the server starts, the same
+browser (its profile kept on disk) visited every page of a server on the same address and
+the small demo lake, as a reader did on an earlier day, so it holds Streamlit's own files
+(some 5 MB of JavaScript, cached for a year) and the code compiled from them. Last, a session
+in a browser that has never loaded anything walks every page (the server warm by then): what
+a reader's very first visit adds. Then --sessions browser contexts (0: none) each open the overview (not
 counted) and walk every page --rounds times. A page counts as loaded when its heading is
 shown, Streamlit's script is idle (data-test-script-state="notRunning"), its charts and
 grids are drawn and no exception box is shown. Everything is bounded: at most 20 sessions,
@@ -44,11 +46,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import streamlit  # noqa: E402  (only for where its own files are)
+from fiscal.settings import DEMO_LAKE  # noqa: E402
+from tests.browser_support import (CHROMIUM, CHROMIUM_ARGS, PAINTED, VIEWPORT, free_port, start_server,  # noqa: E402
+                                   stop_server)
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, PAINTED, VIEWPORT, start_server, stop_server  # noqa: E402
-
-STREAMLIT_FILES = Path(streamlit.__file__).parent / "static"  # what Streamlit serves at /
 PAGES = {"overview": "总览", "payroll": "工资保障", "treasury": "库款保障", "revenue": "收入进度", "risk": "风险分级",
          "county": "县区详情", "dispatch": "调度建议", "letters": "提示函", "brief": "周调度简报", "reporting": "报送情况",
          "data": "数据管理"}
@@ -91,30 +92,10 @@ async def drawn(page, title: str) -> None:
         raise RuntimeError(f"exception shown on {title}")
 
 
-async def hold_streamlit_files(context, base: str) -> None:
-    """Put Streamlit's own files (its JavaScript, styles and fonts: some 5 MB a page loads,
-    served with a one-year immutable cache header) in the browser's HTTP cache, as a reader's
-    browser holds them from any earlier day. Fetched from a page that is not the app's, so the
-    server runs no script and computes nothing."""
-    files = [f"/{path.relative_to(STREAMLIT_FILES).as_posix()}" for path in STREAMLIT_FILES.rglob("*")
-             if path.is_file() and path.suffix in {".js", ".css", ".woff", ".woff2", ".ttf", ".svg", ".png"}]
-    page = await context.new_page()
-    try:
-        await page.goto(f"{base}/_stcore/health", timeout=PAGE_TIMEOUT_MS)
-        await page.evaluate("async files => { for (const f of files) await (await fetch(f)).arrayBuffer(); }", files)
-    finally:
-        await page.close()
-
-
-async def walk_every_page(browser, base: str, server_pid: int, walks: int = 1,
-                          returning: bool = True) -> list[dict[str, tuple[float, float]]]:
-    """A new session opens the overview by its address and visits every other page by the
-    sidebar's links, `walks` times over; per walk, each page's seconds and server CPU seconds.
-    `returning`: in a browser that holds Streamlit's own files (a reader who came before),
-    else in a browser that has never loaded anything."""
-    context = await browser.new_context(viewport=VIEWPORT)
-    if returning:
-        await hold_streamlit_files(context, base)
+async def walk_every_page(context, base: str, server_pid: int, walks: int = 1) -> list[dict[str, tuple[float, float]]]:
+    """A new session (a new tab of `context`) opens the overview by its address and visits
+    every other page by the sidebar's links, `walks` times over; per walk, each page's seconds
+    and server CPU seconds."""
     page = await context.new_page()
     walked = []
     try:
@@ -127,8 +108,35 @@ async def walk_every_page(browser, base: str, server_pid: int, walks: int = 1,
                 visits[name] = (seconds, cpu_seconds(server_pid) - cpu)
             walked.append(visits)
     finally:
-        await context.close()
+        await page.close()
     return walked
+
+
+async def visit_on_an_earlier_day(profile: Path, demo_lake: Path, port: int, logs: Path) -> None:
+    """What a returning reader's browser holds: Streamlit's own files (some 5 MB of JavaScript
+    that it caches for a year) and the code compiled from them, which Chromium keeps from a
+    file's second load on. A server on the same address, on the small demo lake, is visited
+    page by page in two sessions one after the other (as on two earlier days) in a browser
+    that keeps `profile`, then stopped; the browser is closed too. The measured server starts
+    afterwards."""
+    from playwright.async_api import async_playwright
+
+    server = start_server(demo_lake, logs, extra_env={"FISCAL_WARMUP": "0"}, port=port)
+    try:
+        async with async_playwright() as playwright:
+            context = await returning_browser(playwright, profile)
+            try:
+                for _ in range(2):
+                    await walk_every_page(context, server.url, server.process.pid)
+            finally:
+                await context.close()
+    finally:
+        stop_server(server)
+
+
+async def returning_browser(playwright, profile: Path):
+    return await playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=VIEWPORT)
 
 
 async def new_version(lake: Path, server, warming: bool) -> float:
@@ -196,23 +204,28 @@ async def session(browser, base: str, rounds: int, times: list[float], errors: l
         await context.close()
 
 
-async def walk(server, lake: Path, sessions: int, rounds: int, warming: bool) -> None:
+async def walk(server, lake: Path, profile: Path, sessions: int, rounds: int, warming: bool) -> None:
     from playwright.async_api import async_playwright
 
     base, server_pid = server.url, server.process.pid
     times: list[float] = []
     errors: list[str] = []
     async with async_playwright() as playwright:
+        returning = await returning_browser(playwright, profile)
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            first, second = await walk_every_page(browser, base, server_pid, walks=2)
+            first, second = await walk_every_page(returning, base, server_pid, walks=2)
             cpu = cpu_seconds(server_pid)
             waited = await new_version(lake, server, warming)
             print(f"new lake version: visited {waited:.1f} s after its commit "
                   f"({'once the server had warmed it' if warming else 'no warm-up'}; "
                   f"server CPU meanwhile {cpu_seconds(server_pid) - cpu:.1f} s)")
-            [after_commit] = await walk_every_page(browser, base, server_pid)
-            [fresh_browser] = await walk_every_page(browser, base, server_pid, returning=False)
+            [after_commit] = await walk_every_page(returning, base, server_pid)
+            fresh = await browser.new_context(viewport=VIEWPORT)
+            try:
+                [fresh_browser] = await walk_every_page(fresh, base, server_pid)
+            finally:
+                await fresh.close()
             print_visits(first, second, after_commit, fresh_browser)
             if not sessions:
                 return
@@ -223,6 +236,7 @@ async def walk(server, lake: Path, sessions: int, rounds: int, warming: bool) ->
             await asyncio.gather(*tasks)
             wall, cpu = time.perf_counter() - start, cpu_seconds(server_pid) - cpu_before
         finally:
+            await returning.close()
             await browser.close()
     loads = len(times) + sum(not e.startswith("warm-up") for e in errors)
     print(f"{sessions} sessions × {rounds} round(s) × {len(PAGES)} pages: {len(times)} page loads in {wall:.1f} s, "
@@ -249,12 +263,16 @@ def main() -> None:
         shutil.copytree(args.lake, lake)
         logs = Path(work) / "logs"
         logs.mkdir()
+        demo, profile, port = Path(work) / "demo", Path(work) / "browser-profile", free_port()
+        shutil.copytree(DEMO_LAKE, demo)
+        asyncio.run(asyncio.wait_for(visit_on_an_earlier_day(profile, demo, port, logs), RUN_TIMEOUT_S))
         start = time.perf_counter()
-        server = start_server(lake, logs, extra_env={"FISCAL_WARMUP": "0" if args.no_warmup else "1"})
+        server = start_server(lake, logs, extra_env={"FISCAL_WARMUP": "0" if args.no_warmup else "1"}, port=port)
         print(f"server start (until /_stcore/health answers): {time.perf_counter() - start:.1f} s "
               f"({'no warm-up' if args.no_warmup else 'with the warm-up'}); load average {os.getloadavg()[0]:.1f}")
         try:
-            asyncio.run(asyncio.wait_for(walk(server, lake, sessions, args.rounds, not args.no_warmup), RUN_TIMEOUT_S))
+            asyncio.run(asyncio.wait_for(walk(server, lake, profile, sessions, args.rounds, not args.no_warmup),
+                                         RUN_TIMEOUT_S))
         finally:
             stop_server(server)
 

@@ -48,9 +48,10 @@ def free_port() -> int:
 
 
 def start_server(data_dir: Path | None, log_dir: Path, *, policy: Path | None = None,
-                 extra_env: dict[str, str] | None = None) -> Server:
-    """Start the dashboard on a free port and wait until /_stcore/health answers ok (after the warm-up)."""
-    port = free_port()
+                 extra_env: dict[str, str] | None = None, port: int | None = None) -> Server:
+    """Start the dashboard on `port` (default: a free one) and wait until /_stcore/health
+    answers ok (after the warm-up)."""
+    port = port or free_port()
     env = {**os.environ, **(extra_env or {})}
     if data_dir is not None:
         env["FISCAL_DATA"] = str(data_dir)
