@@ -218,7 +218,8 @@ def _preview(lake: Lake, checked: Checked) -> None:
     spec = KINDS[extract.kind]
     sample = extract.frame.head(5).rename(columns={c.name: c.label for c in spec.columns})
     st.markdown(f"**导入后的样例（前 5 行，金额已换算为万元；文件单位：{extract.unit}）**")
-    st.dataframe(sample, hide_index=True, width="stretch", key="dm_sample")
+    dates = {c.label: st.column_config.DateColumn(format="YYYY-MM-DD") for c in spec.columns if c.kind == "date"}
+    st.dataframe(sample, hide_index=True, width="stretch", key="dm_sample", column_config=dates)
     if p.replaced_rows:
         st.markdown(f"**将被替换的行：现值与新值（前 {min(p.replaced_rows, 20)} 行，共 {p.replaced_rows:,} 行）**")
         st.dataframe(replaced_values(lake, extract), hide_index=True, width="stretch", key="dm_replaced")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -372,6 +373,9 @@ def test_preview_shows_converted_sample_rows_and_old_against_new(analyst):
     analyst.upload(UPLOADS / "good_treasury_gbk_yuan.csv")  # in 元; line 4 replaces the lake's 2026-11-20 row
     sample = analyst.tables("库款余额")[0]
     assert sample["库款余额"].tolist()[:2] == [9854.67, 12345.67]  # 98,546,700.00 元 → 9,854.67 万元
+    # dates shown as dates (a timestamp column would read 2026-11-20 00:00:00)
+    [shown] = [d for d in analyst.at.dataframe if "库款流入" in d.value.columns and "区划代码" in d.value.columns]
+    assert json.loads(shown.proto.columns)["日期"]["type_config"] == {"type": "date", "format": "YYYY-MM-DD"}
     [replaced] = analyst.tables("库款余额（新值）")
     row = replaced.iloc[0]
     assert row["区划代码"] == "990101" and str(row["日期"]) == "2026-11-20"
