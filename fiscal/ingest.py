@@ -102,23 +102,35 @@ def preview(lake: Lake, extract: Extract) -> Preview:
 
 
 def replaced_values(lake: Lake, extract: Extract, limit: int = 20) -> pd.DataFrame:
-    """Up to `limit` rows the upload would replace: keys, then each value column now (现值) and
-    from the file (新值), headed with the Chinese labels — what an analyst checks before committing."""
+    """Up to `limit` rows the upload would replace, in the file's order: keys, then each value
+    column now (现值) and from the file (新值), headed with the Chinese labels — what an
+    analyst checks before committing. Matched in Arrow against only the lake's rows within the
+    upload's range of keys (a daily table's dates), not the whole table in pandas."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
     spec = KINDS[extract.kind]
     keys = list(spec.keys)
     values = [c.name for c in spec.columns if c.name not in keys]
-    existing = lake.read(extract.kind)
-    incoming = extract.frame
-    for frame in (existing, incoming):
+    incoming = pa.Table.from_pandas(extract.frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
+    incoming = incoming.append_column("_row", pa.array(range(incoming.num_rows), pa.int64()))
+    table = lake.table(extract.kind)
+    if table is None:
+        existing = spec.arrow_schema().empty_table()
+    else:
+        in_range = None
         for key in keys:
-            if spec.column(key).kind == "date":
-                frame[key] = pd.to_datetime(frame[key]).dt.date
-    both = incoming.merge(existing, on=keys, suffixes=("_new", "_old")).head(limit)
+            if spec.column(key).kind == "date" and incoming.num_rows:
+                bounds = pc.min_max(incoming[key])
+                in_range = (ds.field(key) >= bounds["min"].as_py()) & (ds.field(key) <= bounds["max"].as_py())
+        existing = table.to_pyarrow_dataset().to_table(columns=spec.column_names, filter=in_range)
+    both = incoming.join(existing, keys=keys, join_type="inner", left_suffix="_new", right_suffix="_old")
+    first = both.take(pc.sort_indices(both["_row"])[:limit]).to_pandas()
     columns = {k: spec.column(k).label for k in keys}
     for name in values:
         columns[f"{name}_old"] = f"{spec.column(name).label}（现值）"
         columns[f"{name}_new"] = f"{spec.column(name).label}（新值）"
-    return both[list(columns)].rename(columns=columns)
+    return first[list(columns)].rename(columns=columns)
 
 
 def ingest(lake: Lake, path: str | Path, *, user: str, kind: str | None = None, unit: str | None = None,

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from fiscal import settings, uploads
-from fiscal.ingest import check, commit, ingest
+from fiscal.ingest import check, commit, ingest, replaced_values
 from fiscal.lake import Lake
 from fiscal.validation import check_file
 from tests.conftest import D, frame
@@ -251,6 +251,28 @@ def test_a_commit_killed_mid_write_leaves_the_previous_version(lake):
     result = ingest(reopened, UPLOADS / "good_treasury.csv", user="next")
     assert result.version == 1
     assert not (lake.root / "treasury" / "part-00000-crashed-c000.snappy.parquet").exists()
+
+
+def test_the_rows_an_upload_replaces_are_shown_now_and_new_in_the_files_order(lake, tmp_path):
+    treasury = lake.read("treasury").sort_values(["date", "county_code"])
+    last, earlier = treasury.iloc[-1], treasury.iloc[0]  # two rows the lake has, far apart in time
+    path = tmp_path / "treasury.csv"
+    path.write_text("单位：万元\n区划代码,日期,库款余额,库款流入,库款流出\n"
+                    f"{last['county_code']},{last['date']:%Y-%m-%d},1.5,2.5,3.5\n"
+                    f"{last['county_code']},2099-01-01,9,9,9\n"  # new: replaces nothing
+                    f"{earlier['county_code']},{earlier['date']:%Y-%m-%d},4.5,5.5,6.5\n", encoding="utf-8")
+    checked = check(lake, path, today=D(2099, 1, 2))
+    assert checked.ok, [p.message for p in checked.errors]
+    dtypes = checked.extract.frame.dtypes.to_dict()
+    shown = replaced_values(lake, checked.extract)
+    assert list(shown.columns) == ["区划代码", "日期", "库款余额（现值）", "库款余额（新值）", "库款流入（现值）",
+                                   "库款流入（新值）", "库款流出（现值）", "库款流出（新值）"]
+    assert [(code, str(day)) for code, day in zip(shown["区划代码"], shown["日期"])] == [
+        (last["county_code"], f"{last['date']:%Y-%m-%d}"), (earlier["county_code"], f"{earlier['date']:%Y-%m-%d}")]
+    assert shown["库款余额（现值）"].tolist() == [last["balance"], earlier["balance"]]
+    assert shown["库款余额（新值）"].tolist() == [1.5, 4.5] and shown["库款流出（新值）"].tolist() == [3.5, 6.5]
+    assert checked.extract.frame.dtypes.to_dict() == dtypes  # the upload itself is left as it was read
+    assert replaced_values(lake, checked.extract, limit=1)["区划代码"].tolist() == [last["county_code"]]
 
 
 def test_the_preview_matches_every_key_column_of_a_monthly_extract(lake, tmp_path):
