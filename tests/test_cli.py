@@ -61,6 +61,18 @@ def test_a_read_only_command_ends_with_its_exit_code_and_all_of_its_output(tmp_p
     assert listed.returncode == 0 and listed.stdout.splitlines()[1].startswith("   0  ")
 
 
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    # `fiscal metrics | head`: more output than a pipe holds, and the reader closes after a few bytes
+    lake = tmp_path / "lake"
+    assert fiscal("demo", "--out", lake, "--counties", "200", "--years", "1").returncode == 0
+    process = subprocess.Popen([sys.executable, "-m", "fiscal", "metrics", "--data", str(lake), "--format", "json"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.read(10) == b'[{"county_'
+    process.stdout.close()
+    assert process.wait(timeout=60) == 1
+    assert process.stderr.read() == b""
+
+
 def test_metrics_json_shape(tmp_path):
     records = metrics_json(loaded_lake(tmp_path, "treasury_wanyuan.csv"), "2025-03-03")
     assert [tuple(r) for r in records] == [METRIC_KEYS] * 3
