@@ -41,6 +41,11 @@ class ExtractKind:
     def amount_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.kind == "amount"]
 
+    @property
+    def date_key(self) -> str | None:
+        """The key column that is a date (a daily table's date, a payday), if any."""
+        return next((k for k in self.keys if self.column(k).kind == "date"), None)
+
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from . import magnitude
 from .extracts import KINDS
-from .lake import Lake, LakeChanged
+from .lake import Lake, LakeChanged, arrow_table
 from .validation import UNKNOWN_COUNTY, Extract, Problem, check_file
 
 
@@ -90,8 +90,7 @@ def preview(lake: Lake, extract: Extract) -> Preview:
     # hash table on the right input: the smaller one (a weekly upload; the lake, when it is empty).
     smaller, larger = sorted((lake.key_table(extract.kind), keyed), key=lambda table: table.num_rows)
     replaced = larger.join(smaller, keys=keys, join_type="left semi").num_rows if smaller.num_rows else 0
-    date_key = next((k for k in keys if spec.column(k).kind == "date"), None)
-    dates = pd.to_datetime(incoming[date_key]) if date_key else None
+    dates = pd.to_datetime(incoming[spec.date_key]) if spec.date_key else None
     return Preview(
         new_rows=len(incoming) - replaced,
         replaced_rows=replaced,
@@ -107,23 +106,17 @@ def replaced_values(lake: Lake, extract: Extract, limit: int = 20) -> pd.DataFra
     analyst checks before committing. Matched in Arrow against only the lake's rows within the
     upload's range of keys (a daily table's dates), not the whole table in pandas."""
     import pyarrow.compute as pc
-    import pyarrow.dataset as ds
 
     spec = KINDS[extract.kind]
     keys = list(spec.keys)
     values = [c.name for c in spec.columns if c.name not in keys]
-    incoming = pa.Table.from_pandas(extract.frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
+    incoming = arrow_table(extract.frame, spec)
     incoming = incoming.append_column("_row", pa.array(range(incoming.num_rows), pa.int64()))
-    table = lake.table(extract.kind)
-    if table is None:
-        existing = spec.arrow_schema().empty_table()
-    else:
-        in_range = None
-        for key in keys:
-            if spec.column(key).kind == "date" and incoming.num_rows:
-                bounds = pc.min_max(incoming[key])
-                in_range = (ds.field(key) >= bounds["min"].as_py()) & (ds.field(key) <= bounds["max"].as_py())
-        existing = table.to_pyarrow_dataset().to_table(columns=spec.column_names, filter=in_range)
+    between = None
+    if spec.date_key and incoming.num_rows:
+        bounds = pc.min_max(incoming[spec.date_key])
+        between = (spec.date_key, bounds["min"].as_py(), bounds["max"].as_py())
+    existing = lake.rows(extract.kind, between)
     both = incoming.join(existing, keys=keys, join_type="inner", left_suffix="_new", right_suffix="_old")
     first = both.take(pc.sort_indices(both["_row"])[:limit]).to_pandas()
     columns = {k: spec.column(k).label for k in keys}

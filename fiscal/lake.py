@@ -200,6 +200,13 @@ class Lake:
             return table_schema(kind).empty_table().to_pandas()
         return table.to_pyarrow_table().to_pandas()
 
+    def rows(self, kind: str, between: tuple[str, object, object] | None = None) -> pa.Table:
+        """The current rows of one table, as Arrow. `between` (column, low, high): only those with
+        the column in [low, high]; the files and row groups outside are skipped (a daily table's,
+        kept in date order)."""
+        table = self.table(kind)
+        return table_schema(kind).empty_table() if table is None else _rows(table, between)
+
     def key_table(self, kind: str) -> pa.Table:
         """The key columns of one table now, as Arrow: what an upload's keys are matched
         against. Reads only those columns."""
@@ -284,7 +291,7 @@ class Lake:
         the write lock), else raise LakeChanged.
         """
         spec = RECORD_KINDS[kind]
-        data = _arrow(frame, spec)
+        data = arrow_table(frame, spec)
         with self.writing():
             version = self._claim_version(expected_version)
             meta = _metadata(version, kind, user, rows=len(data), note=note)
@@ -353,7 +360,8 @@ class Lake:
         return version
 
 
-def _arrow(frame: pd.DataFrame, spec) -> pa.Table:
+def arrow_table(frame: pd.DataFrame, spec) -> pa.Table:
+    """The columns of an extract or record kind from a frame, typed as its table stores them."""
     import pyarrow as pa
 
     return pa.Table.from_pandas(frame[spec.column_names], schema=spec.arrow_schema(), preserve_index=False)
@@ -362,7 +370,7 @@ def _arrow(frame: pd.DataFrame, spec) -> pa.Table:
 def _stored(frame: pd.DataFrame, spec) -> pa.Table:
     """An extract as written to its table: in the order of its clustering column, if it has one
     (a stable sort, so rows of one date keep the order they came in)."""
-    data = _arrow(frame, spec)
+    data = arrow_table(frame, spec)
     return data.sort_by(spec.clustered_by) if spec.clustered_by else data
 
 
@@ -374,13 +382,11 @@ def _replace_range(table: DeltaTable, data: pa.Table, spec, meta: dict[str, str]
     rows in its join's order, and a table out of order is read whole by every date lookup."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.dataset as ds
 
     column = spec.clustered_by
     bounds = pc.min_max(data[column])
     low, high = whole_files(_file_spans(table, column), bounds["min"].as_py(), bounds["max"].as_py())
-    in_range = (ds.field(column) >= low) & (ds.field(column) <= high)
-    existing = table.to_pyarrow_dataset().to_table(filter=in_range)
+    existing = _rows(table, (column, low, high))
     kept = existing.join(data.select(list(spec.keys)), keys=list(spec.keys), join_type="left anti")
     rows = pa.concat_tables([kept.select(data.column_names).cast(data.schema), data]).sort_by(column)
     replaced = existing.num_rows - kept.num_rows
@@ -390,6 +396,15 @@ def _replace_range(table: DeltaTable, data: pa.Table, spec, meta: dict[str, str]
     write_deltalake(table, rows, mode="overwrite", predicate=predicate,
                     writer_properties=_writer(), target_file_size=TARGET_FILE_BYTES,
                     commit_properties=CommitProperties(custom_metadata=meta))
+
+
+def _rows(table: DeltaTable, between: tuple[str, object, object] | None = None) -> pa.Table:
+    import pyarrow.dataset as ds
+
+    if between is None:
+        return table.to_pyarrow_table()
+    column, low, high = between
+    return table.to_pyarrow_dataset().to_table(filter=(ds.field(column) >= low) & (ds.field(column) <= high))
 
 
 def _file_spans(table: DeltaTable, column: str) -> list[tuple]:
