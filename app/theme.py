@@ -68,7 +68,7 @@ BASE_CSS = """
   tr, .js-plotly-plot, .tier-card {break-inside: avoid;}
   /* A chart keeps the pixel width it was drawn with on screen (next to the sidebar): scaled down,
      one drawn on a screen up to 1920 px wide fits an A4 landscape page instead of losing its right side. */
-  [data-testid="stPlotlyChart"] {zoom: 0.72;}
+  .fiscal-chart {zoom: 0.72;}
   h1, h2, h3 {break-after: avoid;}  /* a heading stays with the chart or table under it */
   body {-webkit-print-color-adjust: exact; print-color-adjust: exact;}
 }

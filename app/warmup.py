@@ -84,32 +84,32 @@ def chart_steps(view: state.View) -> list[tuple[str, Callable[[], object]]]:
     def payday_heatmap():
         history = cache.filtered(reports.payday_history, as_of, policy)
         if not history.empty:
-            widgets.figure(lambda: charts.payday_heatmap(history, policy), key="payday_heatmap")
+            widgets.chart_data(lambda: charts.payday_heatmap(history, policy), key="payday_heatmap")
 
     def revenue():
         rows = cache.filtered(reports.revenue_rows, as_of)
         if not rows.empty:
             by_county = reports.revenue_by_county(cache.metrics(), rows)
-            widgets.figure(lambda: charts.revenue_progress_bars(by_county, policy), key="revenue_bars")
+            widgets.chart_data(lambda: charts.revenue_progress_bars(by_county, policy), key="revenue_bars")
             by_category = reports.revenue_by_category(rows)
-            widgets.figure(lambda: charts.revenue_by_category(by_category), key="revenue_categories")
+            widgets.chart_data(lambda: charts.revenue_by_category(by_category), key="revenue_categories")
 
     def risk():
         matrix = cache.from_panel(reports.tier_matrix, as_of)
-        widgets.figure(lambda: charts.tier_heatmap(matrix), key="tier_heatmap")
+        widgets.chart_data(lambda: charts.tier_heatmap(matrix), key="tier_heatmap")
         forward = reports.forward_payroll(cache.metrics())
         if forward["payroll_cover_3m"].notna().any():
-            widgets.figure(lambda: charts.forward_cover_bars(forward, policy), key="forward_cover")
+            widgets.chart_data(lambda: charts.forward_cover_bars(forward, policy), key="forward_cover")
 
     def dispatch_bars():
         suggestions = cache.dispatch_suggestions()
         needing = suggestions[suggestions["dispatch_need"] > 0]
         if not needing.empty:
-            widgets.figure(lambda: charts.dispatch_bars(needing, policy), key="dispatch_bars")
+            widgets.chart_data(lambda: charts.dispatch_bars(needing, policy), key="dispatch_bars")
 
     return [
         ("图表：近 12 个月发薪状态", payday_heatmap),
-        ("图表：各市库款保障水平分布", lambda: widgets.figure(lambda: charts.coverage_by_city(cache.metrics(), policy),
+        ("图表：各市库款保障水平分布", lambda: widgets.chart_data(lambda: charts.coverage_by_city(cache.metrics(), policy),
                                                        key="coverage_by_city")),
         ("图表：收入进度", revenue),
         ("图表：风险分级", risk),

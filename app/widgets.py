@@ -3,9 +3,12 @@ empty states. Pages stay short by composing these."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,6 +27,7 @@ from . import cache, sidebar, state
 from .columns import BAND_TAG_COLORS, COLUMNS, EXCEL_FORMATS, LINK_TEXT, Col
 
 MEETING_CHART_SCALE = 1.4  # the charts' 13 px text becomes 18 px on the projector
+CHART_SCRIPT = Path(__file__).with_name("chart.js")
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
 
 
@@ -323,28 +327,35 @@ def matrix_table(matrix: pd.DataFrame, value_labels: dict, tags: dict[str, str],
 def chart(build: Callable[[], go.Figure], *, key: str, choices: tuple = ()) -> None:
     """The Plotly figure `build()` draws; in meeting mode with every text and the height larger.
 
+    Drawn by the page itself with plotly.js's cartesian bundle (app/chart.js): a third of the
+    full bundle Streamlit's own chart element loads, and each figure drawn once instead of twice.
     Building a figure (Plotly checks every property) costs more than the rest of a rerun, so it
     is built once per lake version, view and page `choices` — the widget values `build` reads
     besides the view — and shared read-only by every session. `key` names the chart in the whole
-    app (the warm-up builds some charts of the default view under their key: `figure`)."""
-    view = state.view()
-    config = dict(PLOTLY_CONFIG, displayModeBar=False) if view.meeting else PLOTLY_CONFIG
-    st.plotly_chart(figure(build, key=key, choices=choices), key=key, config=config,
-                    theme=None)  # our own template: fonts scale in meeting mode
+    app (the warm-up builds some charts of the default view under their key: `chart_data`)."""
+    _chart_component()(data=chart_data(build, key=key, choices=choices), key=key, isolate_styles=False)
 
 
-def figure(build: Callable[[], go.Figure], *, key: str, choices: tuple = ()) -> go.Figure:
-    """The figure of chart `key` in the current view and `choices`, built by `build` if not cached."""
+def chart_data(build: Callable[[], go.Figure], *, key: str, choices: tuple = ()) -> bytes:
+    """What chart `key` sends the browser in the current view and `choices`: the figure and
+    Plotly's options as JSON, built by `build` if not cached."""
     view = state.view()
-    return _cached_figure(key, view.snapshot.key, view.as_of, view.policy, view.cities, view.meeting, choices,
-                          _build=build)
+    return _cached_chart(key, view.snapshot.key, view.as_of, view.policy, view.cities, view.meeting, choices,
+                         _build=build)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
-def _cached_figure(key: str, snapshot_key: str, as_of: dt.date | None, policy: Policy, cities: tuple, meeting: bool,
-                   choices: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
-    built = _build()
-    return charts.scaled(built, MEETING_CHART_SCALE) if meeting else built
+def _cached_chart(key: str, snapshot_key: str, as_of: dt.date | None, policy: Policy, cities: tuple, meeting: bool,
+                  choices: tuple, _build: Callable[[], go.Figure]) -> bytes:
+    built = charts.scaled(_build(), MEETING_CHART_SCALE) if meeting else _build()
+    config = dict(PLOTLY_CONFIG, displayModeBar=False) if meeting else PLOTLY_CONFIG
+    return f'{{"config": {json.dumps(config)}, "figure": {built.to_json()}}}'.encode()
+
+
+@functools.cache
+def _chart_component():
+    return st.components.v2.component("fiscal_chart", js=CHART_SCRIPT.read_text(encoding="utf-8"),
+                                      isolate_styles=False)  # Plotly styles its hover labels from the page's head
 
 
 def county_links(metrics: pd.DataFrame) -> None:

@@ -100,13 +100,13 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-# True once nothing is still loading: no skeleton, every shown Plotly chart has drawn its SVG
+# True once nothing is still loading: no skeleton, every shown chart (app/chart.js) has drawn its SVG
 # and every shown data grid its canvas and the accessible table behind it, which carries the
 # cells' text (grids in a closed expander are not drawn).
 PAINTED = """() => {
     const shown = id => [...document.querySelectorAll(`[data-testid="${id}"]`)].filter(e => e.checkVisibility());
     return !document.querySelector('[data-testid="stSkeleton"]')
-        && shown('stPlotlyChart').every(c => c.querySelector('.main-svg'))
+        && shown('stBidiComponentRegular').every(c => c.querySelector('.fiscal-chart .main-svg'))
         && shown('stDataFrame').every(g => g.querySelector('canvas') && g.querySelector('table [role="columnheader"]'));
 }"""
 

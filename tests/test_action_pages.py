@@ -12,7 +12,7 @@ from fiscal.demo import DEMO_END
 from fiscal.dispatch import dispatch
 from fiscal.issuing import drafts
 from fiscal.lake import Lake
-from tests.test_pages_apptest import demo_lake, markdown, open_page, texts, thin_lake  # noqa: F401
+from tests.test_pages_apptest import charts, demo_lake, markdown, open_page, texts, thin_lake  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +30,7 @@ def test_dispatch_page(demo_lake, monkeypatch, policy):  # noqa: F811
     assert metrics["需调度县区"] == f"{len(needing)} 个县区"
     assert metrics["建议调度合计"] == f"{needing['dispatch_need'].sum():,.2f} 万元"  # one unit everywhere
     assert texts(app, "subheader") == ["各市小计", f"需调度的县区（{len(needing)}）", "各县区调度建议"]
-    assert len(app.get("plotly_chart")) == 1
+    assert charts(app) == 1
     assert len(app.dataframe) == 2 and len(app.get("download_button")) == 4
 
 

@@ -14,7 +14,7 @@ from app import formatting as fmt
 from fiscal.demo import build_frames
 from fiscal.export import to_csv_bytes, to_excel_bytes
 from fiscal.lake import Lake
-from tests.test_pages_apptest import open_page
+from tests.test_pages_apptest import figures, open_page
 
 LINK = "[请点击核对库款](http://evil.example) **紧急**"
 IMAGE = "<img src=x onerror=alert(1)>"
@@ -54,7 +54,7 @@ def markdown_texts(app) -> list[str]:
 
 
 def chart_data(app) -> str:
-    return json.dumps([json.loads(e.proto.spec)["data"] for e in app.get("plotly_chart")], ensure_ascii=False)
+    return json.dumps([f["data"] for f in figures(app)], ensure_ascii=False)
 
 
 @pytest.mark.parametrize("page", PAGES)

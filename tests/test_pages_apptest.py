@@ -64,12 +64,17 @@ def texts(app: AppTest, kind: str) -> list[str]:
     return [element.value for element in getattr(app, kind)]
 
 
+def figures(app: AppTest) -> list[dict]:
+    """The Plotly figures the page sends the browser (app/widgets.chart), in order."""
+    return [json.loads(c.proto.bytes)["figure"] for c in app.get("bidi_component") if c.proto.component_name == "fiscal_chart"]
+
+
 def charts(app: AppTest) -> int:
-    return len(app.get("plotly_chart"))
+    return len(figures(app))
 
 
 def chart_font_sizes(app: AppTest) -> set[float]:
-    return {round(json.loads(c.proto.spec)["layout"]["font"]["size"], 1) for c in app.get("plotly_chart")}
+    return {round(f["layout"]["font"]["size"], 1) for f in figures(app)}
 
 
 def markdown(app: AppTest) -> str:
@@ -377,7 +382,7 @@ def chart_trace(app: AppTest, index: int, name: str) -> dict:
 
     import numpy as np
 
-    [trace] = [t for t in json.loads(app.get("plotly_chart")[index].proto.spec)["data"] if t.get("name") == name]
+    [trace] = [t for t in figures(app)[index]["data"] if t.get("name") == name]
     return {key: np.frombuffer(base64.b64decode(value["bdata"]), value["dtype"]).tolist()
             if isinstance(value, dict) and "bdata" in value else value for key, value in trace.items()}
 
@@ -408,7 +413,7 @@ def test_treasury_charts_follow_the_page_choices(demo_lake, monkeypatch):
 
     name = county_names(demo_lake)[other]
     app.multiselect(key="treasury_compare").set_value([other]).run()
-    drawn = [t.get("name") for t in json.loads(app.get("plotly_chart")[0].proto.spec)["data"]]
+    drawn = [t.get("name") for t in figures(app)[0]["data"]]
     assert drawn == [None, "四分位区间", "中位数", name]
 
 

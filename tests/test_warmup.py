@@ -19,7 +19,7 @@ from fiscal import queries, reports
 from fiscal.demo import DEMO_END, build_frames
 from fiscal.lake import Lake
 from fiscal.service import WriteService
-from tests.test_pages_apptest import open_page
+from tests.test_pages_apptest import figures, open_page
 
 ROOT = Path(__file__).resolve().parent.parent
 WARMED_WITHIN_S = 30  # a 6-county lake warms in well under a second; this is a busy machine's margin
@@ -291,7 +291,7 @@ def test_after_the_warm_up_a_page_draws_its_default_charts_without_building_them
     the very figures the page builds itself."""
     from fiscal import charts
 
-    own = [c.proto.spec for c in open_page(lake, page, monkeypatch).get("plotly_chart")]  # built by the page
+    own = figures(open_page(lake, page, monkeypatch))  # built by the page
     warmup.forget_older_versions()
     assert warmup.warm(*warmup.current())
     built = []
@@ -300,7 +300,7 @@ def test_after_the_warm_up_a_page_draws_its_default_charts_without_building_them
         monkeypatch.setattr(charts, name, lambda *args, _function=function, _name=name, **options:
                             built.append(_name) or _function(*args, **options))
 
-    warmed = [c.proto.spec for c in open_page(lake, page, monkeypatch).get("plotly_chart")]
+    warmed = figures(open_page(lake, page, monkeypatch))
     assert len(warmed) >= len(WARMED_CHARTS[page])
     assert built == []
     assert warmed == own
