@@ -36,7 +36,7 @@ BASE_CSS = """
 .wrapped-table td.num, .print-table td.num {text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums;}
 .wrapped-table .tag, .print-table .tag {display: inline-block; color: #fff; border-radius: 999px; padding: 0 0.55rem;
     font-size: 0.85rem; white-space: nowrap; -webkit-print-color-adjust: exact; print-color-adjust: exact;}
-.wrapped-table a {text-decoration: none;}
+.wrapped-table a {text-decoration: none; color: #1f5fa8;}  /* primaryColor of .streamlit/config.toml */
 .table-note {color: #546e7a; font-size: 0.85rem; padding: 0.3rem 0.6rem;}
 /* The file uploader's built-in English ("Upload", "50MB per file • CSV…", "Error: File must be…"):
    replaced by Chinese; the label above it names the formats and the limit. */

@@ -46,11 +46,11 @@ def hostile_lake(tmp_path_factory) -> Path:
 
 
 def markdown_texts(app) -> list[str]:
-    """Every string the page hands to a Markdown-rendering element."""
+    """Every string the page hands to an element that renders Markdown or HTML (st.html: the tables)."""
     texts = []
     for kind in ("markdown", "caption", "title", "subheader", "header", "warning", "info", "error", "success"):
         texts += [str(e.value) for e in getattr(app, kind)]
-    return texts + [str(e.proto.label) for e in app.get("page_link")]
+    return texts + [str(e.proto.label) for e in app.get("page_link")] + [e.proto.body for e in app.get("html")]
 
 
 def chart_data(app) -> str:

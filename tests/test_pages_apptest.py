@@ -77,13 +77,19 @@ def chart_font_sizes(app: AppTest) -> set[float]:
     return {round(f["layout"]["font"]["size"], 1) for f in figures(app)}
 
 
+def html_blocks(app: AppTest) -> list[str]:
+    """The page's HTML blocks (st.html: the tables)."""
+    return [element.proto.body for element in app.get("html")]
+
+
 def markdown(app: AppTest) -> str:
-    return "\n".join(texts(app, "markdown"))
+    """Everything the page writes as Markdown or HTML."""
+    return "\n".join([*texts(app, "markdown"), *html_blocks(app)])
 
 
 def wrapped_table(app: AppTest, column: str = "风险原因") -> pd.DataFrame:
     """The page's on-screen HTML table (long text wrapped) with that column, as its cells read."""
-    [block] = [t for t in texts(app, "markdown")
+    [block] = [t for t in html_blocks(app)
                if t.startswith('<div class="wrapped-table') and f"<th>{column}</th>" in t]
     root = lxml.html.fromstring(block)
     rows = [[cell.text_content() for cell in row.findall("td")] for row in root.iter("tr")]
@@ -422,7 +428,7 @@ def test_a_wrapped_table_showing_every_printed_column_is_its_own_print_copy(demo
     marked to be hidden on paper. 总览's counties show fewer columns than they print: two tables."""
     def tables(app: AppTest, column: str) -> dict[str, list[str]]:
         found = {}
-        for block in texts(app, "markdown"):
+        for block in html_blocks(app):
             if block.startswith("<div") and f"<th>{column}</th>" in block:
                 root = lxml.html.fromstring(block)
                 found[root.get("class")] = [th.text_content() for th in root.iter("th")]
@@ -430,7 +436,7 @@ def test_a_wrapped_table_showing_every_printed_column_is_its_own_print_copy(demo
 
     risk = open_page(demo_lake, "risk", monkeypatch)
     assert tables(risk, "风险原因") == {"wrapped-table printed": ["风险等级", "县区", "所属市", "风险原因"]}
-    [focus] = [b for b in texts(risk, "markdown") if b.startswith("<div") and "<th>来源</th>" in b]
+    [focus] = [b for b in html_blocks(risk) if b.startswith("<div") and "<th>来源</th>" in b]
     root = lxml.html.fromstring(focus)
     assert root.get("class") == "wrapped-table printed"
     assert [th.text_content() for th in root.xpath(".//th[@class='link']")] == ["详情"]
