@@ -99,4 +99,4 @@ html {font-size: 20px;}
 
 
 def apply(meeting: bool) -> None:
-    st.markdown(BASE_CSS + (MEETING_CSS if meeting else ""), unsafe_allow_html=True)
+    st.html(BASE_CSS + (MEETING_CSS if meeting else ""))  # only a <style>: Streamlit adds no element for it

@@ -43,7 +43,7 @@ def page_header(title: str, *, freshness: bool = False) -> None:
              "、".join(view.cities) if view.cities else "全部地市"]
     if view.demo:
         parts.append("演示数据（虚构）")
-    st.markdown(f'<div class="view-line">{html.escape(" · ".join(parts))}</div>', unsafe_allow_html=True)
+    st.html(f'<div class="view-line">{html.escape(" · ".join(parts))}</div>')
     if note := st.session_state.pop(sidebar.URL_NOTE_KEY, None):
         st.warning(note, icon=":material/event_busy:")
     if freshness and view.as_of:
@@ -63,7 +63,7 @@ def freshness_line() -> None:
                          f'{html.escape(row.label)} {fmt.date(row.latest)}（过期）</span>')
         else:
             parts.append(html.escape(f"{row.label} {fmt.date(row.latest)}"))
-    st.markdown(f'<div class="freshness">数据最新日期：{" · ".join(parts)}</div>', unsafe_allow_html=True)
+    st.html(f'<div class="freshness">数据最新日期：{" · ".join(parts)}</div>')
 
 
 # ---- empty states -------------------------------------------------------------------------
@@ -86,23 +86,21 @@ def empty(message: str) -> None:
 def tier_cards(counts: dict[int, int]) -> None:
     """One card per shown tier, the worst first, 无数据 between 提示 and 正常, in the tier colours."""
     for column, tier in zip(st.columns(len(SHOWN_TIER_LABELS)), SHOWN_TIER_LABELS):
-        column.markdown(
+        column.html(
             f'<div class="tier-card" style="--tier:{SHOWN_TIER_COLORS[tier]}">'
             f'<div class="tier-card-label">{SHOWN_TIER_LABELS[tier]}</div>'
-            f'<div class="tier-card-value">{counts.get(tier, 0)}<span class="tier-card-unit">个县区</span></div></div>',
-            unsafe_allow_html=True)
+            f'<div class="tier-card-value">{counts.get(tier, 0)}<span class="tier-card-unit">个县区</span></div></div>')
 
 
 def tier_change_cards(summary: pd.DataFrame) -> None:
     """Per tier, the worst first: how many counties entered and left it (`reports.tier_change_summary`)."""
     counts = summary.set_index("tier")
     for column, tier in zip(st.columns(len(SHOWN_TIER_LABELS)), SHOWN_TIER_LABELS):
-        column.markdown(
+        column.html(
             f'<div class="tier-card" style="--tier:{SHOWN_TIER_COLORS[tier]}">'
             f'<div class="tier-card-label">{SHOWN_TIER_LABELS[tier]}</div>'
             f'<div class="tier-card-change">进入 <b>{counts.at[tier, "entered"]}</b>'
-            f'　退出 <b>{counts.at[tier, "left"]}</b></div></div>',
-            unsafe_allow_html=True)
+            f'　退出 <b>{counts.at[tier, "left"]}</b></div></div>')
 
 
 def tier_badge(tier: int) -> str:
@@ -146,7 +144,7 @@ def reasons_list(reasons: str) -> None:
     items = [r for r in reasons.split(reports.REASON_SEPARATOR) if r]
     if items:
         lis = "".join(f"<li>{html.escape(r)}</li>" for r in items)
-        st.markdown(f'<ul class="reason-list">{lis}</ul>', unsafe_allow_html=True)
+        st.html(f'<ul class="reason-list">{lis}</ul>')
 
 
 # ---- tables -------------------------------------------------------------------------------
@@ -367,7 +365,7 @@ def county_links(metrics: pd.DataFrame) -> None:
         name.page_link(state.COUNTY_PAGE, label=fmt.md_text(f"{row.county_name}（{row.city_name}）"),
                        query_params=params,
                        icon=":material/arrow_forward:")
-        badge.markdown(f"{tier_badge(int(row.tier))} {html.escape(row.reasons)}", unsafe_allow_html=True)
+        badge.html(f"{tier_badge(int(row.tier))} {html.escape(row.reasons)}")
 
 
 def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
