@@ -331,7 +331,7 @@ def chart(build: Callable[[], go.Figure], *, key: str, choices: tuple = ()) -> N
     is built once per lake version, view and page `choices` — the widget values `build` reads
     besides the view — and shared read-only by every session. `key` names the chart in the whole
     app (the warm-up builds some charts of the default view under their key: `chart_data`)."""
-    _chart_component()(data=chart_data(build, key=key, choices=choices), key=key, isolate_styles=False)
+    _chart_component()(data=chart_data(build, key=key, choices=choices), key=key)
 
 
 def chart_data(build: Callable[[], go.Figure], *, key: str, choices: tuple = ()) -> bytes:

@@ -7,8 +7,8 @@
 1280×720) and saves each chart's figure as the page gave it to Plotly, with its drawn width.
 `compare` draws the figures of two dumps (e.g. one taken on main, one on a branch) with
 `Plotly.newPlot` in one Chromium page, alternating A and B, and prints the median milliseconds
-per page: Plotly's own time, without the server, the network or React. The plotly.js is the one
-of the installed plotly package, not necessarily the dashboard's own build.
+per page: Plotly's own time, without the server, the network or React, with the plotly.js the
+dashboard draws with (static/, see app/chart.js).
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.browser_support import launch_chromium, running_app, wait_for_app  # noqa: E402
+from tests.test_chart_browser import BUNDLE  # noqa: E402
 
 PAGES = ["payroll", "treasury", "revenue", "risk", "county", "dispatch"]
 VIEWS = {"": {"width": 1600, "height": 1000}, "?meeting=1": {"width": 1280, "height": 720}}
@@ -65,7 +66,6 @@ def dump(out: Path, lake: Path) -> None:
 
 
 def compare(first: Path, second: Path, runs: int) -> None:
-    import plotly
     from playwright.sync_api import sync_playwright
 
     a, b = (json.loads(p.read_text(encoding="utf-8")) for p in (first, second))
@@ -74,7 +74,7 @@ def compare(first: Path, second: Path, runs: int) -> None:
         try:
             page = chromium.new_page(viewport=VIEWS[""])
             page.set_content("<html><body></body></html>")
-            page.add_script_tag(path=str(Path(plotly.__file__).parent / "package_data" / "plotly.min.js"))
+            page.add_script_tag(path=str(BUNDLE))
             print(f"plotly.js {page.evaluate('Plotly.version')}, load average {os.getloadavg()[0]:.1f} "
                   f"on {os.cpu_count()} CPUs")
             print(f"{'page':<20}{first.stem:>14}{second.stem:>14}   ms, median of {runs}")

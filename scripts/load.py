@@ -18,7 +18,9 @@ browser (its profile kept on disk) visited every page of a server on the same ad
 the small demo lake, as a reader did on an earlier day, so it holds Streamlit's own files
 (some 5 MB of JavaScript, cached for a year) and the code compiled from them. Last, a session
 in a browser that has never loaded anything walks every page (the server warm by then): what
-a reader's very first visit adds. Then --sessions browser contexts (0: none) each open the overview (not
+a reader's very first visit adds. As a baseline from the same run, the lightest page (数据管理
+before sign-in) opened by its address in a new tab: close to the least any first visit takes,
+Streamlit's own start in the browser. Then --sessions browser contexts (0: none) each open the overview (not
 counted) and walk every page --rounds times. A page counts as loaded when its heading is
 shown, Streamlit's script is idle (data-test-script-state="notRunning"), its charts and
 grids are drawn and no exception box is shown. Everything is bounded: at most 20 sessions,
@@ -68,12 +70,25 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
 
 
-async def open_app(page, base: str) -> float:
-    """Open the overview by its address (a new session); seconds until it is drawn."""
+async def open_app(page, base: str, name: str = "overview") -> float:
+    """Open a page by its address (a new session); seconds until it is drawn."""
     start = time.perf_counter()
-    await page.goto(f"{base}/overview", timeout=PAGE_TIMEOUT_MS)
-    await drawn(page, PAGES["overview"])
+    await page.goto(f"{base}/{name}", timeout=PAGE_TIMEOUT_MS)
+    await drawn(page, PAGES[name])
     return time.perf_counter() - start
+
+
+async def streamlit_start(context, base: str) -> float:
+    """Close to the floor under any first visit: the lightest page, 数据管理 before sign-in (headings,
+    notes, two choices, no data), opened by its address in a new tab of `context`, median of three."""
+    times = []
+    for _ in range(3):
+        page = await context.new_page()
+        try:
+            times.append(await open_app(page, base, "data"))
+        finally:
+            await page.close()
+    return statistics.median(times)
 
 
 async def visit(page, name: str) -> float:
@@ -215,6 +230,7 @@ async def walk(server, lake: Path, profile: Path, sessions: int, rounds: int, wa
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             first, second = await walk_every_page(returning, base, server_pid, walks=2)
+            floor = await streamlit_start(returning, base)
             cpu = cpu_seconds(server_pid)
             waited = await new_version(lake, server, warming)
             print(f"new lake version: visited {waited:.1f} s after its commit "
@@ -227,6 +243,8 @@ async def walk(server, lake: Path, profile: Path, sessions: int, rounds: int, wa
             finally:
                 await fresh.close()
             print_visits(first, second, after_commit, fresh_browser)
+            print(f"baseline, Streamlit's own start: the lightest page (数据管理 before sign-in) opened by its "
+                  f"address in a new tab of the returning reader's browser: {floor:.2f} s (median of 3)\n")
             if not sessions:
                 return
             warm = asyncio.Barrier(sessions + 1)

@@ -7,7 +7,7 @@ from importlib.metadata import version
 
 import pytest
 
-from tests.browser_support import REPO, app_server, browser, demo_lake, page, wait_for_heading  # noqa: F401
+from tests.browser_support import REPO, wait_for_heading
 
 BUNDLE = REPO / "static" / "plotly-cartesian-4.1.1.min.js"
 WIDTHS = """() => [...document.querySelectorAll('.fiscal-chart')].map(c =>

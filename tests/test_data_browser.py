@@ -59,7 +59,7 @@ def open_data_page(page, site) -> None:
 
 def nav(page, title: str) -> None:
     page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()
-    page.locator("h1", has_text=title).wait_for()
+    page.locator("h1", has_text=title).first.wait_for()
     wait_for_app(page)
 
 
