@@ -6,7 +6,8 @@ import datetime as dt
 import functools
 import html
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -314,11 +315,19 @@ def matrix_table(matrix: pd.DataFrame, value_labels: dict, tags: dict[str, str],
         specs.append(Col(label, label, "tag", tags=tags))
     # the counties without data at the latest date are listed among the first rows
     blind_now = (matrix[dates[-1]].isna() | matrix[dates[-1]].eq(NO_DATA_TIER)) if len(dates) else None
-    # drawn only once opened: closed, it would still be sent and built on every visit
-    with st.expander("查看与下载完整表格", key=f"{key}_open", on_change="rerun") as opened:
-        if opened.open:
+    with on_demand("查看与下载完整表格", key=key) as opened:
+        if opened:
             _grid(_first_rows(labelled, key=key, blind=blind_now), specs, key=key)
             downloads(labelled, specs, key=key, file_stem=file_stem)
+
+
+@contextmanager
+def on_demand(label: str, *, key: str) -> Iterator[bool]:
+    """An expander whose content the page builds only once it is opened (yields whether it is):
+    closed, a plain expander's content is still sent and built in the browser on every visit.
+    Its state is `{key}_open` in the session."""
+    with st.expander(label, key=f"{key}_open", on_change="rerun") as opened:
+        yield opened.open
 
 
 # ---- charts -------------------------------------------------------------------------------

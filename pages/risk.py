@@ -30,9 +30,10 @@ listed = metrics[(metrics["tier"] >= 1) | (metrics["tier"] == NO_DATA_TIER)] if 
 widgets.table(listed, ["tier_label", "county_name", "city_name", "reasons"], key="risk_tiers", file_stem="风险等级",
               wrapped=True)
 
-with st.expander("现行政策参数（风险分级依据）"):
-    lines = pd.DataFrame(view.policy.lines(), columns=["indicator", "rule"])
-    widgets.table(lines, ["indicator", "rule"], key="risk_policy", file_stem="政策参数")
+with widgets.on_demand("现行政策参数（风险分级依据）", key="risk_policy") as opened:
+    if opened:
+        lines = pd.DataFrame(view.policy.lines(), columns=["indicator", "rule"])
+        widgets.table(lines, ["indicator", "rule"], key="risk_policy", file_stem="政策参数")
 
 st.subheader("风险等级历史（各月末）")
 matrix = cache.from_panel(reports.tier_matrix, view.as_of)
@@ -41,7 +42,9 @@ widgets.matrix_table(matrix, SHOWN_TIER_LABELS, TIER_TAG_COLORS, key="risk_histo
                      column_label=lambda d: f"{d:%Y-%m-%d}")
 
 st.subheader("重点关注名单变动（近 12 个月）")
-bureau.focus_history_section()
+with widgets.on_demand("查看名单进出与人工调整记录", key="focus_history") as opened:
+    if opened:
+        bureau.focus_history_section()
 
 st.subheader("未来三个月工资保障")
 forward = reports.forward_payroll(metrics)

@@ -85,7 +85,8 @@ def test_an_analyst_adds_and_removes_counties_with_reasons(site):
                                                          ["演示县17", listed["原因"].iloc[1], "—"]]
     assert listed["原因"].iloc[1].startswith("库款保障水平")  # computed: the tier reasons, in full
     assert listed["来源"].tolist() == ["人工", "计算"]
-    entries = table(app, "action_label")
+    app.session_state["focus_history_open"] = True  # the records, once the reader opens them
+    entries = table(run(app), "action_label")
     assert entries[["action_label", "county_name", "by"]].values.tolist() == [[["列入"], "演示县03", ANALYST],
                                                                              [["移出"], "演示县06", ANALYST]]
     events = [(r["event"], r["user"], r["via"], r.get("county_code")) for r in log.read() if r["event"] == "focus_entry"]

@@ -144,13 +144,14 @@ def test_risk(demo_lake, monkeypatch):
     assert {"重点关注名单", "重点关注县区在办措施（工作台账）", "各县区风险等级与原因", "风险等级历史（各月末）",
             "重点关注名单变动（近 12 个月）", "未来三个月工资保障"} <= set(texts(app, "subheader"))
     assert charts(app) == 2
-    # policy lines, the list's moves, forward payroll (no measures, no entries yet); the list and the
-    # tiers with their reasons are wrapped HTML tables, read in full; the history table once opened
-    assert len(app.dataframe) == 3
+    # forward payroll (no measures yet); the list and the tiers with their reasons are wrapped HTML
+    # tables, read in full; the policy lines, the list's moves and entries and the tier history once opened
+    assert len(app.dataframe) == 1
     downloads = len(app.get("download_button"))
-    app.session_state["risk_history_open"] = True
-    app.run()
-    assert len(app.dataframe) == 4 and len(app.get("download_button")) == downloads + 2
+    for opened, grids in (("risk_policy", 2), ("focus_history", 3), ("risk_history", 4)):
+        app.session_state[f"{opened}_open"] = True
+        app.run()
+        assert len(app.dataframe) == grids and len(app.get("download_button")) == downloads + 2 * (grids - 1)
     [history] = [d for d in app.dataframe if "2026-11-20" in d.value]
     assert len(history.value) == 30  # every county of the demo lake
     assert wrapped_table(app, "来源")["来源"].tolist() == ["计算", "计算"]
