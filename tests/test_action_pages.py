@@ -82,6 +82,8 @@ def test_thin_lake_pages_render(thin_lake, monkeypatch, page, title):  # noqa: F
 
 def test_lines_in_force_show_dispatch_and_letters(demo_lake, monkeypatch):  # noqa: F811
     app = open_page(demo_lake, "risk", monkeypatch)
+    app.session_state["risk_policy_open"] = True  # the lines in force, once the reader opens them
+    app.run()
     lines = next(d.value for d in app.dataframe if "indicator" in d.value.columns)
     rules = dict(zip(lines["indicator"], lines["rule"]))
     assert "未来 30 天应发工资" in rules["调度建议"]
