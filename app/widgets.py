@@ -29,6 +29,9 @@ from .columns import BAND_TAG_COLORS, COLUMNS, EXCEL_FORMATS, LINK_TEXT, Col
 
 MEETING_CHART_SCALE = 1.4  # the charts' 13 px text becomes 18 px on the projector
 CHART_SCRIPT = Path(__file__).with_name("chart.js")
+CHART_COMPONENT = "fiscal_chart"  # the name its elements carry
+# the plotly.js chart.js loads (served at app/static/): the version the plotly package writes figures for
+PLOTLY_BUNDLE = Path(__file__).parent.parent / "static" / "plotly-cartesian-4.1.1.min.js"
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
 
 
@@ -361,7 +364,7 @@ def _cached_chart(key: str, snapshot_key: str, as_of: dt.date | None, policy: Po
 
 @functools.cache
 def _chart_component():
-    return st.components.v2.component("fiscal_chart", js=CHART_SCRIPT.read_text(encoding="utf-8"),
+    return st.components.v2.component(CHART_COMPONENT, js=CHART_SCRIPT.read_text(encoding="utf-8"),
                                       isolate_styles=False)  # Plotly styles its hover labels from the page's head
 
 

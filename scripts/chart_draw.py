@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.browser_support import launch_chromium, running_app, wait_for_app  # noqa: E402
-from tests.test_chart_browser import BUNDLE  # noqa: E402
+from app.widgets import PLOTLY_BUNDLE  # noqa: E402
 
 PAGES = ["payroll", "treasury", "revenue", "risk", "county", "dispatch"]
 VIEWS = {"": {"width": 1600, "height": 1000}, "?meeting=1": {"width": 1280, "height": 720}}
@@ -74,7 +74,7 @@ def compare(first: Path, second: Path, runs: int) -> None:
         try:
             page = chromium.new_page(viewport=VIEWS[""])
             page.set_content("<html><body></body></html>")
-            page.add_script_tag(path=str(BUNDLE))
+            page.add_script_tag(path=str(PLOTLY_BUNDLE))
             print(f"plotly.js {page.evaluate('Plotly.version')}, load average {os.getloadavg()[0]:.1f} "
                   f"on {os.cpu_count()} CPUs")
             print(f"{'page':<20}{first.stem:>14}{second.stem:>14}   ms, median of {runs}")

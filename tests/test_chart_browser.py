@@ -7,9 +7,10 @@ from importlib.metadata import version
 
 import pytest
 
-from tests.browser_support import REPO, wait_for_heading
+from app.widgets import CHART_SCRIPT
+from app.widgets import PLOTLY_BUNDLE as BUNDLE
+from tests.browser_support import wait_for_heading
 
-BUNDLE = REPO / "static" / "plotly-cartesian-4.1.1.min.js"
 WIDTHS = """() => [...document.querySelectorAll('.fiscal-chart')].map(c =>
     [c.clientWidth, Number(c.querySelector('.main-svg').getAttribute('width'))])"""
 
@@ -21,7 +22,7 @@ def test_the_vendored_bundle_is_the_plotly_js_the_figures_are_written_for():
     assert re.search(r"plotly\.js \(cartesian - minified\) v([\d.]+)", BUNDLE.read_text(encoding="utf-8")[:300])[1] \
         == __plotlyjs_version__ == "4.1.1", f"plotly {version('plotly')}: update static/ and app/chart.js"
     assert BUNDLE.stat().st_size < 2_000_000  # the cartesian bundle, a third of the full one
-    assert f"static/{BUNDLE.name}" in (REPO / "app" / "chart.js").read_text(encoding="utf-8")
+    assert f"static/{BUNDLE.name}" in CHART_SCRIPT.read_text(encoding="utf-8")
 
 
 @pytest.mark.browser

@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import formatting as fmt
+from app.widgets import CHART_COMPONENT
 from fiscal import reports
 from fiscal.demo import DEMO_END, build_frames
 from fiscal.indicators import metrics
@@ -66,7 +67,7 @@ def texts(app: AppTest, kind: str) -> list[str]:
 
 def figures(app: AppTest) -> list[dict]:
     """The Plotly figures the page sends the browser (app/widgets.chart), in order."""
-    return [json.loads(c.proto.bytes)["figure"] for c in app.get("bidi_component") if c.proto.component_name == "fiscal_chart"]
+    return [json.loads(c.proto.bytes)["figure"] for c in app.get("bidi_component") if c.proto.component_name == CHART_COMPONENT]
 
 
 def charts(app: AppTest) -> int:
