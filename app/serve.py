@@ -51,6 +51,9 @@ def main(options: list[str]) -> int:
         warmup.start_watching().first_round.wait(START_WAIT_S)
     from streamlit.web import cli
 
+    from app import state
+
+    state.start_without_pages_folder_mode()
     return cli.main(["run", str(ROUTER), *options], prog_name="streamlit")
 
 

@@ -111,7 +111,8 @@ def leave_pages_folder_mode() -> None:
     start-up runs dashboard.py as one of the folder's pages (its widgets then get other ids
     and lose their first change), or, for a deep link such as /county?county=…, runs that
     page file alone. Switch the mode off and rerun, so every run goes through
-    st.navigation. tests/test_routing.py fails once Streamlit drops that mode; then delete
+    st.navigation. (The server launcher switches it off before the first session, see
+    `start_without_pages_folder_mode`; this is for `streamlit run dashboard.py`.) tests/test_routing.py fails once Streamlit drops that mode; then delete
     this function.
     """
     from streamlit.runtime.pages_manager import PagesManager
@@ -119,3 +120,11 @@ def leave_pages_folder_mode() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def start_without_pages_folder_mode() -> None:
+    """Switch the pages-folder mode off before the server's first session (app/serve.py), so no
+    first visit pays for `leave_pages_folder_mode`'s rerun (Streamlit only sets the flag if unset)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False

@@ -5,6 +5,7 @@ import streamlit as st
 
 BASE_CSS = """
 <style>
+.tier-cards {display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: 0 1rem;}
 .tier-card {border: 1px solid rgba(49, 51, 63, 0.15); border-top: 6px solid var(--tier); border-radius: 0.5rem;
             padding: 0.6rem 1rem 0.7rem; background: #fff; margin-bottom: 0.75rem;}
 .tier-card .tier-card-label {font-size: 0.95rem; color: #37474f; font-weight: 600;}
@@ -15,6 +16,10 @@ BASE_CSS = """
 .tier-badge {display: inline-block; padding: 0.1rem 0.75rem; border-radius: 999px; color: #fff;
              background: var(--tier); font-weight: 600; font-size: 0.95rem; vertical-align: middle;}
 .tier-badge.light {color: #212121;}
+.county-links {list-style: none; margin: 0 0 0.5rem; padding: 0;}
+.county-links li {margin: 0 0 0.45rem; line-height: 1.7;}
+.county-links a {text-decoration: none; color: #1f5fa8; font-weight: 600; margin-right: 0.4rem;}
+.county-links a::before {content: "→ ";}
 .freshness {font-size: 0.88rem; color: #546e7a; margin: -0.4rem 0 0.6rem;}
 .freshness .stale {color: #c62828; font-weight: 600;}
 .reason-list {margin: 0.2rem 0 0.4rem 1.1rem; padding: 0;}

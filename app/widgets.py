@@ -89,22 +89,24 @@ def empty(message: str) -> None:
 # ---- cards --------------------------------------------------------------------------------
 def tier_cards(counts: dict[int, int]) -> None:
     """One card per shown tier, the worst first, 无数据 between 提示 and 正常, in the tier colours."""
-    for column, tier in zip(st.columns(len(SHOWN_TIER_LABELS)), SHOWN_TIER_LABELS):
-        column.html(
-            f'<div class="tier-card" style="--tier:{SHOWN_TIER_COLORS[tier]}">'
-            f'<div class="tier-card-label">{SHOWN_TIER_LABELS[tier]}</div>'
-            f'<div class="tier-card-value">{counts.get(tier, 0)}<span class="tier-card-unit">个县区</span></div></div>')
+    _card_row(f'<div class="tier-card-value">{counts.get(tier, 0)}<span class="tier-card-unit">个县区</span></div>'
+              for tier in SHOWN_TIER_LABELS)
 
 
 def tier_change_cards(summary: pd.DataFrame) -> None:
     """Per tier, the worst first: how many counties entered and left it (`reports.tier_change_summary`)."""
     counts = summary.set_index("tier")
-    for column, tier in zip(st.columns(len(SHOWN_TIER_LABELS)), SHOWN_TIER_LABELS):
-        column.html(
-            f'<div class="tier-card" style="--tier:{SHOWN_TIER_COLORS[tier]}">'
-            f'<div class="tier-card-label">{SHOWN_TIER_LABELS[tier]}</div>'
-            f'<div class="tier-card-change">进入 <b>{counts.at[tier, "entered"]}</b>'
-            f'　退出 <b>{counts.at[tier, "left"]}</b></div></div>')
+    _card_row(f'<div class="tier-card-change">进入 <b>{counts.at[tier, "entered"]}</b>'
+              f'　退出 <b>{counts.at[tier, "left"]}</b></div>' for tier in SHOWN_TIER_LABELS)
+
+
+def _card_row(bodies: Iterable[str]) -> None:
+    """The shown tiers' cards, each with its body, in one block: a row that wraps on a narrow
+    screen (one element for the browser to draw instead of a column each)."""
+    cards = "".join(f'<div class="tier-card" style="--tier:{SHOWN_TIER_COLORS[tier]}">'
+                    f'<div class="tier-card-label">{SHOWN_TIER_LABELS[tier]}</div>{body}</div>'
+                    for tier, body in zip(SHOWN_TIER_LABELS, bodies))
+    st.html(f'<div class="tier-cards">{cards}</div>')
 
 
 def tier_badge(tier: int) -> str:
@@ -369,15 +371,13 @@ def _chart_component():
 
 
 def county_links(metrics: pd.DataFrame) -> None:
-    """County names as in-app links to 县区详情, each with its tier badge and reasons."""
-    view = state.view()
-    for row in metrics.itertuples():
-        name, badge = st.columns([1, 4], vertical_alignment="top")
-        params = {"county": row.county_code, "as_of": view.as_of.isoformat()}
-        name.page_link(state.COUNTY_PAGE, label=fmt.md_text(f"{row.county_name}（{row.city_name}）"),
-                       query_params=params,
-                       icon=":material/arrow_forward:")
-        badge.html(f"{tier_badge(int(row.tier))} {html.escape(row.reasons)}")
+    """County names as links to 县区详情 at this view's date, each with its tier badge and reasons:
+    one block, like the tables' 详情 links (a link per element costs the browser some 25 ms each)."""
+    urls = state.view().county_links(metrics["county_code"])
+    items = "".join(
+        f'<li><a href="{html.escape(url)}" target="_self">{html.escape(f"{row.county_name}（{row.city_name}）")}</a>'
+        f' {tier_badge(int(row.tier))} {html.escape(row.reasons)}</li>' for row, url in zip(metrics.itertuples(), urls))
+    st.html(f'<ul class="county-links">{items}</ul>')
 
 
 def with_labels(frame: pd.DataFrame) -> pd.DataFrame:

@@ -70,7 +70,7 @@ def test_meeting_mode_hides_the_sidebar_and_keeps_the_choices(app_server, page):
 def test_county_link_opens_county_detail(app_server, page):
     page.goto(app_server.url)
     wait_for_heading(page, "总览")
-    link = page.locator('[data-testid="stPageLink-NavLink"]', has_text="演示县").first
+    link = page.locator(".county-links a", has_text="演示县").first
     name = link.inner_text().split("（")[0].split()[-1]
     link.click()
     wait_for_heading(page, "县区详情")

@@ -98,7 +98,7 @@ def wrapped_table(app: AppTest, column: str = "风险原因") -> pd.DataFrame:
 
 
 # ---- one test per page -------------------------------------------------------------------
-def test_overview(demo_lake, monkeypatch):
+def test_overview(demo_lake, monkeypatch, policy):
     app = open_page(demo_lake, None, monkeypatch)
     assert texts(app, "title") == ["总览"]
     assert app.date_input(key="as_of").value == DEMO_END  # default: the latest treasury date
@@ -109,7 +109,10 @@ def test_overview(demo_lake, monkeypatch):
     assert texts(app, "subheader")[0].startswith("需关注县区")
     assert {"各县区指标", "本周变化"} <= set(texts(app, "subheader"))
     # no data grid on the first page a reader opens: both tables are HTML, the week's moves its own print copy
-    assert len(app.dataframe) == 0 and len(app.get("page_link")) >= 1
+    assert len(app.dataframe) == 0
+    [links] = [lxml.html.fromstring(b) for b in html_blocks(app) if b.startswith('<ul class="county-links">')]
+    # the counties to watch link to their 县区详情 at this date, riskiest first
+    assert [a.get("href") for a in links.iter("a")][:1] == [f"county?county={riskiest(demo_lake, policy)[0]}&as_of={DEMO_END}"]
     assert list(wrapped_table(app, "原等级")) == ["变化", "县区", "所属市", "原等级", "现等级", "详情"]
     assert '<div class="wrapped-table printed"><table><thead><tr><th>变化</th>' in page
     assert len(app.get("download_button")) == 4  # CSV and Excel under each table

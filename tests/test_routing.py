@@ -29,6 +29,22 @@ def test_leaving_the_mode_switches_it_off_and_reruns(monkeypatch):
     assert reruns == [True]
 
 
+def test_the_server_launcher_starts_without_the_mode(monkeypatch):
+    """app/serve.py switches the mode off before the first session: Streamlit keeps a flag it
+    finds set, so the first visit runs through st.navigation without a rerun."""
+    from streamlit.web import cli
+
+    from app import serve
+
+    monkeypatch.setenv("FISCAL_WARMUP", "0")
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", None)
+    served_in_the_mode = []
+    monkeypatch.setattr(cli, "main", lambda *args, **kwargs: served_in_the_mode.append(PagesManager.uses_pages_directory))
+    serve.main([])
+    PagesManager(str(state.ROUTER))  # what Streamlit builds for each session
+    assert served_in_the_mode == [False] and PagesManager.uses_pages_directory is False
+
+
 class _Rerun(Exception):
     pass
 
