@@ -28,7 +28,7 @@ BASE_CSS = """
 /* A card's figure wraps rather than ending in "…": 287,583.62 万元 must be read in full. */
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {white-space: normal !important; overflow: visible !important;
     text-overflow: clip !important; overflow-wrap: anywhere;}
-.print-table {display: none;}
+.print-table, .wrapped-table .print-only {display: none;}
 .wrapped-table {max-height: 36rem; overflow-y: auto; border: 1px solid rgba(49, 51, 63, 0.12); border-radius: 0.5rem;}
 .wrapped-table table, .print-table table {border-collapse: collapse; width: 100%; font-size: 0.9rem; margin: 0;}
 /* Headers wrap, so a table of many columns fits the width and no column is lost off the edge. */
@@ -67,6 +67,7 @@ BASE_CSS = """
   /* …unless the table on screen is its own print copy: then whole, without its links */
   .wrapped-table.printed {display: block !important; max-height: none; overflow: visible; border: none;}
   .printed .link {display: none;}
+  .printed .print-only {display: table-cell;}
   [data-testid="stMainBlockContainer"], [data-testid="stAppViewBlockContainer"] {padding: 0 !important; max-width: none !important;}
   [data-testid="stAppViewContainer"], [data-testid="stMain"], .stApp {position: static !important; overflow: visible !important;
       height: auto !important;}

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import html
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,29 +210,40 @@ def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
     on_screen = [COLUMNS[f] for f in (meeting_fields if state.view().meeting else screen_fields) or fields]
     printed = [s for s in specs if s.kind != "link"]  # a link means nothing on paper
     shown = _first_rows(frame, key=key)
-    # The same columns on screen and on paper: the wrapped table serves both (its links hidden in print).
-    own_print_copy = wrapped and [s for s in on_screen if s.kind != "link"] == printed
-    if wrapped:
-        css_class = "wrapped-table printed" if own_print_copy else "wrapped-table"
-        st.html(html_table(shown, on_screen, css_class=css_class))
+    screen_names = [s.field for s in on_screen]
+    if wrapped and screen_names == [s.field for s in specs if s.field in screen_names]:
+        # One table on screen and on paper: the columns only printed hidden on screen, the links on paper.
+        columns = [s for s in specs if s.field in screen_names or s.kind != "link"]
+        st.html(html_table(shown, columns, css_class="wrapped-table printed",
+                           print_only={s.field for s in printed} - set(screen_names)))
     else:
-        _grid(shown, on_screen, key=key)
-    if not own_print_copy:
+        if wrapped:
+            st.html(html_table(shown, on_screen, css_class="wrapped-table"))
+        else:
+            _grid(shown, on_screen, key=key)
         st.html(html_table(shown, printed, css_class="print-table"))
     downloads(frame, specs, key=key, file_stem=file_stem)
 
 
-def html_table(frame: pd.DataFrame, specs: list[Col], *, css_class: str) -> str:
-    """The first HTML_ROWS rows as an escaped HTML block (tags as coloured badges)."""
+def html_table(frame: pd.DataFrame, specs: list[Col], *, css_class: str, print_only: Collection[str] = ()) -> str:
+    """The first HTML_ROWS rows as an escaped HTML block (tags as coloured badges); the columns
+    named in `print_only` are hidden on screen."""
     shown = frame.head(HTML_ROWS)
-    head = "".join(f'<th class="link">{html.escape(s.label)}</th>' if s.kind == "link" else f"<th>{html.escape(s.label)}</th>"
-                   for s in specs)
-    columns = [_html_cells(shown[s.field].tolist(), s) for s in specs]
+    head = "".join(f'<th{_class(_column_class(s, print_only))}>{html.escape(s.label)}</th>' for s in specs)
+    columns = [_html_cells(shown[s.field].tolist(), s, _column_class(s, print_only)) for s in specs]
     body = "".join(f"<tr>{''.join(cells)}</tr>" for cells in zip(*columns))
     note = (f'<div class="table-note">共 {len(frame):,} 行，此处列出前 {HTML_ROWS} 行；完整数据请下载 Excel</div>'
             if len(frame) > HTML_ROWS else "")
     # Shown with st.html, not as Markdown: a browser parses it faster, and Markdown never touches the user's text.
     return f'<div class="{css_class}"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}</div>'
+
+
+def _column_class(spec: Col, print_only: Collection[str]) -> str:
+    return "link" if spec.kind == "link" else "print-only" if spec.field in print_only else ""
+
+
+def _class(css: str) -> str:
+    return f' class="{css}"' if css else ""
 
 
 # kind → the text of a value in an HTML table (escaped afterwards); other kinds: str
@@ -241,19 +252,19 @@ _CELL_TEXT = {"amount": lambda v: f"{v:,.2f}", "ratio": fmt.percent, "percent": 
               "date": fmt.date}
 
 
-def _html_cells(values: list, spec: Col) -> list[str]:
+def _html_cells(values: list, spec: Col, column_class: str = "") -> list[str]:
     """One column's cells; the column's kind decides once how every value is written."""
     number = spec.kind not in ("text", "tag", "date")
-    css = "num" if number else "wrap" if spec.width == "large" else ""
-    empty = f'<td class="{css}">{fmt.MISSING}</td>'
+    css = _class(" ".join(filter(None, ["num" if number else "wrap" if spec.width == "large" else "", column_class])))
+    empty = f'<td{css}>{fmt.MISSING}</td>'
     if spec.kind == "tag":
         tags = spec.tags or {}
-        cell = lambda v: f'<td><span class="tag" style="background:{tags.get(v, "#78909c")}">{html.escape(str(v))}</span></td>'
+        cell = lambda v: f'<td{css}><span class="tag" style="background:{tags.get(v, "#78909c")}">{html.escape(str(v))}</span></td>'
     elif spec.kind == "link":  # a relative link inside the app, opened in the same tab
         cell = lambda v: f'<td class="link"><a href="{html.escape(str(v))}" target="_self">{LINK_TEXT}</a></td>'
     else:
         text = _CELL_TEXT.get(spec.kind, str)
-        cell = lambda v: f'<td class="{css}">{html.escape(text(v))}</td>'
+        cell = lambda v: f'<td{css}>{html.escape(text(v))}</td>'
     # no value, no tag, no reasons: the missing mark
     return [empty if fmt.missing(v) or (isinstance(v, str) and not v) else cell(v) for v in values]
 

@@ -51,11 +51,13 @@ def test_printed_overview_holds_every_column_without_the_sidebar(app_server, pag
     page.goto(app_server.url)
     page.locator("h1", has_text="总览").first.wait_for()
     wait_for_app(page)
+    counties = page.locator(".wrapped-table", has_text="风险原因").first
+    assert counties.locator("th", has_text="详情").is_visible()
+    assert not counties.locator("th", has_text="保障水平区间").is_visible()  # a column only printed
     page.emulate_media(media="print")
     page.set_viewport_size({"width": 1050, "height": 740})  # about an A4 landscape page
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
-    assert not page.locator(".wrapped-table").first.is_visible()  # the print copy replaces it
-    printed = page.locator(".print-table").first
-    assert printed.is_visible() and "风险原因" in printed.inner_text()
-    box, table = printed.bounding_box(), printed.locator("table").bounding_box()
+    assert counties.locator("th", has_text="保障水平区间").is_visible() and "风险原因" in counties.inner_text()
+    assert not counties.locator("th", has_text="详情").is_visible()  # a link means nothing on paper
+    box, table = counties.bounding_box(), counties.locator("table").bounding_box()
     assert table["width"] <= box["width"] + 1  # no column cut off at the page edge

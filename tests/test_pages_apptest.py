@@ -428,9 +428,10 @@ def test_treasury_charts_follow_the_page_choices(demo_lake, monkeypatch):
     assert drawn == [None, "四分位区间", "中位数", name]
 
 
-def test_a_wrapped_table_showing_every_printed_column_is_its_own_print_copy(demo_lake, monkeypatch):
+def test_a_wrapped_table_is_its_own_print_copy(demo_lake, monkeypatch):
     """风险分级's tiers and 重点关注 list show on screen every column they print: one table each, its links
-    marked to be hidden on paper. 总览's counties show fewer columns than they print: two tables."""
+    marked to be hidden on paper. 总览's counties show fewer columns than they print: still one table,
+    the columns only printed marked to be hidden on screen."""
     def tables(app: AppTest, column: str) -> dict[str, list[str]]:
         found = {}
         for block in html_blocks(app):
@@ -448,7 +449,12 @@ def test_a_wrapped_table_showing_every_printed_column_is_its_own_print_copy(demo
     links = root.xpath(".//td[@class='link']/a")
     assert links and all(a.get("href").startswith("county?county=") for a in links)
 
-    overview = tables(open_page(demo_lake, None, monkeypatch), "风险原因")
-    assert set(overview) == {"wrapped-table", "print-table"}
-    assert {"保障水平区间", "下次发薪日"} <= set(overview["print-table"]) - set(overview["wrapped-table"])
-    assert "详情" in overview["wrapped-table"] and "详情" not in overview["print-table"]
+    [counties] = [lxml.html.fromstring(b) for b in html_blocks(open_page(demo_lake, None, monkeypatch))
+                  if b.startswith('<div class="wrapped-table printed">') and "<th>风险原因</th>" in b]
+    headers = {th.text_content(): th.get("class") for th in counties.iter("th")}
+    assert {name for name, css in headers.items() if css == "print-only"} == {"保障水平区间", "下次发薪日", "收入进度"}
+    assert headers["详情"] == "link" and headers["风险等级"] is None
+    first_row = counties.xpath(".//tbody/tr[1]/td")
+    assert len(first_row) == len(headers)
+    assert [i for i, td in enumerate(first_row) if "print-only" in (td.get("class") or "").split()] == \
+        [i for i, css in enumerate(headers.values()) if css == "print-only"]
