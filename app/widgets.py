@@ -162,25 +162,26 @@ HTML_ROWS = 500
 FIRST_ROWS = 50
 
 
-def _first_rows(frame: pd.DataFrame, *, key: str, blind: pd.Series | None = None) -> pd.DataFrame:
-    """The first FIRST_ROWS rows and, below them, the counties without data (`blind`, by default
-    the rows whose tier is 无数据) that are not among them — a blind county is never left out of
-    what is shown first — or every row once the reader asks for them."""
-    if len(frame) <= FIRST_ROWS:
+def _first_rows(frame: pd.DataFrame, *, key: str, blind: pd.Series | None = None,
+                first_rows: int = FIRST_ROWS) -> pd.DataFrame:
+    """The first `first_rows` rows and, below them, the counties without data (`blind`, by
+    default the rows whose tier is 无数据) that are not among them (as many again at most) — a
+    blind county is never left out of what is shown first — or every row once the reader asks."""
+    if len(frame) <= first_rows:
         return frame
     counties = "county_code" in frame and frame["county_code"].is_unique
     rows, row = ("个县区", "个") if counties else ("行", "行")
     if st.toggle(f"显示全部 {len(frame):,} {rows}", key=f"{key}_all_rows"):
         return frame
     blind = (_no_data(frame) if blind is None else blind).to_numpy()
-    first = np.arange(len(frame)) < FIRST_ROWS
+    first = np.arange(len(frame)) < first_rows
     added = np.flatnonzero(blind & ~first)
     shown = first.copy()
-    shown[added[:FIRST_ROWS]] = True
-    note = f"共 {len(frame):,} {rows}，显示前 {FIRST_ROWS} {row}"
+    shown[added[:first_rows]] = True
+    note = f"共 {len(frame):,} {rows}，显示前 {first_rows} {row}"
     if len(added):
-        note += f"，另列出无数据的 {min(len(added), FIRST_ROWS)} {rows}"
-        if len(added) > FIRST_ROWS:
+        note += f"，另列出无数据的 {min(len(added), first_rows)} {rows}"
+        if len(added) > first_rows:
             note += f"（无数据的共 {int(blind.sum()):,} {rows}，打开“显示全部”可见其余）"
     st.caption(f"{note}；下载的表格包含全部{rows.removeprefix('个')}")
     return frame[shown]
@@ -198,7 +199,7 @@ def _no_data(frame: pd.DataFrame) -> pd.Series:
 
 def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
           screen_fields: list[str] | None = None, meeting_fields: list[str] | None = None,
-          wrapped: bool = False) -> None:
+          wrapped: bool = False, first_rows: int = FIRST_ROWS) -> None:
     """A formatted table of catalogue fields, with CSV and Excel downloads of all of them.
 
     On screen a data grid of `screen_fields` (the columns that fit at 1600 px without a
@@ -209,7 +210,7 @@ def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
     specs = [COLUMNS[f] for f in fields]
     on_screen = [COLUMNS[f] for f in (meeting_fields if state.view().meeting else screen_fields) or fields]
     printed = [s for s in specs if s.kind != "link"]  # a link means nothing on paper
-    shown = _first_rows(frame, key=key)
+    shown = _first_rows(frame, key=key, first_rows=first_rows)
     screen_names = [s.field for s in on_screen]
     if wrapped and screen_names == [s.field for s in specs if s.field in screen_names]:
         # One table on screen and on paper: the columns only printed hidden on screen, the links on paper.

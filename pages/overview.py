@@ -9,6 +9,8 @@ from fiscal.indicators import tier_moves
 from fiscal.vocabulary import NO_DATA_TIER, TIER_MOVE_LABELS
 
 FOCUS_LINKS = 10  # counties listed by name at the top; the table below has them all
+# Rows of each table until "显示全部": a summary page, the riskiest first (风险分级 lists more).
+TABLE_ROWS = 20
 
 widgets.page_header("总览", freshness=True)
 if not widgets.require("counties", "treasury"):
@@ -47,7 +49,7 @@ widgets.table(widgets.detail_links(metrics), [
     screen_fields=["tier_label", "county_name", "city_name", "treasury_balance", "coverage_months", "next_payday_ratio",
                    "revenue_gap_pp", "payroll_cover_3m", "advances_ratio", "reasons", "detail_url"],
     meeting_fields=["tier_label", "county_name", "treasury_balance", "coverage_months", "next_payday_ratio",
-                    "revenue_gap_pp", "payroll_cover_3m", "advances_ratio"], wrapped=True)
+                    "revenue_gap_pp", "payroll_cover_3m", "advances_ratio"], wrapped=True, first_rows=TABLE_ROWS)
 
 st.subheader("本周变化")
 st.caption(f"{reports.week_before(view.as_of):%Y-%m-%d} 至 {view.as_of:%Y-%m-%d} 风险等级有变化的县区")
@@ -59,4 +61,4 @@ else:
     direction = (moves["tier_now"] > moves["tier_before"]).map({True: TIER_MOVE_LABELS["up"], False: TIER_MOVE_LABELS["down"]})
     widgets.table(widgets.detail_links(widgets.with_labels(moves).assign(change=direction)), [
         "change", "county_name", "city_name", "tier_before_label", "tier_now_label", "detail_url"],
-        key="overview_moves", file_stem="本周等级变化", wrapped=True)
+        key="overview_moves", file_stem="本周等级变化", wrapped=True, first_rows=TABLE_ROWS)

@@ -48,9 +48,10 @@ def free_port() -> int:
 
 
 def start_server(data_dir: Path | None, log_dir: Path, *, policy: Path | None = None,
-                 extra_env: dict[str, str] | None = None, port: int | None = None) -> Server:
+                 extra_env: dict[str, str] | None = None, port: int | None = None, script: Path | None = None) -> Server:
     """Start the dashboard on `port` (default: a free one) and wait until /_stcore/health
-    answers ok (after the warm-up)."""
+    answers ok (after the warm-up); or, given `script`, `streamlit run script` in the project's
+    settings (a baseline app)."""
     port = port or free_port()
     env = {**os.environ, **(extra_env or {})}
     if data_dir is not None:
@@ -59,7 +60,8 @@ def start_server(data_dir: Path | None, log_dir: Path, *, policy: Path | None = 
         env["FISCAL_POLICY"] = str(policy)
     log = log_dir / f"streamlit-{port}.log"
     # the server as `make run` starts it: warm-up first, then `streamlit run dashboard.py` (app/serve.py)
-    command = [sys.executable, "-m", "app.serve", "--server.port", str(port), "--server.headless=true",
+    launcher = ["app.serve"] if script is None else ["streamlit", "run", str(script)]
+    command = [sys.executable, "-m", *launcher, "--server.port", str(port), "--server.headless=true",
                "--server.fileWatcherType=none", "--browser.gatherUsageStats=false", "--server.address=127.0.0.1"]
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)

@@ -118,6 +118,16 @@ def test_overview(demo_lake, monkeypatch, policy):
     assert len(app.get("download_button")) == 4  # CSV and Excel under each table
 
 
+def test_the_overview_lists_the_riskiest_twenty_counties_until_all_are_asked_for(demo_lake, monkeypatch, policy):
+    app = open_page(demo_lake, None, monkeypatch)
+    ranked = metrics(Lake(demo_lake).snapshot(), DEMO_END, policy)
+    names = county_names(demo_lake)
+    assert list(wrapped_table(app)["县区"]) == [names[c] for c in ranked["county_code"].head(20)]
+    assert "共 30 个县区，显示前 20 个；下载的表格包含全部县区" in texts(app, "caption")
+    app.toggle(key="overview_counties_all_rows").set_value(True).run()
+    assert len(wrapped_table(app)) == 30
+
+
 def test_payroll(demo_lake, monkeypatch):
     app = open_page(demo_lake, "payroll", monkeypatch)
     assert texts(app, "title") == ["工资保障"]
