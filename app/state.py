@@ -112,8 +112,8 @@ def leave_pages_folder_mode() -> None:
     and lose their first change), or, for a deep link such as /county?county=…, runs that
     page file alone. Switch the mode off and rerun, so every run goes through
     st.navigation. (The server launcher switches it off before the first session, see
-    `start_without_pages_folder_mode`; this is for `streamlit run dashboard.py`.) tests/test_routing.py fails once Streamlit drops that mode; then delete
-    this function.
+    `start_without_pages_folder_mode`; this is for `streamlit run dashboard.py`.)
+    tests/test_routing.py fails once Streamlit drops that mode; then delete this function.
     """
     from streamlit.runtime.pages_manager import PagesManager
 

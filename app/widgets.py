@@ -206,7 +206,9 @@ def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
     sideways scroll), in meeting mode of `meeting_fields` (those read from the back of the
     room at 1280×720), each defaulting to `fields`; `wrapped`: an HTML table instead, whose
     long text (风险原因) wraps and is read in full (a grid cuts a cell at its width). On paper
-    every field as a plain HTML table (a grid prints only the rows scrolled into view)."""
+    every field as a plain HTML table (a grid prints only the rows scrolled into view): the
+    wrapped table itself, its columns only printed hidden on screen, when it shows its columns
+    in their printed order. The first `first_rows` rows until the reader asks for all."""
     specs = [COLUMNS[f] for f in fields]
     on_screen = [COLUMNS[f] for f in (meeting_fields if state.view().meeting else screen_fields) or fields]
     printed = [s for s in specs if s.kind != "link"]  # a link means nothing on paper
