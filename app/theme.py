@@ -16,7 +16,7 @@ BASE_CSS = """
 .tier-badge {display: inline-block; padding: 0.1rem 0.75rem; border-radius: 999px; color: #fff;
              background: var(--tier); font-weight: 600; font-size: 0.95rem; vertical-align: middle;}
 .tier-badge.light {color: #212121;}
-.county-links {list-style: none; margin: 0 0 0.5rem; padding: 0;}
+.county-links {list-style: none; margin: 0 0 0.5rem; padding: 0 !important;}  /* Streamlit indents an HTML block's lists */
 .county-links li {margin: 0 0 0.45rem; line-height: 1.7;}
 .county-links a {text-decoration: none; color: #1f5fa8; font-weight: 600; margin-right: 0.4rem;}
 .county-links a::before {content: "→ ";}
