@@ -12,11 +12,11 @@ page). First one session walks every page twice: the first visit after the serve
 and a second visit, each with the server's CPU seconds, in the returning reader's browser
 (below) just opened. The server is started STARTS times for these two walks (stopped in
 between, the browser closed): the figures are the medians, since a single page time on
-this machine moves by ±0.3 s from one minute to the next. Then the command line commits a new
-lake version (`fiscal ingest` of one treasury row: the latest day of one county, its
-balance 1 % higher); NEW_VERSION_WAIT_S later — or later still, once the server's log says
-it has warmed that version — a new session visits every page: the first visit after a new
-lake version. These sessions are a returning reader's: before the server starts, the same
+this machine moves by ±0.3 s from one minute to the next. Then, STARTS times, the command
+line commits a new lake version (`fiscal ingest` of one treasury row: the latest day of one
+county, its balance 1 % higher); NEW_VERSION_WAIT_S later — or later still, once the server's
+log says it has warmed that version — a new session visits every page: the first visit after
+a new lake version (medians again). These sessions are a returning reader's: before the server starts, the same
 browser (its profile kept on disk) visited every page of a server on the same address and
 the small demo lake, as a reader did on an earlier day, so it holds Streamlit's own files
 (some 5 MB of JavaScript, cached for a year) and the code compiled from them. Last, a session
@@ -62,7 +62,7 @@ PAGES = {"overview": "总览", "payroll": "工资保障", "treasury": "库款保
 MAX_SESSIONS = 20
 PAGE_TIMEOUT_MS = 120_000
 RUN_TIMEOUT_S = 1800
-STARTS = 3  # server starts whose first and second visits give the medians
+STARTS = 3  # server starts (first and second visits) and new lake versions whose page times give the medians
 BASELINE_TITLE = "基线"
 BASELINE_APP = f'import streamlit as st\n\nst.title("{BASELINE_TITLE}")\n'
 NEW_VERSION_WAIT_S = 5  # "a few seconds" after the commit, as a reader would come back
@@ -223,7 +223,8 @@ def treasury_correction(lake: Path) -> str:
 
 def print_visits(first: dict, second: dict, after_commit: dict, fresh_browser: dict) -> None:
     print(f"one session, every page (first and second visit: medians of {STARTS} server starts); a new session "
-          f"after a new lake version (both in a browser that holds Streamlit's own files); then a browser that "
+          f"after a new lake version (medians of {STARTS} versions; both in a browser that holds Streamlit's own "
+          f"files); then a browser that "
           f"has never loaded anything, the server warm: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     columns = ((first, "first visit"), (second, "second visit"), (after_commit, "new version"),
                (fresh_browser, "fresh browser"))
@@ -270,12 +271,15 @@ async def walk(server, lake: Path, profile: Path, sessions: int, rounds: int, wa
         try:
             visits = [*earlier_starts, tuple(await walk_every_page(returning, base, server_pid, walks=2))]
             first, second = medians([v[0] for v in visits]), medians([v[1] for v in visits])
-            cpu = cpu_seconds(server_pid)
-            waited = await new_version(lake, server, warming)
-            print(f"new lake version: visited {waited:.1f} s after its commit "
-                  f"({'once the server had warmed it' if warming else 'no warm-up'}; "
-                  f"server CPU meanwhile {cpu_seconds(server_pid) - cpu:.1f} s)")
-            [after_commit] = await walk_every_page(returning, base, server_pid)
+            after_commits = []
+            for _ in range(STARTS):
+                cpu = cpu_seconds(server_pid)
+                waited = await new_version(lake, server, warming)
+                print(f"new lake version: visited {waited:.1f} s after its commit "
+                      f"({'once the server had warmed it' if warming else 'no warm-up'}; "
+                      f"server CPU meanwhile {cpu_seconds(server_pid) - cpu:.1f} s)")
+                after_commits += await walk_every_page(returning, base, server_pid)
+            after_commit = medians(after_commits)
             fresh = await browser.new_context(viewport=VIEWPORT)
             try:
                 [fresh_browser] = await walk_every_page(fresh, base, server_pid)
