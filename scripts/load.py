@@ -11,25 +11,26 @@ links, as a reader does (a rerun of the page in the same session, not a new sess
 page). First one session walks every page twice: the first visit after the server started
 and a second visit, each with the server's CPU seconds, in the returning reader's browser
 (below) just opened. The server is started STARTS times for these two walks (stopped in
-between, the browser closed): the figures are the medians, since a single page time on
-this machine moves by ±0.3 s from one minute to the next. Then, STARTS times, the command
-line commits a new lake version (`fiscal ingest` of one treasury row: the latest day of one
-county, its balance 1 % higher); NEW_VERSION_WAIT_S later — or later still, once the server's
-log says it has warmed that version — a new session visits every page: the first visit after
-a new lake version (medians again). These sessions are a returning reader's: before the server starts, the same
-browser (its profile kept on disk) visited every page of a server on the same address and
-the small demo lake, as a reader did on an earlier day, so it holds Streamlit's own files
-(some 5 MB of JavaScript, cached for a year) and the code compiled from them. Last, a session
-in a browser that has never loaded anything walks every page (the server warm by then): what
-a reader's very first visit adds. As a baseline from the same run, before each server start:
-an app of one heading (`streamlit run` of a two-line script, the project's settings) on the
-same address, its first visit in the returning reader's browser just opened — the least any
-first visit takes, Streamlit's own start in the browser. Then --sessions browser contexts (0: none) each open the overview (not
-counted) and walk every page --rounds times. A page counts as loaded when its heading is
-shown, Streamlit's script is idle (data-test-script-state="notRunning"), its charts and
-grids are drawn and no exception box is shown. Everything is bounded: at most 20 sessions,
-a timeout per page and one for the whole run; the server and the browser are stopped at the
-end whatever happens.
+between, the browser closed): the figures are the medians, since a single page time on this
+machine moves by ±0.3 s from one minute to the next. Then, STARTS times, the command line
+commits a new lake version (`fiscal ingest` of one treasury row: the latest day of one
+county, its balance 1 % higher); NEW_VERSION_WAIT_S later — or later still, once the
+server's log says it has warmed that version — a new session visits every page: the first
+visit after a new lake version (medians again). These sessions are a returning reader's:
+before the server starts, the same browser (its profile kept on disk) visited every page of
+a server on the same address and the small demo lake, as a reader did on an earlier day, so
+it holds Streamlit's own files (some 5 MB of JavaScript, cached for a year) and the code
+compiled from them. Last, a session in a browser that has never loaded anything walks every
+page (the server warm by then): what a reader's very first visit adds. As a baseline from
+the same run, before each server start: an app of one heading (`streamlit run` of a two-line
+script, the project's settings) on the same address, its first visit in the returning
+reader's browser just opened — the least any first visit takes, Streamlit's own start in the
+browser. Then --sessions browser contexts (0: none) each open the overview (not counted) and
+walk every page --rounds times. A page counts as loaded when its heading is shown,
+Streamlit's script is idle (data-test-script-state="notRunning"), its charts and grids are
+drawn and no exception box is shown. Everything is bounded: at most 20 sessions, a timeout
+per page and one for the whole run; the server and the browser are stopped at the end
+whatever happens.
 
 Prints p50 / p95 / max page time, errors, and the server's own CPU seconds per page load
 (user + system ticks of the server process from /proc/<pid>/stat, before and after the
