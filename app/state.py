@@ -118,7 +118,7 @@ def leave_pages_folder_mode() -> None:
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+        start_without_pages_folder_mode()
         st.rerun()
 
 

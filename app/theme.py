@@ -18,7 +18,7 @@ BASE_CSS = """
 .tier-badge.light {color: #212121;}
 .county-links {list-style: none; margin: 0 0 0.5rem; padding: 0 !important;}  /* Streamlit indents an HTML block's lists */
 .county-links li {margin: 0 0 0.45rem; line-height: 1.7;}
-.county-links a {text-decoration: none; color: #1f5fa8; font-weight: 600; margin-right: 0.4rem;}
+.county-links a {font-weight: 600; margin-right: 0.4rem;}
 .county-links a::before {content: "→ ";}
 .freshness {font-size: 0.88rem; color: #546e7a; margin: -0.4rem 0 0.6rem;}
 .freshness .stale {color: #c62828; font-weight: 600;}
@@ -41,7 +41,7 @@ BASE_CSS = """
 .wrapped-table td.num, .print-table td.num {text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums;}
 .wrapped-table .tag, .print-table .tag {display: inline-block; color: #fff; border-radius: 999px; padding: 0 0.55rem;
     font-size: 0.85rem; white-space: nowrap; -webkit-print-color-adjust: exact; print-color-adjust: exact;}
-.wrapped-table a {text-decoration: none; color: #1f5fa8;}  /* primaryColor of .streamlit/config.toml */
+.wrapped-table a, .county-links a {text-decoration: none; color: #1f5fa8;}  /* primaryColor of .streamlit/config.toml */
 .table-note {color: #546e7a; font-size: 0.85rem; padding: 0.3rem 0.6rem;}
 /* The file uploader's built-in English ("Upload", "50MB per file • CSV…", "Error: File must be…"):
    replaced by Chinese; the label above it names the formats and the limit. */

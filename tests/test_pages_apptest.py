@@ -108,7 +108,7 @@ def test_overview(demo_lake, monkeypatch, policy):
     assert [m.label for m in app.metric] == ["下次发薪未足额", "库款保障水平中位数", "收入进度"]
     assert texts(app, "subheader")[0].startswith("需关注县区")
     assert {"各县区指标", "本周变化"} <= set(texts(app, "subheader"))
-    # no data grid on the first page a reader opens: both tables are HTML, the week's moves its own print copy
+    # no data grid on the first page a reader opens: both tables are HTML, each its own print copy
     assert len(app.dataframe) == 0
     [links] = [lxml.html.fromstring(b) for b in html_blocks(app) if b.startswith('<ul class="county-links">')]
     # the counties to watch link to their 县区详情 at this date, riskiest first
