@@ -11,18 +11,20 @@ from app import sidebar, state, theme
 
 st.set_page_config(page_title="县区库款与三保监测", page_icon=":material/account_balance:", layout="wide")
 
-overview = st.Page(state.PAGES_DIR / "overview.py", title="总览", icon=":material/dashboard:", url_path="overview")
+# The app's front door: the overview is served at the root, with no second run to get there.
+overview = st.Page(state.PAGES_DIR / "overview.py", title="总览", icon=":material/dashboard:", url_path="home",
+                   default=True)
 
 
 def open_overview() -> None:
-    """The app's root: the overview at its own address, with the link's choices. (A default page is
-    served only at the root, so /overview, in links people share, would otherwise be "not found".)"""
+    """/overview, the overview's address in links shared before it moved to the root: the overview
+    with the link's choices (not Streamlit's English "Page not found")."""
     st.switch_page(overview, query_params={key: st.query_params.get_all(key) for key in st.query_params})
 
 
 pages = [
-    st.Page(open_overview, title="总览", url_path="start", default=True, visibility="hidden"),
     overview,
+    st.Page(open_overview, title="总览", url_path="overview", visibility="hidden"),
     st.Page(state.PAGES_DIR / "payroll.py", title="工资保障", icon=":material/payments:", url_path="payroll"),
     st.Page(state.PAGES_DIR / "treasury.py", title="库款保障", icon=":material/account_balance:", url_path="treasury"),
     st.Page(state.PAGES_DIR / "revenue.py", title="收入进度", icon=":material/trending_up:", url_path="revenue"),

@@ -6,9 +6,9 @@ Copies the lake from --lake to a temporary directory (it gets a new version belo
 original is only read) and starts the server on the copy as `make run` does (app/serve.py:
 the warm-up, then `streamlit run dashboard.py`; --no-warmup: FISCAL_WARMUP=0), timing its
 start until /_stcore/health answers. Then one Chromium (Debian's, never a downloaded one).
-A session opens the overview by its address, then moves from page to page by the sidebar's
-links, as a reader does (a rerun of the page in the same session, not a new session per
-page). First one session walks every page twice: the first visit after the server started
+A session opens the app's address (the overview, at the root), then moves from page to
+page by the sidebar's links, as a reader does (a rerun of the page in the same session, not
+a new session per page). First one session walks every page twice: the first visit after the server started
 and a second visit, each with the server's CPU seconds, in the returning reader's browser
 (below) just opened. The server is started STARTS times for these two walks (stopped in
 between, the browser closed): the figures are the medians, since a single page time on this
@@ -78,11 +78,11 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
 
 
-async def open_app(page, base: str, name: str = "overview") -> float:
-    """Open a page by its address (a new session); seconds until it is drawn."""
+async def open_app(page, base: str) -> float:
+    """Open the app's address, where the overview is (a new session); seconds until it is drawn."""
     start = time.perf_counter()
-    await page.goto(f"{base}/{name}", timeout=PAGE_TIMEOUT_MS)
-    await drawn(page, PAGES[name])
+    await page.goto(base, timeout=PAGE_TIMEOUT_MS)
+    await drawn(page, PAGES["overview"])
     return time.perf_counter() - start
 
 
@@ -145,7 +145,7 @@ async def drawn(page, title: str) -> None:
 
 
 async def walk_every_page(context, base: str, server_pid: int, walks: int = 1) -> list[dict[str, tuple[float, float]]]:
-    """A new session (a new tab of `context`) opens the overview by its address and visits
+    """A new session (a new tab of `context`) opens the app's address (the overview) and visits
     every other page by the sidebar's links, `walks` times over; per walk, each page's seconds
     and server CPU seconds."""
     page = await context.new_page()

@@ -28,7 +28,7 @@ _CONTENT_HEIGHT = """() => Math.max(document.body.scrollHeight, ...[...document.
 
 
 def path(slug: str) -> str:
-    """The default page (总览) is served at the root; /overview is not a page of the app."""
+    """The default page (总览) is served at the root (/overview only redirects there)."""
     return "" if slug == PAGES[0] else slug
 
 

@@ -1,6 +1,8 @@
 """The dashboard in a real browser: every page, meeting mode, county links. Screenshots go to screenshots/."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from fiscal.demo import DEMO_END
@@ -80,12 +82,13 @@ def test_county_link_opens_county_detail(app_server, page):
     screenshot(page, "county_from_link")
 
 
-@pytest.mark.parametrize("path", ["/overview", "/overview?as_of=2026-10-31", "/?as_of=2026-10-31&meeting=1"])
-def test_the_overview_has_an_address_of_its_own(app_server, page, path):
-    """/overview opens the overview (no "Page not found" dialog), and the root goes there with the link's choices."""
+@pytest.mark.parametrize("path", ["/", "/overview", "/overview?as_of=2026-10-31&meeting=1", "/?as_of=2026-10-31"])
+def test_the_overview_is_the_root_and_keeps_its_old_address(app_server, page, path):
+    """The root is the overview; /overview, in links shared before, opens it there with the link's
+    choices (no "Page not found" dialog)."""
     page.goto(f"{app_server.url}{path}")
     wait_for_heading(page, "总览")
-    assert "/overview" in page.url
+    page.wait_for_url(re.compile(r"^http://[^/]+/(\?.*)?$"))
     assert "Page not found" not in page.locator("body").inner_text()
     if "as_of" in path:
         assert "截至 2026-10-31" in page.locator('[data-testid="stMain"]').inner_text()
