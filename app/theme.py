@@ -25,9 +25,17 @@ BASE_CSS = """
 .reason-list {margin: 0.2rem 0 0.4rem 1.1rem; padding: 0;}
 .reason-list li {margin: 0.1rem 0;}
 .view-line {color: #546e7a; font-size: 0.95rem; margin-top: -0.6rem;}
+.kpi-cards {display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); gap: 1rem; margin-bottom: 1rem;}
+.kpi-card {border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; padding: 0.9rem 1rem 1rem; background: #fff;}
+.kpi-label {font-size: 0.875rem; color: #1c2733; display: flex; align-items: center; gap: 0.35rem;}
+.kpi-help {display: inline-flex; align-items: center; justify-content: center; width: 1rem; height: 1rem; border-radius: 50%;
+    border: 1px solid #78909c; color: #546e7a; font-size: 0.7rem; cursor: help; flex-shrink: 0;}
 /* A card's figure wraps rather than ending in "…": 287,583.62 万元 must be read in full. */
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {white-space: normal !important; overflow: visible !important;
-    text-overflow: clip !important; overflow-wrap: anywhere;}
+.kpi-value {font-size: 2.25rem; line-height: 1.3; color: #1c2733; overflow-wrap: anywhere; font-variant-numeric: tabular-nums;}
+.kpi-delta-line {margin-top: 0.35rem; font-size: 0.875rem;}
+.kpi-delta {display: inline-block; padding: 0.05rem 0.45rem; border-radius: 0.4rem; color: color-mix(in srgb, var(--kpi) 80%, black);
+    background: color-mix(in srgb, var(--kpi) 14%, white); -webkit-print-color-adjust: exact; print-color-adjust: exact;}
+.kpi-note {color: #546e7a; margin-left: 0.25rem;}
 .print-table, .wrapped-table .print-only {display: none;}
 .wrapped-table {max-height: 36rem; overflow-y: auto; border: 1px solid rgba(49, 51, 63, 0.12); border-radius: 0.5rem;}
 .wrapped-table table, .print-table table {border-collapse: collapse; width: 100%; font-size: 0.9rem; margin: 0;}
@@ -71,7 +79,8 @@ BASE_CSS = """
   [data-testid="stMainBlockContainer"], [data-testid="stAppViewBlockContainer"] {padding: 0 !important; max-width: none !important;}
   [data-testid="stAppViewContainer"], [data-testid="stMain"], .stApp {position: static !important; overflow: visible !important;
       height: auto !important;}
-  tr, .js-plotly-plot, .tier-card {break-inside: avoid;}
+  tr, .js-plotly-plot, .tier-card, .kpi-card {break-inside: avoid;}
+  .kpi-help {display: none;}  /* a hover has no meaning on paper */
   /* A chart keeps the pixel width it was drawn with on screen (next to the sidebar): scaled down,
      one drawn on a screen up to 1920 px wide fits an A4 landscape page instead of losing its right side. */
   .fiscal-chart {zoom: 0.72;}
@@ -98,7 +107,7 @@ MEETING_CSS = """
 .rc-overflow-item-rest [data-testid="stTopNavSection"] p::after {content: "更多"; font-size: 0.8rem;}
 html {font-size: 20px;}
 [data-testid="stMainBlockContainer"] {max-width: none; padding: 3.2rem 2.5rem 2rem;}
-[data-testid="stMetricValue"] {font-size: 2.1rem;}
+.kpi-value {font-size: 2.1rem;}
 .tier-card .tier-card-value {font-size: 3rem;}
 </style>
 """

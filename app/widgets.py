@@ -20,8 +20,8 @@ from fiscal import charts, reports
 from fiscal.settings import DISPLAY_TZ
 from fiscal.export import with_context_csv, with_context_excel
 from fiscal.policy import Policy
-from fiscal.vocabulary import (BLUE, GREEN, NO_DATA, NO_DATA_TIER, ORANGE, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS, RED,
-                               SHOWN_TIER_COLORS, SHOWN_TIER_LABELS, SHOWN_TIERS, YELLOW, by_code)
+from fiscal.vocabulary import (GREEN, GREY, NO_DATA, NO_DATA_TIER, PAYDAY_STATUS_COLORS, PAYDAY_STATUS_LABELS, RED,
+                               SHOWN_TIER_COLORS, SHOWN_TIER_LABELS, SHOWN_TIERS, by_code)
 
 from . import formatting as fmt
 from . import cache, sidebar, state
@@ -123,27 +123,37 @@ class Kpi:
     delta: str | None = None  # the line under the value; a leading sign decides its arrow and colour
     note: str | None = None  # muted text after the delta
     help: str | None = None
-    colour: str | None = None  # a named colour for the delta, shown without an arrow; None: its sign decides
+    colour: str | None = None  # the delta's colour, shown without an arrow; None: its sign decides
 
 
-# Streamlit's named colours closest to ours (st.metric takes names, not hex).
-NAMED_COLOURS = {GREEN: "green", YELLOW: "yellow", ORANGE: "orange", RED: "red", BLUE: "blue"}
+def band_colour(band: str | None) -> str:
+    return BAND_TAG_COLORS.get(band, GREY)
 
 
-def band_colour_name(band: str | None) -> str:
-    return NAMED_COLOURS.get(BAND_TAG_COLORS.get(band), "gray")
-
-
-def status_colour_name(status: str | None) -> str:
-    return NAMED_COLOURS.get(PAYDAY_STATUS_COLORS.get(status), "gray")
+def status_colour(status: str | None) -> str:
+    return PAYDAY_STATUS_COLORS.get(status, GREY)
 
 
 def kpis(items: Iterable[Kpi]) -> None:
-    """A row of bordered metric cards."""
-    items = list(items)
-    for column, item in zip(st.columns(len(items)), items):
-        column.metric(item.label, item.value, delta=item.delta, delta_description=item.note, help=item.help,
-                      border=True, delta_color=item.colour or "normal", delta_arrow="off" if item.colour else "auto")
+    """A row of bordered KPI cards: label (its help on the ? mark), value, and a delta line.
+
+    One HTML block: Streamlit's metric element, one per card in columns, costs a first visit in a
+    just-opened browser some 0.1 s of script to load and draw."""
+    st.html(f'<div class="kpi-cards">{"".join(_kpi_card(item) for item in items)}</div>')
+
+
+def _kpi_card(item: Kpi) -> str:
+    label = html.escape(item.label)
+    if item.help:
+        label += f'<span class="kpi-help" title="{html.escape(item.help)}" role="img" aria-label="说明：{html.escape(item.help)}">?</span>'
+    card = f'<div class="kpi-label">{label}</div><div class="kpi-value">{html.escape(item.value)}</div>'
+    if item.delta:
+        falling = item.delta.startswith(("-", "−"))
+        colour, arrow = (item.colour, "") if item.colour else (RED, "↓ ") if falling else (GREEN, "↑ ")
+        note = f' <span class="kpi-note">{html.escape(item.note)}</span>' if item.note else ""
+        card += (f'<div class="kpi-delta-line"><span class="kpi-delta" style="--kpi:{colour}">{arrow}'
+                 f'{html.escape(item.delta)}</span>{note}</div>')
+    return f'<div class="kpi-card">{card}</div>'
 
 
 def reasons_list(reasons: str) -> None:

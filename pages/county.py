@@ -7,8 +7,9 @@ import streamlit as st
 
 from app import formatting as fmt
 from app import bureau, cache, sidebar, state, widgets
-from app.widgets import Kpi, band_colour_name, status_colour_name
+from app.widgets import Kpi, band_colour, status_colour
 from fiscal import charts, reports
+from fiscal.vocabulary import GREY
 
 DAILY_DAYS = 183
 
@@ -31,21 +32,21 @@ bureau.county_focus_note(code)
 widgets.reasons_list(row.reasons)
 
 widgets.kpis([
-    Kpi("库款余额", fmt.amount(row.treasury_balance), f"库款日期 {fmt.date(row.treasury_date)}", colour="gray"),
+    Kpi("库款余额", fmt.amount(row.treasury_balance), f"库款日期 {fmt.date(row.treasury_date)}", colour=GREY),
     Kpi("库款保障水平", fmt.months(row.coverage_months), fmt.coverage_band(row.coverage_band, row.treasury_balance),
         help=f"库款余额 ÷ 月均库款支出（{fmt.amount(row.avg_monthly_outflow)}）",
-        colour=band_colour_name(row.coverage_band)),
+        colour=band_colour(row.coverage_band)),
     Kpi("未来三个月工资保障倍数", fmt.number(row.payroll_cover_3m),
         help=f"低于 {view.policy.forward_warning:.2f} 为预警"),
-    Kpi("暂付款比例", fmt.percent(row.advances_ratio), f"控制线 {fmt.percent(view.policy.advances_cap)}", colour="gray"),
+    Kpi("暂付款比例", fmt.percent(row.advances_ratio), f"控制线 {fmt.percent(view.policy.advances_cap)}", colour=GREY),
 ])
 widgets.kpis([
     Kpi("上次发薪", fmt.date(row.last_payday), fmt.status(row.last_payday_status),
         help=f"应发 {fmt.amount(row.last_payday_amount)}，缺口 {fmt.amount(row.last_payday_shortfall)}",
-        colour=status_colour_name(row.last_payday_status)),
+        colour=status_colour(row.last_payday_status)),
     Kpi("下次发薪", fmt.date(row.next_payday), fmt.status(row.next_payday_status),
         help=f"应发 {fmt.amount(row.next_payday_amount)}，专户存入比例 {fmt.percent(row.next_payday_ratio)}",
-        colour=status_colour_name(row.next_payday_status)),
+        colour=status_colour(row.next_payday_status)),
     Kpi("收入进度", fmt.percent(row.revenue_progress), fmt.pp_delta(row.revenue_gap_pp), "较序时进度",
         help=f"序时进度 {fmt.percent(row.time_progress)}"),
     Kpi("工资专户余额", fmt.amount(row.account_balance)),

@@ -5,7 +5,7 @@ from app import formatting as fmt
 from app import cache, state, widgets
 from app.widgets import Kpi
 from fiscal import charts, reports
-from fiscal.vocabulary import PAYDAY_STATUSES
+from fiscal.vocabulary import GREY, PAYDAY_STATUSES, RED
 
 PROBLEM_STATUSES = [t.code for t in PAYDAY_STATUSES if t.severity]  # shortfall, overdue, funded late
 
@@ -22,7 +22,7 @@ widgets.kpis([
     Kpi("下次发薪未足额", fmt.counties(int(table["unfunded"].sum())),
         help=f"已过存入截止日（发薪日前 {view.policy.lead_days} 天）仍未足额，或截止日在 7 天内而工资专户余额不足"),
     Kpi("上次发薪存在缺口", fmt.counties(shortfalls), f"缺口合计 {fmt.amount(table['last_payday_shortfall'].sum())}",
-        colour="red" if shortfalls else "gray"),
+        colour=RED if shortfalls else GREY),
     Kpi("上次发薪迟于截止日", fmt.counties(int((last_status == "funded_late").sum()))),
 ])
 

@@ -5,7 +5,7 @@ from app import formatting as fmt
 from app import cache, state, widgets
 from app.widgets import Kpi
 from fiscal import reports
-from fiscal.vocabulary import ARRIVAL_LABELS
+from fiscal.vocabulary import ARRIVAL_LABELS, GREY, ORANGE, RED
 
 widgets.page_header("报送情况", freshness=True)
 if not widgets.require("counties", "treasury"):
@@ -16,11 +16,11 @@ status = cache.filtered(reports.reporting_status, view.as_of)
 counts = status["arrival"].value_counts()
 week = f"{reports.week_before(view.as_of):%m-%d} 之后至 {view.as_of:%m-%d}"
 widgets.kpis([
-    Kpi("本周已报送库款日报", fmt.counties(int(counts.get(ARRIVAL_LABELS["arrived"], 0))), week, colour="gray"),
+    Kpi("本周已报送库款日报", fmt.counties(int(counts.get(ARRIVAL_LABELS["arrived"], 0))), week, colour=GREY),
     Kpi("本周未报送", fmt.counties(int(counts.get(ARRIVAL_LABELS["late"], 0))), "此前报送过、本周没有新数据",
-        colour="orange" if counts.get(ARRIVAL_LABELS["late"]) else "gray"),
+        colour=ORANGE if counts.get(ARRIVAL_LABELS["late"]) else GREY),
     Kpi("从未报送", fmt.counties(int(counts.get(ARRIVAL_LABELS["never"], 0))), "截至日前没有任何库款日报",
-        colour="red" if counts.get(ARRIVAL_LABELS["never"]) else "gray"),
+        colour=RED if counts.get(ARRIVAL_LABELS["never"]) else GREY),
 ])
 st.caption("库款日报应每个工作日报送；本周没有新数据的县区排在最前。工资专户余额按发薪前后报送，"
            "收入进度、暂付款按月报送（月份以当月最后一天表示），工资发放计划列出最晚的发薪日。")

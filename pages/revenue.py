@@ -5,6 +5,7 @@ from app import formatting as fmt
 from app import cache, state, widgets
 from app.widgets import Kpi
 from fiscal import charts, reports
+from fiscal.vocabulary import GREY
 
 widgets.page_header("收入进度")
 if not widgets.require("counties", "revenue"):
@@ -21,7 +22,7 @@ widgets.kpis([
     Kpi("收入进度", fmt.percent(totals.progress), fmt.pp_delta(totals.gap_pp), "较序时进度",
         help=f"{totals.counties} 个县区 1–{totals.month} 月累计完成 ÷ 年初预算"),
     Kpi("序时进度", fmt.percent(totals.time_progress), help=f"{totals.month} ÷ 12"),
-    Kpi("累计完成", fmt.amount(totals.actual_ytd), f"年初预算 {fmt.amount(totals.budget)}", colour="gray"),
+    Kpi("累计完成", fmt.amount(totals.actual_ytd), f"年初预算 {fmt.amount(totals.budget)}", colour=GREY),
     Kpi("同比增长", fmt.MISSING if totals.yoy_growth is None else f"{totals.yoy_growth:+.1%}",
         help=f"与上年 1–{totals.month} 月累计收入比较"),
 ])

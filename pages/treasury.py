@@ -7,7 +7,7 @@ from app import formatting as fmt
 from app import cache, pickers, state, widgets
 from app.widgets import Kpi
 from fiscal import charts, reports
-from fiscal.vocabulary import COVERAGE_BANDS, labels
+from fiscal.vocabulary import BLUE, COVERAGE_BANDS, labels
 
 COMPARE_DEFAULT = 3  # lowest-coverage counties drawn against the median by default
 COMPARE_CHOICES = 50  # lowest-coverage counties offered for that comparison
@@ -28,7 +28,7 @@ widgets.kpis([
     Kpi(f"预警（低于 {policy.coverage_warning:.2f} 个月）", fmt.counties(bands.get(BAND_LABELS["warning"], 0))),
     Kpi(f"偏低（低于 {policy.coverage_prompt:.2f} 个月）", fmt.counties(bands.get(BAND_LABELS["low"], 0))),
     Kpi(f"闲置（高于 {policy.coverage_idle:.2f} 个月）", fmt.counties(bands.get(BAND_LABELS["idle"], 0)),
-        f"超出闲置线 {fmt.amount(idle['idle_amount'].sum())}", colour="blue"),
+        f"超出闲置线 {fmt.amount(idle['idle_amount'].sum())}", colour=BLUE),
 ])
 
 by_coverage = metrics.dropna(subset=["coverage_months"]).sort_values("coverage_months")["county_code"].tolist()

@@ -12,7 +12,8 @@ from fiscal.demo import DEMO_END
 from fiscal.dispatch import dispatch
 from fiscal.issuing import drafts
 from fiscal.lake import Lake
-from tests.test_pages_apptest import charts, demo_lake, html_blocks, markdown, open_page, texts, thin_lake  # noqa: F401
+from tests.test_pages_apptest import (charts, demo_lake, html_blocks, kpi_cards, markdown, open_page, texts,  # noqa: F401
+                                     thin_lake)
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +27,7 @@ def test_dispatch_page(demo_lake, monkeypatch, policy):  # noqa: F811
     assert texts(app, "title") == ["调度建议"]
     suggestions = dispatch(Lake(demo_lake).snapshot(), DEMO_END, policy)
     needing = suggestions[suggestions["dispatch_need"] > 0]
-    metrics = {m.label: m.value for m in app.metric}
+    metrics = {k["label"]: k["value"] for k in kpi_cards(app)}
     assert metrics["需调度县区"] == f"{len(needing)} 个县区"
     assert metrics["建议调度合计"] == f"{needing['dispatch_need'].sum():,.2f} 万元"  # one unit everywhere
     assert texts(app, "subheader") == ["各市小计", f"需调度的县区（{len(needing)}）", "各县区调度建议"]

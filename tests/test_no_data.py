@@ -11,7 +11,7 @@ from fiscal.indicators import metrics
 from fiscal.lake import Lake
 from fiscal.vocabulary import NO_DATA_TIER
 from tests.conftest import D, frame
-from tests.test_pages_apptest import markdown, open_page, texts, wrapped_table
+from tests.test_pages_apptest import kpi_cards, markdown, open_page, texts, wrapped_table
 
 AS_OF = D(2025, 6, 10)
 
@@ -93,7 +93,7 @@ def test_overview_card_and_county_badge_say_no_data(gap_lake, monkeypatch):
     app = open_page(gap_lake, "county", monkeypatch, county="000002", as_of=AS_OF.isoformat())
     page = markdown(app)
     assert "无数据</span>" in page and "nan" not in page and "库款日报" in page
-    deltas = [m.proto.delta for m in app.metric]
+    deltas = [k["delta"] for k in kpi_cards(app)]
     assert "无数据" in deltas and not any(d in ("nan", "None") for d in deltas)
 
 
@@ -110,5 +110,5 @@ def test_risk_page_lists_a_blind_county_among_the_flagged(gap_lake, monkeypatch)
 def test_reporting_page_lists_counties_that_stopped(gap_lake, monkeypatch):
     app = open_page(gap_lake, "reporting", monkeypatch, as_of="2025-06-17")
     assert texts(app, "title") == ["报送情况"]
-    assert [m.value for m in app.metric] == ["0 个县区", "2 个县区", "1 个县区"]
+    assert [k["value"] for k in kpi_cards(app)] == ["0 个县区", "2 个县区", "1 个县区"]
     assert list(app.dataframe[0].value["county_code"]) == ["000002", "000001", "000003"]

@@ -12,11 +12,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import formatting as fmt
+from app.columns import BAND_TAG_COLORS
 from app.widgets import CHART_COMPONENT
 from fiscal import reports
 from fiscal.demo import DEMO_END, build_frames
 from fiscal.indicators import metrics
 from fiscal.lake import Lake
+from fiscal.vocabulary import GREEN, RED
 from tests.conftest import D, counties, frame
 
 ENTRY = Path(__file__).resolve().parent / "dashboard_entry.py"
@@ -83,6 +85,26 @@ def html_blocks(app: AppTest) -> list[str]:
     return [element.proto.body for element in app.get("html")]
 
 
+def kpi_cards(app: AppTest) -> list[dict[str, str | None]]:
+    """The KPI cards (app/widgets.kpis) as a reader sees them: label, value, the delta (its arrow
+    apart), its colour, the note after it, and the help on the label's ? mark."""
+    cards = []
+    for block in html_blocks(app):
+        if not block.startswith('<div class="kpi-cards">'):
+            continue
+        for card in lxml.html.fromstring(block).find_class("kpi-card"):
+            [label], [value] = card.find_class("kpi-label"), card.find_class("kpi-value")
+            helps, deltas, notes = card.find_class("kpi-help"), card.find_class("kpi-delta"), card.find_class("kpi-note")
+            delta = deltas[0].text_content() if deltas else None
+            cards.append({"label": label.text, "value": value.text_content(),
+                          "arrow": delta[:2] if delta and delta[:2] in ("↑ ", "↓ ") else None,
+                          "delta": delta.removeprefix("↑ ").removeprefix("↓ ") if delta else None,
+                          "colour": deltas[0].get("style").removeprefix("--kpi:") if deltas else None,
+                          "note": notes[0].text_content() if notes else None,
+                          "help": helps[0].get("title") if helps else None})
+    return cards
+
+
 def markdown(app: AppTest) -> str:
     """Everything the page writes as Markdown or HTML."""
     return "\n".join([*texts(app, "markdown"), *html_blocks(app)])
@@ -105,7 +127,7 @@ def test_overview(demo_lake, monkeypatch, policy):
     page = markdown(app)
     for label in ("重点关注", "预警", "提示", "正常", "数据最新日期", "演示数据（虚构）"):
         assert label in page
-    assert [m.label for m in app.metric] == ["下次发薪未足额", "库款保障水平中位数", "收入进度"]
+    assert [k["label"] for k in kpi_cards(app)] == ["下次发薪未足额", "库款保障水平中位数", "收入进度"]
     assert texts(app, "subheader")[0].startswith("需关注县区")
     assert {"各县区指标", "本周变化"} <= set(texts(app, "subheader"))
     # no data grid on the first page a reader opens: both tables are HTML, each its own print copy
@@ -132,7 +154,7 @@ def test_payroll(demo_lake, monkeypatch):
     app = open_page(demo_lake, "payroll", monkeypatch)
     assert texts(app, "title") == ["工资保障"]
     assert {"下次发薪", "近 12 个月发薪状态"} <= set(texts(app, "subheader"))
-    assert "下次发薪未足额" in [m.label for m in app.metric]
+    assert "下次发薪未足额" in [k["label"] for k in kpi_cards(app)]
     assert charts(app) == 1 and len(app.dataframe) == 2
 
 
@@ -147,7 +169,7 @@ def test_treasury(demo_lake, monkeypatch):
 def test_revenue(demo_lake, monkeypatch):
     app = open_page(demo_lake, "revenue", monkeypatch)
     assert texts(app, "title") == ["收入进度"]
-    assert [m.label for m in app.metric] == ["收入进度", "序时进度", "累计完成", "同比增长"]
+    assert [k["label"] for k in kpi_cards(app)] == ["收入进度", "序时进度", "累计完成", "同比增长"]
     assert {"各县区收入进度与序时进度", "分类别（与上年同期比较）", "各县区明细"} <= set(texts(app, "subheader"))
     assert charts(app) == 2 and len(app.dataframe) == 2
 
@@ -178,7 +200,24 @@ def test_county(demo_lake, monkeypatch, policy):
     code, name = riskiest(demo_lake, policy)
     assert app.selectbox(key="county").value == code  # the riskiest county by default
     assert name in markdown(app) and "重点关注" in markdown(app)
-    assert len(app.metric) == 8 and charts(app) == 5
+    assert len(kpi_cards(app)) == 8 and charts(app) == 5
+
+
+def test_kpi_cards_show_value_delta_note_and_help(demo_lake, monkeypatch, policy):
+    """Each card reads as Streamlit's metric did: a signed delta gets its arrow and green or red, a
+    coloured one (a band, a status) no arrow; the help is on the label's ? mark."""
+    app = open_page(demo_lake, "county", monkeypatch)
+    code, _ = riskiest(demo_lake, policy)
+    row = metrics(Lake(demo_lake).snapshot(), DEMO_END, policy).set_index("county_code").loc[code]
+    cards = {card["label"]: card for card in kpi_cards(app)}
+    coverage = cards["库款保障水平"]
+    assert coverage["value"] == f"{row.coverage_months:.2f} 个月" and coverage["delta"] == row.coverage_band
+    assert coverage["arrow"] is None and coverage["colour"] == BAND_TAG_COLORS[row.coverage_band]
+    assert coverage["help"].startswith("库款余额 ÷ 月均库款支出（")
+    revenue = cards["收入进度"]
+    assert revenue["delta"] == f"{row.revenue_gap_pp:+.1f} 个百分点" and revenue["note"] == "较序时进度"
+    assert (revenue["arrow"], revenue["colour"]) == (("↓ ", RED) if row.revenue_gap_pp < 0 else ("↑ ", GREEN))
+    assert cards["工资专户余额"]["delta"] is None and cards["工资专户余额"]["help"] is None
 
 
 # ---- links, filters, meeting mode ------------------------------------------------------------
