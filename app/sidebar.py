@@ -21,11 +21,13 @@ EARLIEST = dt.date(2000, 1, 1)
 
 _URL_SEEN_KEY = "_url_seen"  # the query-parameter values last written or adopted
 URL_NOTE_KEY = "_url_note"  # what was changed in a link's choices, shown once under the page title
+VIEW_CHOICES = ("as_of", "cities")  # the keys of the popover's widgets
 
 
 def start() -> state.View:
     """Snapshot the lake, load the policy, draw the sidebar; remember the result for the page."""
     state.leave_pages_folder_mode()
+    _keep_choices()
     snapshot = cache.lake().snapshot()
     policy = cache.policy_or_stop()
     latest, cities = latest_and_cities(snapshot)
@@ -36,6 +38,15 @@ def start() -> state.View:
     state.remember(current)
     _write_url(current)
     return current
+
+
+def _keep_choices() -> None:
+    """The popover's widgets are drawn only while it is open, so the browser sends their values
+    back only then, and Streamlit would forget them on the next rerun (the pages would fall back
+    to today's date and every city): their values are set again, as the view's own, every run."""
+    for key in VIEW_CHOICES:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def latest_and_cities(snapshot: Snapshot) -> tuple[dt.date | None, tuple[str, ...]]:
@@ -52,20 +63,31 @@ def _latest_and_cities(snapshot_key: str, _snapshot: Snapshot) -> tuple[dt.date 
 
 
 def _sidebar(latest: dt.date | None, cities: tuple[str, ...]) -> tuple[dt.date | None, list[str], bool]:
-    if latest is None:
-        st.caption("数据湖中还没有库款数据，截至日期不可选")
-        as_of = None
-    else:
+    """The view's choices. 截至日期 and 地市 sit in a popover whose button reads the current view:
+    a popover's widgets are drawn only once it is opened, and a date picker and a multiselect
+    drawn on every first visit cost a just-opened browser some 0.25 s."""
+    if latest is not None and st.session_state.get("_latest") != latest:
         # Follow the newest data while the user has not picked another date.
-        if st.session_state.get("_latest") != latest:
-            if st.session_state.get("as_of") in (None, st.session_state.get("_latest")):
-                st.session_state["as_of"] = latest
-            st.session_state["_latest"] = latest
-        as_of = st.date_input("截至日期", key="as_of", min_value=EARLIEST, max_value=_latest_choice(latest),
-                              help=f"默认为库款数据最新日期 {latest:%Y-%m-%d}")
-    chosen = st.multiselect("地市", cities, key="cities", placeholder="全部地市")
+        if st.session_state.get("as_of") in (None, st.session_state.get("_latest")):
+            st.session_state["as_of"] = latest
+        st.session_state["_latest"] = latest
+    with st.popover(_view_label(st.session_state.get("as_of") if latest else None, st.session_state.get("cities")),
+                    icon=":material/event:", help="更改截至日期与地市", width="stretch"):
+        if latest is None:
+            st.caption("数据湖中还没有库款数据，截至日期不可选")
+            as_of = None
+        else:
+            as_of = st.date_input("截至日期", key="as_of", min_value=EARLIEST, max_value=_latest_choice(latest),
+                                  help=f"默认为库款数据最新日期 {latest:%Y-%m-%d}")
+        chosen = st.multiselect("地市", cities, key="cities", placeholder="全部地市")
     meeting = st.toggle("会议模式", key="meeting", help="隐藏侧栏和工具栏、放大字体和图表，便于投屏")
     return as_of, chosen, meeting
+
+
+def _view_label(as_of: dt.date | None, cities: list[str] | None) -> str:
+    """The popover's button: the date and the cities the pages show."""
+    date = f"截至 {as_of:%Y-%m-%d}" if as_of else "尚无库款数据"
+    return f"{date} · {'、'.join(fmt.md_text(c) for c in cities) if cities else '全部地市'}"
 
 
 def _latest_choice(latest: dt.date) -> dt.date:

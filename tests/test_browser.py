@@ -46,6 +46,19 @@ def test_every_page_renders(app_server, page):
         screenshot(page, slug)
 
 
+def test_the_chosen_date_and_city_hold_from_page_to_page(app_server, page):
+    """截至日期 and 地市 are in a popover, drawn only when opened: the choices of a link hold on every
+    page the reader then moves to, and the view button names them."""
+    page.goto(f"{app_server.url}/?as_of=2026-10-31&city=演示甲市")
+    wait_for_heading(page, "总览")
+    for title in ("工资保障", "库款保障", "风险分级", "总览"):
+        page.locator('[data-testid="stSidebarNavLink"]', has_text=title).click()
+        wait_for_heading(page, title)
+        wait_for_app(page)
+        assert page.locator(".view-line").inner_text().startswith("截至 2026-10-31 · 演示甲市"), title
+        assert page.get_by_role("button", name="截至 2026-10-31 · 演示甲市").is_visible()
+
+
 def test_meeting_mode_hides_the_sidebar_and_keeps_the_choices(app_server, page):
     page.goto(f"{app_server.url}/risk?as_of=2026-10-31")
     wait_for_heading(page, "风险分级")

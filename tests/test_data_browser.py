@@ -236,5 +236,5 @@ def test_a_fresh_server_opened_at_data_runs_through_the_router(tmp_path, page):
         page.goto(f"{fresh.url}/data")
         wait_for_heading(page, "数据管理")
         assert page.locator('[data-testid="stSidebarNav"] a', has_text="总览").count() == 1
-        assert page.get_by_text("截至日期").first.is_visible()
+        assert page.get_by_role("button", name="截至 2026-11-20 · 全部地市").first.is_visible()  # the view's choices
         assert page.locator('[data-testid="stException"]').count() == 0

@@ -50,7 +50,9 @@ def markdown_texts(app) -> list[str]:
     texts = []
     for kind in ("markdown", "caption", "title", "subheader", "header", "warning", "info", "error", "success"):
         texts += [str(e.value) for e in getattr(app, kind)]
-    return texts + [str(e.proto.label) for e in app.get("page_link")] + [e.proto.body for e in app.get("html")]
+    popovers = [block.proto.popover.label for block in app.sidebar.children.values()
+                if block.type == "popover"]
+    return texts + popovers + [str(e.proto.label) for e in app.get("page_link")] + [e.proto.body for e in app.get("html")]
 
 
 def chart_data(app) -> str:
@@ -71,6 +73,13 @@ def test_county_heading_shows_the_name_as_typed(hostile_lake, monkeypatch):
     app = open_page(hostile_lake, "county", monkeypatch, county=code)
     heading = next(m.value for m in app.markdown if m.value.startswith("<h2"))
     assert heading.startswith('<h2 class="county-heading">[请点击核对库款](http://evil.example) **紧急**0　<span')
+
+
+def test_a_hostile_city_name_is_literal_on_the_view_button(hostile_lake, monkeypatch):
+    app = open_page(hostile_lake, None, monkeypatch, city=f"{IMAGE}市")
+    assert app.multiselect(key="cities").value == [f"{IMAGE}市"]
+    [label] = [text for text in markdown_texts(app) if text.startswith("截至")]
+    assert label.endswith(fmt.md_text(f"{IMAGE}市")) and not LIVE.search(label)
 
 
 def test_hostile_url_values_are_literal(hostile_lake, monkeypatch):

@@ -221,6 +221,23 @@ def test_kpi_cards_show_value_delta_note_and_help(demo_lake, monkeypatch, policy
 
 
 # ---- links, filters, meeting mode ------------------------------------------------------------
+def view_button(app: AppTest) -> str:
+    """The label of the sidebar's popover that holds 截至日期 and 地市."""
+    [label] = [block.proto.popover.label for block in app.sidebar.children.values()
+               if block.type == "popover"]
+    return label
+
+
+def test_the_view_button_names_the_date_and_cities_the_pages_show(demo_lake, monkeypatch):
+    app = open_page(demo_lake, None, monkeypatch)
+    assert view_button(app) == f"截至 {DEMO_END:%Y-%m-%d} · 全部地市"
+    assert app.date_input(key="as_of").value == DEMO_END and app.multiselect(key="cities").value == []
+    app = open_page(demo_lake, None, monkeypatch, city=["演示甲市", "演示乙市"], as_of="2026-10-31")
+    assert view_button(app) == "截至 2026-10-31 · 演示甲市、演示乙市"
+    app.date_input(key="as_of").set_value(dt.date(2026, 9, 30)).run()
+    assert view_button(app) == "截至 2026-09-30 · 演示甲市、演示乙市"
+
+
 def test_county_link_sets_county_and_as_of(demo_lake, monkeypatch):
     names = county_names(demo_lake)
     linked, other = sorted(names)[5], sorted(names)[0]
