@@ -272,7 +272,7 @@ def _html_cells(values: list, spec: Col, column_class: str = "") -> list[str]:
     empty = f'<td{css}>{fmt.MISSING}</td>'
     if spec.kind == "tag":
         tags = spec.tags or {}
-        cell = lambda v: f'<td{css}><span class="tag" style="background:{tags.get(v, "#78909c")}">{html.escape(str(v))}</span></td>'
+        cell = lambda v: f'<td{css}><span class="tag" style="background:{tags.get(v, GREY)}">{html.escape(str(v))}</span></td>'
     elif spec.kind == "link":  # a relative link inside the app, opened in the same tab
         cell = lambda v: f'<td class="link"><a href="{html.escape(str(v))}" target="_self">{LINK_TEXT}</a></td>'
     else:

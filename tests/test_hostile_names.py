@@ -14,7 +14,7 @@ from app import formatting as fmt
 from fiscal.demo import build_frames
 from fiscal.export import to_csv_bytes, to_excel_bytes
 from fiscal.lake import Lake
-from tests.test_pages_apptest import figures, open_page
+from tests.test_pages_apptest import figures, open_page, view_button
 
 LINK = "[请点击核对库款](http://evil.example) **紧急**"
 IMAGE = "<img src=x onerror=alert(1)>"
@@ -50,9 +50,8 @@ def markdown_texts(app) -> list[str]:
     texts = []
     for kind in ("markdown", "caption", "title", "subheader", "header", "warning", "info", "error", "success"):
         texts += [str(e.value) for e in getattr(app, kind)]
-    popovers = [block.proto.popover.label for block in app.sidebar.children.values()
-                if block.type == "popover"]
-    return texts + popovers + [str(e.proto.label) for e in app.get("page_link")] + [e.proto.body for e in app.get("html")]
+    return (texts + [view_button(app)] + [str(e.proto.label) for e in app.get("page_link")]
+            + [e.proto.body for e in app.get("html")])
 
 
 def chart_data(app) -> str:
