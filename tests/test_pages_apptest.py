@@ -163,7 +163,13 @@ def test_treasury(demo_lake, monkeypatch):
     assert texts(app, "title") == ["库款保障"]
     assert {"库款保障水平走势（月末）", "各市库款保障水平分布", "县区库款日报"} <= set(texts(app, "subheader"))
     assert len(app.multiselect(key="treasury_compare").value) == 3
-    assert charts(app) == 3 and len(app.dataframe) == 1  # the idle-cash list
+    # the idle-cash list: an HTML table, largest idle amount first, with each county's link
+    assert charts(app) == 3 and len(app.dataframe) == 0
+    idle = wrapped_table(app, "超出闲置线金额（万元）")
+    assert list(idle) == ["县区", "所属市", "库款余额（万元）", "月均库款支出（万元）", "库款保障水平（月）",
+                          "超出闲置线金额（万元）", "详情"]
+    amounts = idle["超出闲置线金额（万元）"].str.replace(",", "").astype(float)
+    assert len(idle) == 3 and amounts.is_monotonic_decreasing and (amounts > 0).all()
 
 
 def test_revenue(demo_lake, monkeypatch):
@@ -180,14 +186,15 @@ def test_risk(demo_lake, monkeypatch):
     assert {"重点关注名单", "重点关注县区在办措施（工作台账）", "各县区风险等级与原因", "风险等级历史（各月末）",
             "重点关注名单变动（近 12 个月）", "未来三个月工资保障"} <= set(texts(app, "subheader"))
     assert charts(app) == 2
-    # forward payroll (no measures yet); the list and the tiers with their reasons are wrapped HTML
-    # tables, read in full; the policy lines, the list's moves and entries and the tier history once opened
-    assert len(app.dataframe) == 1
+    # the list, the tiers with their reasons and the forward payroll are HTML tables, read in full
+    # (no measures yet); the policy lines, the list's moves and entries and the tier history once opened
+    assert len(app.dataframe) == 0
+    assert list(wrapped_table(app, "未来三个月工资保障倍数"))[:3] == ["风险等级", "县区", "所属市"]
     downloads = len(app.get("download_button"))
-    for opened, grids in (("risk_policy", 2), ("focus_history", 3), ("risk_history", 4)):
+    for opened, grids in (("risk_policy", 1), ("focus_history", 2), ("risk_history", 3)):
         app.session_state[f"{opened}_open"] = True
         app.run()
-        assert len(app.dataframe) == grids and len(app.get("download_button")) == downloads + 2 * (grids - 1)
+        assert len(app.dataframe) == grids and len(app.get("download_button")) == downloads + 2 * grids
     [history] = [d for d in app.dataframe if "2026-11-20" in d.value]
     assert len(history.value) == 30  # every county of the demo lake
     assert wrapped_table(app, "来源")["来源"].tolist() == ["计算", "计算"]
