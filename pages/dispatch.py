@@ -7,6 +7,7 @@ from app.widgets import Kpi
 from fiscal import charts
 from fiscal.brief import shown_state
 from fiscal.dispatch import city_totals
+from fiscal.vocabulary import GREY, NO_DATA
 
 widgets.page_header("调度建议", freshness=True)
 if not widgets.require("counties", "treasury"):
@@ -14,13 +15,16 @@ if not widgets.require("counties", "treasury"):
 
 view = state.view()
 policy = view.policy
-suggestions = cache.dispatch_suggestions()
+# a county without treasury data is 无数据, never 正常: its need cannot be worked out, so it is listed beside those needing
+suggestions = cache.dispatch_suggestions().pipe(lambda rows: rows.assign(shown_tier=shown_state(rows)))
 needing = suggestions[suggestions["dispatch_need"] > 0]
+blind = suggestions["shown_tier"] == NO_DATA.label
 st.caption(f"建议调度 = 库款底线（预警线 {policy.coverage_warning:.2f} × 月均库款支出）+ 工资待补足（未来 "
            f"{policy.dispatch_horizon_days} 天应发工资 − 工资专户余额）− 库款余额，不为负。")
 widgets.kpis([
     Kpi("建议调度合计", fmt.amount(needing["dispatch_need"].sum()), help="各县区建议调度金额之和"),
-    Kpi("需调度县区", fmt.counties(len(needing)), help=f"共 {len(suggestions)} 个县区"),
+    Kpi("需调度县区", fmt.counties(len(needing)), f"另有 {blind.sum()} 个县区无数据、无法测算" if blind.any() else None,
+        help=f"共 {len(suggestions)} 个县区", colour=GREY),
     Kpi("工资待补足合计", fmt.amount(suggestions["payroll_topup"].sum()),
         help=f"未来 {policy.dispatch_horizon_days} 天应发工资尚未存入工资专户的部分"),
     Kpi("三个月工资缺口合计", fmt.amount(suggestions["payroll_gap_3m"].sum()), help="未来三个月应发工资 − 可用资金"),
@@ -37,9 +41,8 @@ else:
     widgets.chart(lambda: charts.dispatch_bars(needing, policy), key="dispatch_bars")
 
 st.subheader("各县区调度建议")
-only_needing = st.toggle("只看需要调度的县区", value=True, key="dispatch_only_needing")
-listed = needing if only_needing else suggestions
-listed = listed.assign(shown_tier=shown_state(listed))  # a county without treasury data is 无数据, never 正常
+only_needing = st.toggle("只看需要调度和无数据的县区", value=True, key="dispatch_only_needing")
+listed = suggestions[(suggestions["dispatch_need"] > 0) | blind] if only_needing else suggestions
 widgets.table(widgets.detail_links(listed), [
     "county_name", "city_name", "shown_tier", "treasury_balance", "cash_floor", "horizon_payroll", "account_balance",
     "payroll_topup", "dispatch_need", "payroll_gap_3m", "detail_url"], key="dispatch_counties", file_stem="调度建议",

@@ -12,6 +12,7 @@ from fiscal.demo import DEMO_END
 from fiscal.dispatch import dispatch
 from fiscal.issuing import drafts
 from fiscal.lake import Lake
+from fiscal.vocabulary import GREY
 from tests.test_pages_apptest import (charts, demo_lake, html_blocks, kpi_cards, markdown, open_page, texts,  # noqa: F401
                                      thin_lake)
 
@@ -102,6 +103,12 @@ def test_a_county_without_treasury_data_is_no_data_on_the_dispatch_page(tmp_path
                             "treasury": frame("treasury", treasury), "payroll_account": frame("payroll_account", account)},
                            user="test")
     app = open_page(root, "dispatch", monkeypatch)
+    # listed by default beside the counties needing cash (none here), and named under the count
+    assert app.toggle(key="dispatch_only_needing").value
+    assert app.dataframe[-1].value["county_name"].tolist() == ["无数县"]
+    needing = next(k for k in kpi_cards(app) if k["label"] == "需调度县区")
+    assert (needing["value"], needing["delta"], needing["arrow"]) == ("0 个县区", "另有 1 个县区无数据、无法测算", None)
+    assert needing["colour"] == GREY
     app.toggle(key="dispatch_only_needing").set_value(False).run()
     table = app.dataframe[-1].value.set_index("county_name")
     assert table.at["无数县", "shown_tier"] == ["无数据"]
