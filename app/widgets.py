@@ -173,16 +173,17 @@ FIRST_ROWS = 50
 
 
 def _first_rows(frame: pd.DataFrame, *, key: str, blind: pd.Series | None = None,
-                first_rows: int = FIRST_ROWS) -> pd.DataFrame:
+                first_rows: int = FIRST_ROWS) -> tuple[pd.DataFrame, bool]:
     """The first `first_rows` rows and, below them, the counties without data (`blind`, by
     default the rows whose tier is 无数据) that are not among them (as many again at most) — a
-    blind county is never left out of what is shown first — or every row once the reader asks."""
+    blind county is never left out of what is shown first — or every row once the reader asks;
+    and whether they asked (for a list longer than its first rows)."""
     if len(frame) <= first_rows:
-        return frame
+        return frame, False
     counties = "county_code" in frame and frame["county_code"].is_unique
     rows, row = ("个县区", "个") if counties else ("行", "行")
     if st.toggle(f"显示全部 {len(frame):,} {rows}", key=f"{key}_all_rows"):
-        return frame
+        return frame, True
     blind = (_no_data(frame) if blind is None else blind).to_numpy()
     first = np.arange(len(frame)) < first_rows
     added = np.flatnonzero(blind & ~first)
@@ -194,7 +195,7 @@ def _first_rows(frame: pd.DataFrame, *, key: str, blind: pd.Series | None = None
         if len(added) > first_rows:
             note += f"（无数据的共 {int(blind.sum()):,} {rows}，打开“显示全部”可见其余）"
     st.caption(f"{note}；下载的表格包含全部{rows.removeprefix('个')}")
-    return frame[shown]
+    return frame[shown], False
 
 
 def _no_data(frame: pd.DataFrame) -> pd.Series:
@@ -212,30 +213,31 @@ def table(frame: pd.DataFrame, fields: list[str], *, key: str, file_stem: str,
           wrapped: bool = False, first_rows: int = FIRST_ROWS) -> None:
     """A formatted table of catalogue fields, with CSV and Excel downloads of all of them.
 
-    On screen a data grid of `screen_fields` (the columns that fit at 1600 px without a
+    On screen an HTML table of `screen_fields` (the columns that fit at 1600 px without a
     sideways scroll), in meeting mode of `meeting_fields` (those read from the back of the
-    room at 1280×720), each defaulting to `fields`; `wrapped`: an HTML table instead, whose
-    long text (风险原因) wraps and is read in full (a grid cuts a cell at its width), and which
-    a browser draws some 0.3 s sooner than a grid on every visit — for the lists read from the
-    top, in the order they come (a grid's sorting and column widths are what it gives up). On paper
-    every field as a plain HTML table (a grid prints only the rows scrolled into view): the
-    wrapped table itself, its columns only printed hidden on screen, when it shows its columns
-    in their printed order. The first `first_rows` rows until the reader asks for all."""
+    room at 1280×720), each defaulting to `fields`: read in the order the list comes, long
+    text (风险原因) wrapped and read in full, and drawn by a browser some 0.3 s sooner than a
+    data grid on every visit. The first `first_rows` rows until the reader asks for all; a long
+    list is then a data grid, which scrolls and sorts thousands of rows — unless `wrapped`,
+    whose text must be read in full (a grid cuts a cell at its width). On paper every field as
+    a plain HTML table (a grid prints only the rows scrolled into view): the screen's table
+    itself, its columns only printed hidden on screen, when it shows its columns in their
+    printed order."""
     specs = [COLUMNS[f] for f in fields]
     on_screen = [COLUMNS[f] for f in (meeting_fields if state.view().meeting else screen_fields) or fields]
     printed = [s for s in specs if s.kind != "link"]  # a link means nothing on paper
-    shown = _first_rows(frame, key=key, first_rows=first_rows)
+    shown, every_row = _first_rows(frame, key=key, first_rows=first_rows)
     screen_names = [s.field for s in on_screen]
-    if wrapped and screen_names == [s.field for s in specs if s.field in screen_names]:
+    if every_row and not wrapped:
+        _grid(shown, on_screen, key=key)
+        st.html(html_table(shown, printed, css_class="print-table"))
+    elif screen_names == [s.field for s in specs if s.field in screen_names]:
         # One table on screen and on paper: the columns only printed hidden on screen, the links on paper.
         columns = [s for s in specs if s.field in screen_names or s.kind != "link"]
         st.html(html_table(shown, columns, css_class="wrapped-table printed",
                            print_only={s.field for s in printed} - set(screen_names)))
     else:
-        if wrapped:
-            st.html(html_table(shown, on_screen, css_class="wrapped-table"))
-        else:
-            _grid(shown, on_screen, key=key)
+        st.html(html_table(shown, on_screen, css_class="wrapped-table"))
         st.html(html_table(shown, printed, css_class="print-table"))
     downloads(frame, specs, key=key, file_stem=file_stem)
 
@@ -244,7 +246,7 @@ def html_table(frame: pd.DataFrame, specs: list[Col], *, css_class: str, print_o
     """The first HTML_ROWS rows as an escaped HTML block (tags as coloured badges); the columns
     named in `print_only` are hidden on screen."""
     shown = frame.head(HTML_ROWS)
-    head = "".join(f'<th{_class(_column_class(s, print_only))}>{html.escape(s.label)}</th>' for s in specs)
+    head = "".join(f'<th{_class(_column_class(s, print_only))}{_title(s.help)}>{html.escape(s.label)}</th>' for s in specs)
     columns = [_html_cells(shown[s.field].tolist(), s, _column_class(s, print_only)) for s in specs]
     body = "".join(f"<tr>{''.join(cells)}</tr>" for cells in zip(*columns))
     note = (f'<div class="table-note">共 {len(frame):,} 行，此处列出前 {HTML_ROWS} 行；完整数据请下载 Excel</div>'
@@ -259,6 +261,11 @@ def _column_class(spec: Col, print_only: Collection[str]) -> str:
 
 def _class(css: str) -> str:
     return f' class="{css}"' if css else ""
+
+
+def _title(help_text: str | None) -> str:
+    """A column's help, shown when the pointer rests on its header (as a grid's header tooltip)."""
+    return f' title="{html.escape(help_text)}"' if help_text else ""
 
 
 # kind → the text of a value in an HTML table (escaped afterwards); other kinds: str
@@ -348,7 +355,7 @@ def matrix_table(matrix: pd.DataFrame, value_labels: dict, tags: dict[str, str],
     blind_now = (matrix[dates[-1]].isna() | matrix[dates[-1]].eq(NO_DATA_TIER)) if len(dates) else None
     with on_demand("查看与下载完整表格", key=key) as opened:
         if opened:
-            _grid(_first_rows(labelled, key=key, blind=blind_now), specs, key=key)
+            _grid(_first_rows(labelled, key=key, blind=blind_now)[0], specs, key=key)
             downloads(labelled, specs, key=key, file_stem=file_stem)
 
 

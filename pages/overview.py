@@ -61,4 +61,4 @@ else:
     direction = (moves["tier_now"] > moves["tier_before"]).map({True: TIER_MOVE_LABELS["up"], False: TIER_MOVE_LABELS["down"]})
     widgets.table(widgets.detail_links(widgets.with_labels(moves).assign(change=direction)), [
         "change", "county_name", "city_name", "tier_before_label", "tier_now_label", "detail_url"],
-        key="overview_moves", file_stem="本周等级变化", wrapped=True, first_rows=TABLE_ROWS)
+        key="overview_moves", file_stem="本周等级变化", first_rows=TABLE_ROWS)

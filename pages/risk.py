@@ -52,7 +52,7 @@ if forward["payroll_cover_3m"].notna().any():
     widgets.chart(lambda: charts.forward_cover_bars(forward, view.policy), key="forward_cover")
     widgets.table(widgets.detail_links(forward), [
         "tier_label", "county_name", "city_name", "payroll_cover_3m", "forward_need", "available",
-        "treasury_balance", "account_balance", "detail_url"], key="risk_forward", file_stem="未来三个月工资保障", wrapped=True,
+        "treasury_balance", "account_balance", "detail_url"], key="risk_forward", file_stem="未来三个月工资保障",
         meeting_fields=["tier_label", "county_name", "payroll_cover_3m", "forward_need", "available"])
 else:
     widgets.empty("尚不能评估未来三个月工资保障：需要工资发放计划，以及至少 "

@@ -72,4 +72,4 @@ if idle.empty:
 else:
     widgets.table(widgets.detail_links(idle), [
         "county_name", "city_name", "treasury_balance", "avg_monthly_outflow", "coverage_months", "idle_amount",
-        "detail_url"], key="treasury_idle", file_stem="闲置资金", wrapped=True)
+        "detail_url"], key="treasury_idle", file_stem="闲置资金")

@@ -14,7 +14,7 @@ from fiscal.issuing import drafts
 from fiscal.lake import Lake
 from fiscal.vocabulary import GREY
 from tests.test_pages_apptest import (charts, demo_lake, html_blocks, kpi_cards, markdown, open_page, texts,  # noqa: F401
-                                     thin_lake)
+                                     thin_lake, wrapped_table)
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,9 @@ def test_dispatch_page(demo_lake, monkeypatch, policy):  # noqa: F811
     assert metrics["建议调度合计"] == f"{needing['dispatch_need'].sum():,.2f} 万元"  # one unit everywhere
     assert texts(app, "subheader") == ["各市小计", f"需调度的县区（{len(needing)}）", "各县区调度建议"]
     assert charts(app) == 1
-    assert len(app.dataframe) == 2 and len(app.get("download_button")) == 4
+    assert len(app.dataframe) == 0 and len(app.get("download_button")) == 4
+    assert wrapped_table(app, "需调度县区")["需调度县区"].astype(int).sum() == len(needing)
+    assert wrapped_table(app, "库款底线（万元）")["县区"].tolist() == needing["county_name"].tolist()
 
 
 def test_letters_page_without_analysts_cannot_issue(demo_lake, monkeypatch, policy):  # noqa: F811
@@ -86,8 +88,8 @@ def test_lines_in_force_show_dispatch_and_letters(demo_lake, monkeypatch):  # no
     app = open_page(demo_lake, "risk", monkeypatch)
     app.session_state["risk_policy_open"] = True  # the lines in force, once the reader opens them
     app.run()
-    lines = next(d.value for d in app.dataframe if "indicator" in d.value.columns)
-    rules = dict(zip(lines["indicator"], lines["rule"]))
+    lines = wrapped_table(app, "规则")
+    rules = dict(zip(lines["指标"], lines["规则"]))
     assert "未来 30 天应发工资" in rules["调度建议"]
     assert "连续 2 个月末低于提示线" in rules["提示函"] and "10 天内回复" in rules["提示函"]
     assert rules["发文机关"] == "XX市财政局，文号 X财库函〔年份〕序号号"
@@ -105,11 +107,11 @@ def test_a_county_without_treasury_data_is_no_data_on_the_dispatch_page(tmp_path
     app = open_page(root, "dispatch", monkeypatch)
     # listed by default beside the counties needing cash (none here), and named under the count
     assert app.toggle(key="dispatch_only_needing").value
-    assert app.dataframe[-1].value["county_name"].tolist() == ["无数县"]
+    assert wrapped_table(app, "库款底线（万元）")["县区"].tolist() == ["无数县"]
     needing = next(k for k in kpi_cards(app) if k["label"] == "需调度县区")
     assert (needing["value"], needing["delta"], needing["arrow"]) == ("0 个县区", "另有 1 个县区无数据、无法测算", None)
     assert needing["colour"] == GREY
     app.toggle(key="dispatch_only_needing").set_value(False).run()
-    table = app.dataframe[-1].value.set_index("county_name")
-    assert table.at["无数县", "shown_tier"] == ["无数据"]
-    assert table.at["有数县", "shown_tier"] != ["无数据"]
+    table = wrapped_table(app, "库款底线（万元）").set_index("县区")
+    assert table.at["无数县", "风险等级"] == "无数据"
+    assert table.at["有数县", "风险等级"] != "无数据"

@@ -2,10 +2,10 @@
 long text (风险原因) read in full on screen."""
 from __future__ import annotations
 
-import json
-
+import pandas as pd
 import pytest
 
+from app.columns import COLUMNS
 from tests.conftest import D
 from tests.test_pages_apptest import open_page, wrapped_table
 
@@ -16,19 +16,22 @@ REVENUE = [("000001", 2025, 4, "税收收入", 1000.0, 333.33), ("000001", 2025,
 TREASURY = [("000001", D(2025, m, 10), 500.0, 100.0, 90.0) for m in range(1, 5)]
 
 
-def test_grid_percentages_have_one_decimal_and_missing_cells_read_a_dash(make_lake, monkeypatch):
+def test_percentages_have_one_decimal_and_missing_cells_read_a_dash(make_lake, monkeypatch):
     lake = make_lake(revenue=REVENUE, treasury=TREASURY)
     app = open_page(lake.root, "revenue", monkeypatch, as_of="2025-04-30")
-    grid = app.dataframe[0]  # 分类别
-    config = json.loads(grid.proto.columns)
-    assert config["revenue_progress"]["type_config"]["format"] == "%.1f%%"
-    assert config["prev_progress"]["type_config"]["format"] == "%.1f%%"
-    rows = grid.value.set_index("category")
-    # 333.33 / 1,000 = 33.333 % → the grid is given 33.333 and prints it "33.3%"
-    assert rows.at["税收收入", "revenue_progress"] == pytest.approx(33.333)
-    assert rows.at["税收收入", "prev_progress"] == pytest.approx(100 * 300 / 900)
-    assert rows["prev_progress"].isna().sum() == 1  # 非税收入: no budget last year
-    assert grid.proto.placeholder == "—"  # what a missing cell reads (the grid's own is "None")
+    rows = wrapped_table(app, "收入类别").set_index("收入类别")
+    # 333.33 / 1,000 = 33.333 %; last year 300 / 900 = 33.333 %
+    assert rows.at["税收收入", "收入进度"] == "33.3%" and rows.at["税收收入", "上年同期进度"] == "33.3%"
+    assert rows.at["非税收入", "上年同期进度"] == "—"  # no budget last year
+
+
+@pytest.mark.parametrize("field", ["revenue_progress", "prev_progress"])
+def test_a_grid_is_given_percentages_it_prints_with_one_decimal(field):
+    """A long list shown whole is a grid: a fraction goes in as percent, printed "33.3%"."""
+    column = COLUMNS[field]
+    assert column.config()["type_config"]["format"] == "%.1f%%"
+    assert column.grid_values(pd.Series([1 / 3, None])).tolist()[0] == pytest.approx(33.333, abs=1e-3)
+    assert pd.isna(column.grid_values(pd.Series([1 / 3, None])).tolist()[1])
 
 
 def test_overview_reasons_are_read_in_full_with_grouped_amounts(make_lake, monkeypatch):

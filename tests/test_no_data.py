@@ -111,4 +111,4 @@ def test_reporting_page_lists_counties_that_stopped(gap_lake, monkeypatch):
     app = open_page(gap_lake, "reporting", monkeypatch, as_of="2025-06-17")
     assert texts(app, "title") == ["报送情况"]
     assert [k["value"] for k in kpi_cards(app)] == ["0 个县区", "2 个县区", "1 个县区"]
-    assert list(app.dataframe[0].value["county_code"]) == ["000002", "000001", "000003"]
+    assert wrapped_table(app, "区划代码")["区划代码"].tolist() == ["000002", "000001", "000003"]

@@ -111,12 +111,20 @@ def markdown(app: AppTest) -> str:
 
 
 def wrapped_table(app: AppTest, column: str = "风险原因") -> pd.DataFrame:
-    """The page's on-screen HTML table (long text wrapped) with that column, as its cells read."""
-    [block] = [t for t in html_blocks(app)
-               if t.startswith('<div class="wrapped-table') and f"<th>{column}</th>" in t]
-    root = lxml.html.fromstring(block)
-    rows = [[cell.text_content() for cell in row.findall("td")] for row in root.iter("tr")]
-    return pd.DataFrame([r for r in rows if r], columns=[th.text_content() for th in root.iter("th")])
+    """The page's on-screen HTML table with that column, as its cells read."""
+    [table] = wrapped_tables(app, column)
+    return table
+
+
+def wrapped_tables(app: AppTest, column: str) -> list[pd.DataFrame]:
+    """Every on-screen HTML table of the page with that column, in page order."""
+    tables = []
+    for block in html_blocks(app):
+        if block.startswith('<div class="wrapped-table') and f">{column}</th>" in block:
+            root = lxml.html.fromstring(block)
+            rows = [[cell.text_content() for cell in row.findall("td")] for row in root.iter("tr")]
+            tables.append(pd.DataFrame([r for r in rows if r], columns=[th.text_content() for th in root.iter("th")]))
+    return tables
 
 
 # ---- one test per page -------------------------------------------------------------------
@@ -155,7 +163,10 @@ def test_payroll(demo_lake, monkeypatch):
     assert texts(app, "title") == ["工资保障"]
     assert {"下次发薪", "近 12 个月发薪状态"} <= set(texts(app, "subheader"))
     assert "下次发薪未足额" in [k["label"] for k in kpi_cards(app)]
-    assert charts(app) == 1 and len(app.dataframe) == 2
+    # both lists are HTML tables: the next paydays, unfunded first, and the paydays missed
+    assert charts(app) == 1 and len(app.dataframe) == 0
+    assert len(wrapped_table(app, "下次发薪日")) == 30
+    assert set(wrapped_table(app, "缺口（万元）")["状态"]) <= {"存在缺口", "逾期未足额", "迟于截止日"}
 
 
 def test_treasury(demo_lake, monkeypatch):
@@ -177,7 +188,8 @@ def test_revenue(demo_lake, monkeypatch):
     assert texts(app, "title") == ["收入进度"]
     assert [k["label"] for k in kpi_cards(app)] == ["收入进度", "序时进度", "累计完成", "同比增长"]
     assert {"各县区收入进度与序时进度", "分类别（与上年同期比较）", "各县区明细"} <= set(texts(app, "subheader"))
-    assert charts(app) == 2 and len(app.dataframe) == 2
+    assert charts(app) == 2 and len(app.dataframe) == 0
+    assert "税收收入" in wrapped_table(app, "收入类别")["收入类别"].tolist() and len(wrapped_table(app, "序时进度")) == 30
 
 
 def test_risk(demo_lake, monkeypatch):
@@ -191,10 +203,11 @@ def test_risk(demo_lake, monkeypatch):
     assert len(app.dataframe) == 0
     assert list(wrapped_table(app, "未来三个月工资保障倍数"))[:3] == ["风险等级", "县区", "所属市"]
     downloads = len(app.get("download_button"))
-    for opened, grids in (("risk_policy", 1), ("focus_history", 2), ("risk_history", 3)):
+    for opened, tables, grids in (("risk_policy", 1, 0), ("focus_history", 2, 0), ("risk_history", 3, 1)):
         app.session_state[f"{opened}_open"] = True
         app.run()
-        assert len(app.dataframe) == grids and len(app.get("download_button")) == downloads + 2 * grids
+        assert len(app.dataframe) == grids and len(app.get("download_button")) == downloads + 2 * tables
+    assert "调度建议" in wrapped_table(app, "规则")["指标"].tolist()
     [history] = [d for d in app.dataframe if "2026-11-20" in d.value]
     assert len(history.value) == 30  # every county of the demo lake
     assert wrapped_table(app, "来源")["来源"].tolist() == ["计算", "计算"]
@@ -409,16 +422,17 @@ def test_a_province_sized_list_shows_its_first_rows_until_all_are_asked_for(tmp_
     app = open_page(root, "reporting", monkeypatch)
     snapshot = Lake(root).snapshot()
     listed = reports.reporting_status(snapshot, reports.latest_date(snapshot))["county_name"].tolist()
-    [grid] = [d for d in app.dataframe if "county_name" in d.value]
-    assert grid.value["county_name"].tolist() == listed[:50]
+    assert len(app.dataframe) == 0  # the first rows: an HTML table
+    assert wrapped_table(app, "县区")["县区"].tolist() == listed[:50]
     assert "共 120 个县区，显示前 50 个；下载的表格包含全部县区" in texts(app, "caption")
     assert downloaded == [120]
     app.toggle(key="reporting_status_all_rows").run()
     assert app.toggle(key="reporting_status_all_rows").label == "显示全部 120 个县区"
     app.toggle(key="reporting_status_all_rows").set_value(True).run()
     assert not app.exception
-    [grid] = [d for d in app.dataframe if "county_name" in d.value]
+    [grid] = [d for d in app.dataframe if "county_name" in d.value]  # every row: a grid, which scrolls and sorts
     assert grid.value["county_name"].tolist() == listed
+    assert grid.proto.placeholder == "—"  # what a missing cell reads (the grid's own is "None")
     assert not any("显示前" in c for c in texts(app, "caption"))
     assert downloaded == [120, 120, 120]
 
@@ -435,7 +449,7 @@ def _first_rows_script():
         tiers[row] = NO_DATA_TIER
     codes = [f"{i:06d}" for i in range(120)] if st.session_state.get("counties", True) else ["000001"] * 120
     frame = pd.DataFrame({"county_code": codes, "tier": tiers}, index=range(1000, 1120))
-    st.session_state["shown_rows"] = [i - 1000 for i in widgets._first_rows(frame, key="t").index]
+    st.session_state["shown_rows"] = [i - 1000 for i in widgets._first_rows(frame, key="t")[0].index]
 
 
 @pytest.mark.parametrize("blind, counties, shown, note", [
@@ -508,14 +522,14 @@ def test_a_wrapped_table_is_its_own_print_copy(demo_lake, monkeypatch):
     def tables(app: AppTest, column: str) -> dict[str, list[str]]:
         found = {}
         for block in html_blocks(app):
-            if block.startswith("<div") and f"<th>{column}</th>" in block:
+            if block.startswith("<div") and f">{column}</th>" in block:
                 root = lxml.html.fromstring(block)
                 found[root.get("class")] = [th.text_content() for th in root.iter("th")]
         return found
 
     risk = open_page(demo_lake, "risk", monkeypatch)
     assert tables(risk, "风险原因") == {"wrapped-table printed": ["风险等级", "县区", "所属市", "风险原因"]}
-    [focus] = [b for b in html_blocks(risk) if b.startswith("<div") and "<th>来源</th>" in b]
+    [focus] = [b for b in html_blocks(risk) if b.startswith("<div") and ">来源</th>" in b]
     root = lxml.html.fromstring(focus)
     assert root.get("class") == "wrapped-table printed"
     assert [th.text_content() for th in root.xpath(".//th[@class='link']")] == ["详情"]
@@ -523,7 +537,7 @@ def test_a_wrapped_table_is_its_own_print_copy(demo_lake, monkeypatch):
     assert links and all(a.get("href").startswith("county?county=") for a in links)
 
     [counties] = [lxml.html.fromstring(b) for b in html_blocks(open_page(demo_lake, None, monkeypatch))
-                  if b.startswith('<div class="wrapped-table printed">') and "<th>风险原因</th>" in b]
+                  if b.startswith('<div class="wrapped-table printed">') and ">风险原因</th>" in b]
     headers = {th.text_content(): th.get("class") for th in counties.iter("th")}
     assert {name for name, css in headers.items() if css == "print-only"} == {"保障水平区间", "下次发薪日", "收入进度"}
     assert headers["详情"] == "link" and headers["风险等级"] is None
