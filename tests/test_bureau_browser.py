@@ -52,8 +52,8 @@ def choose(page, label: str, option: str) -> None:
 
 
 def cell(page, text: str):
-    """A grid cell by its text (grids draw on a canvas; their hidden accessible cells carry the text)."""
-    return page.locator('[role="gridcell"]', has_text=text)
+    """A cell of a list on the page (an HTML table) by its text."""
+    return page.locator(".wrapped-table td", has_text=text)
 
 
 def test_an_analyst_adds_a_county_and_records_a_measure(site, page):
@@ -86,7 +86,7 @@ def test_an_analyst_adds_a_county_and_records_a_measure(site, page):
     page.get_by_role("button", name="保存措施").click()
     page.get_by_text("已记录措施").wait_for()
     wait_for_app(page)
-    cell(page, "压减一般性支出 10%").first.wait_for(state="attached")
+    cell(page, "压减一般性支出 10%").first.wait_for()
     screenshot(page, "county_ledger")
 
     events = [(r["event"], r["user"], r["via"]) for r in site.log.read()[:2]]
@@ -106,9 +106,9 @@ def test_meeting_mode_shows_the_open_measures_overdue_first(site, page):
     wait_for_heading(page, "风险分级")
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     overdue = cell(page, "约谈县财政局主要负责人").first
-    overdue.wait_for(state="attached")
-    rows = page.locator('[role="row"]', has=cell(page, "申请省级调度资金")).first
-    assert "未开始" in rows.text_content()
-    assert "已逾期" in page.locator('[role="row"]', has=overdue).first.text_content()
+    overdue.wait_for()
+    measures = page.locator(".wrapped-table", has_text="约谈县财政局主要负责人").first.locator("tbody tr")
+    assert "已逾期" in measures.nth(0).inner_text() and "约谈县财政局主要负责人" in measures.nth(0).inner_text()
+    assert "未开始" in measures.filter(has_text="申请省级调度资金").first.inner_text()
     assert page.get_by_role("button", name="保存调整").count() == 0
     screenshot(page, "risk_meeting_ledger")
