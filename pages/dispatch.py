@@ -15,9 +15,10 @@ if not widgets.require("counties", "treasury"):
 
 view = state.view()
 policy = view.policy
-# a county without treasury data is 无数据, never 正常: its need cannot be worked out, so it is listed beside those needing
 suggestions = cache.dispatch_suggestions().pipe(lambda rows: rows.assign(shown_tier=shown_state(rows)))
-needing = suggestions[suggestions["dispatch_need"] > 0]
+needs_cash = suggestions["dispatch_need"] > 0
+needing = suggestions[needs_cash]
+# a county without treasury data is 无数据, never 正常: its need cannot be worked out, so it is listed beside those needing
 blind = suggestions["shown_tier"] == NO_DATA.label
 st.caption(f"建议调度 = 库款底线（预警线 {policy.coverage_warning:.2f} × 月均库款支出）+ 工资待补足（未来 "
            f"{policy.dispatch_horizon_days} 天应发工资 − 工资专户余额）− 库款余额，不为负。")
@@ -42,7 +43,7 @@ else:
 
 st.subheader("各县区调度建议")
 only_needing = st.toggle("只看需要调度和无数据的县区", value=True, key="dispatch_only_needing")
-listed = suggestions[(suggestions["dispatch_need"] > 0) | blind] if only_needing else suggestions
+listed = suggestions[needs_cash | blind] if only_needing else suggestions
 widgets.table(widgets.detail_links(listed), [
     "county_name", "city_name", "shown_tier", "treasury_balance", "cash_floor", "horizon_payroll", "account_balance",
     "payroll_topup", "dispatch_need", "payroll_gap_3m", "detail_url"], key="dispatch_counties", file_stem="调度建议",
