@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from fiscal.demo import DEMO_END
+from fiscal.demo import DEMO_END, build_frames
 from fiscal.lake import Lake
-from tests.browser_support import screenshot, wait_for_app, wait_for_heading
+from tests.browser_support import running_app, screenshot, wait_for_app, wait_for_heading
 
 pytestmark = pytest.mark.browser
 
@@ -106,3 +106,21 @@ def test_the_overview_is_the_root_and_keeps_its_old_address(app_server, page, pa
     if "as_of" in path:
         assert "截至 2026-10-31" in page.locator('[data-testid="stMain"]').inner_text()
         assert ("meeting=1" in page.url) == ("meeting" in path)
+
+
+def test_a_long_list_shows_its_first_rows_then_every_row_in_a_grid(tmp_path, page):
+    """120 counties: 报送情况 shows the first 50 as an HTML table; 显示全部 draws all 120 in a data
+    grid (it scrolls and sorts them), and the page still holds a whole table for paper."""
+    root = tmp_path / "wide"
+    Lake(root).replace_all(build_frames(counties=120, years=1), user="demo", operation="demo")
+    with running_app(root, tmp_path) as server:
+        page.goto(f"{server.url}/reporting")
+        wait_for_heading(page, "报送情况")
+        assert page.locator(".wrapped-table tbody tr").count() == 50
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0
+        page.get_by_text("显示全部 120 个县区").click()
+        page.locator('[data-testid="stDataFrame"]').first.wait_for()
+        wait_for_app(page)
+        assert page.locator('[data-testid="stDataFrame"] [role="grid"]').first.get_attribute("aria-rowcount") == "121"
+        assert page.locator(".wrapped-table").count() == 0
+        assert page.locator(".print-table tbody tr").count() == 120
