@@ -24,7 +24,7 @@ st.caption(f"建议调度 = 库款底线（预警线 {policy.coverage_warning:.2
            f"{policy.dispatch_horizon_days} 天应发工资 − 工资专户余额）− 库款余额，不为负。")
 widgets.kpis([
     Kpi("建议调度合计", fmt.amount(needing["dispatch_need"].sum()), help="各县区建议调度金额之和"),
-    Kpi("需调度县区", fmt.counties(len(needing)), f"另有 {blind.sum()} 个县区无数据、无法测算" if blind.any() else None,
+    Kpi("需调度县区", fmt.counties(len(needing)), f"另有 {blind.sum()} 个县区{NO_DATA.label}、无法测算" if blind.any() else None,
         help=f"共 {len(suggestions)} 个县区", colour=GREY),
     Kpi("工资待补足合计", fmt.amount(suggestions["payroll_topup"].sum()),
         help=f"未来 {policy.dispatch_horizon_days} 天应发工资尚未存入工资专户的部分"),
@@ -42,7 +42,7 @@ else:
     widgets.chart(lambda: charts.dispatch_bars(needing, policy), key="dispatch_bars")
 
 st.subheader("各县区调度建议")
-only_needing = st.toggle("只看需要调度和无数据的县区", value=True, key="dispatch_only_needing")
+only_needing = st.toggle(f"只看需要调度和{NO_DATA.label}的县区", value=True, key="dispatch_only_needing")
 listed = suggestions[needs_cash | blind] if only_needing else suggestions
 widgets.table(widgets.detail_links(listed), [
     "county_name", "city_name", "shown_tier", "treasury_balance", "cash_floor", "horizon_payroll", "account_balance",
